@@ -1,0 +1,208 @@
+#include "proto/handshake.h"
+
+#include <cstring>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "proto/token_list.h"
+
+namespace wshub::proto {
+
+namespace {
+
+struct ErrorInfo {
+  uint16_t status;
+  std::string_view name;
+  std::string_view sentence;
+};
+
+constexpr ErrorInfo kErrors[] = {
+    {101, "none", ""},
+    {426, "plain_http_request",
+     "This address is a WebSocket endpoint: connect with a WebSocket client, for example "
+     "new WebSocket(\"ws://host/path\"), not with a plain HTTP request."},
+    {405, "method_not_get", "A WebSocket handshake must use the GET method."},
+    {400, "http_1_0",
+     "The handshake arrived as HTTP/1.0, which cannot upgrade to WebSocket; behind nginx add "
+     "'proxy_http_version 1.1;' to the location that proxies to wshub."},
+    {400, "missing_host", "The handshake has no Host header, which HTTP/1.1 requires."},
+    {400, "request_has_body",
+     "The handshake carries a body (Content-Length or Transfer-Encoding); a WebSocket upgrade "
+     "request has none."},
+    {400, "proxy_dropped_upgrade",
+     "The WebSocket handshake arrived with 'Connection: close' and no Upgrade header, so a proxy "
+     "dropped them; behind nginx add 'proxy_set_header Upgrade $http_upgrade;' and "
+     "'proxy_set_header Connection \"upgrade\";' to the location that proxies to wshub (a "
+     "location with any proxy_set_header of its own ignores those set at server level)."},
+    {400, "missing_upgrade",
+     "The WebSocket handshake has no 'Upgrade: websocket' header; behind nginx add "
+     "'proxy_set_header Upgrade $http_upgrade;' to the location that proxies to wshub."},
+    {400, "upgrade_not_websocket",
+     "The Upgrade header does not name 'websocket'; only WebSocket upgrades are served here."},
+    {400, "connection_quoted_upgrade",
+     "The Connection header holds \"upgrade\" with literal quote characters, so it does not "
+     "list the token upgrade; in nginx write 'proxy_set_header Connection \"upgrade\";' (nginx "
+     "removes those quotes), not '\"upgrade\"' inside single quotes."},
+    {400, "connection_missing_upgrade",
+     "The Connection header does not list the token 'upgrade'; behind nginx add "
+     "'proxy_set_header Connection \"upgrade\";' to the location that proxies to wshub."},
+    {426, "missing_version",
+     "The handshake has no Sec-WebSocket-Version header; this server speaks version 13 "
+     "(RFC 6455)."},
+    {426, "unsupported_version",
+     "The handshake asks for a Sec-WebSocket-Version other than 13; this server speaks "
+     "version 13 (RFC 6455)."},
+    {400, "missing_key", "The handshake has no Sec-WebSocket-Key header."},
+    {400, "duplicate_key", "The handshake has more than one Sec-WebSocket-Key header."},
+    {400, "bad_key",
+     "The Sec-WebSocket-Key header is not the base64 encoding of 16 bytes (24 characters "
+     "ending in '==')."},
+    {403, "origin_not_allowed",
+     "The page's Origin is not in this route's allowed_origins list in the server config."},
+    {400, "no_acceptable_subprotocol",
+     "None of the subprotocols offered in Sec-WebSocket-Protocol is served on this route."},
+};
+static_assert(std::size(kErrors) == size_t(HandshakeError::count_));
+
+constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+bool is_websocket_attempt(const HttpRequestHead& head) {
+  return head.find("Sec-WebSocket-Key") || head.find("Upgrade") ||
+         head.find("Sec-WebSocket-Version");
+}
+
+bool has_body(const HttpRequestHead& head) {
+  if (head.find("Transfer-Encoding")) return true;
+  const HttpHeader* length = head.find("Content-Length");
+  return length && length->value != "0";
+}
+
+std::string_view choose_subprotocol(const HttpRequestHead& head, const HandshakePolicy& policy) {
+  // The client lists what it speaks; the server picks its own most preferred of those.
+  for (const std::string& candidate : policy.subprotocols) {
+    for (uint32_t i = 0; i < head.header_count; ++i) {
+      if (!equals_ignore_case(head.headers[i].name, "Sec-WebSocket-Protocol")) continue;
+      if (any_list_element(head.headers[i].value,
+                           [&](std::string_view offered) { return offered == candidate; }))
+        return candidate;
+    }
+  }
+  return {};
+}
+
+bool origin_allowed(const HttpRequestHead& head, const HandshakePolicy& policy) {
+  if (policy.allowed_origins.empty()) return true;
+  const HttpHeader* origin = head.find("Origin");
+  if (!origin) return true;  // not a browser: Origin protects browsers' users only
+  for (const std::string& allowed : policy.allowed_origins)
+    if (allowed == "*" || equals_ignore_case(allowed, origin->value)) return true;
+  return false;
+}
+
+}  // namespace
+
+uint16_t handshake_status(HandshakeError error) { return kErrors[size_t(error)].status; }
+std::string_view handshake_error_name(HandshakeError error) { return kErrors[size_t(error)].name; }
+std::string_view handshake_error_sentence(HandshakeError error) {
+  return kErrors[size_t(error)].sentence;
+}
+
+bool is_valid_websocket_key(std::string_view key) {
+  if (key.size() != 24 || key[22] != '=' || key[23] != '=') return false;
+  for (size_t i = 0; i < 22; ++i)
+    if (base64_value(key[i]) < 0) return false;
+  // 16 bytes fill 21 characters and 2 bits of the 22nd; its 4 low bits must be zero.
+  return (base64_value(key[21]) & 0x0F) == 0;
+}
+
+HandshakeOutcome check_upgrade(const HttpRequestHead& head, const HandshakePolicy& policy) {
+  HandshakeOutcome out;
+  auto fail = [&](HandshakeError e) {
+    out.error = e;
+    return out;
+  };
+  const bool is_get = head.method == "GET";
+  if (!is_websocket_attempt(head))
+    return fail(is_get || head.method == "HEAD" ? HandshakeError::plain_http_request
+                                                : HandshakeError::method_not_get);
+  if (!is_get) return fail(HandshakeError::method_not_get);
+  if (head.version_minor == 0) return fail(HandshakeError::http_1_0);
+  if (!head.find("Host")) return fail(HandshakeError::missing_host);
+  if (has_body(head)) return fail(HandshakeError::request_has_body);
+  if (!head.find("Upgrade")) {
+    const bool says_close = header_has_token(head, "Connection", "close");
+    return fail(says_close || !head.find("Connection") ? HandshakeError::proxy_dropped_upgrade
+                                                       : HandshakeError::missing_upgrade);
+  }
+  if (!header_has_token(head, "Upgrade", "websocket"))
+    return fail(HandshakeError::upgrade_not_websocket);
+  if (!header_has_token(head, "Connection", "upgrade"))
+    return fail(header_has_quoted_token(head, "Connection", "upgrade")
+                    ? HandshakeError::connection_quoted_upgrade
+                    : HandshakeError::connection_missing_upgrade);
+  const HttpHeader* version = head.find("Sec-WebSocket-Version");
+  if (!version) return fail(HandshakeError::missing_version);
+  if (version->value != "13" || head.count("Sec-WebSocket-Version") != 1)
+    return fail(HandshakeError::unsupported_version);
+  const HttpHeader* key = head.find("Sec-WebSocket-Key");
+  if (!key) return fail(HandshakeError::missing_key);
+  if (head.count("Sec-WebSocket-Key") != 1) return fail(HandshakeError::duplicate_key);
+  if (!is_valid_websocket_key(key->value)) return fail(HandshakeError::bad_key);
+  if (!origin_allowed(head, policy)) return fail(HandshakeError::origin_not_allowed);
+  out.key = key->value;
+  out.subprotocol = choose_subprotocol(head, policy);
+  if (out.subprotocol.empty() && policy.require_subprotocol)
+    return fail(HandshakeError::no_acceptable_subprotocol);
+  return out;
+}
+
+void compute_accept_key(std::string_view key, char out[kAcceptKeySize]) {
+  char input[64 + kGuid.size()];
+  const size_t key_size = std::min<size_t>(key.size(), 64);
+  std::memcpy(input, key.data(), key_size);
+  std::memcpy(input + key_size, kGuid.data(), kGuid.size());
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  unsigned int digest_size = 0;
+  EVP_Digest(input, key_size + kGuid.size(), digest, &digest_size, EVP_sha1(), nullptr);
+  unsigned char encoded[kAcceptKeySize + 1];
+  EVP_EncodeBlock(encoded, digest, SHA_DIGEST_LENGTH);
+  std::memcpy(out, encoded, kAcceptKeySize);
+}
+
+size_t write_upgrade_response(char* out, std::string_view key, std::string_view subprotocol,
+                              std::string_view extensions) {
+  auto append = [&out](std::string_view s) {
+    std::memcpy(out, s.data(), s.size());
+    out += s.size();
+  };
+  char* start = out;
+  append(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: ");
+  compute_accept_key(key, out);
+  out += kAcceptKeySize;
+  append("\r\n");
+  if (!subprotocol.empty() && subprotocol.size() <= 100) {
+    append("Sec-WebSocket-Protocol: ");
+    append(subprotocol);
+    append("\r\n");
+  }
+  if (!extensions.empty()) {
+    append("Sec-WebSocket-Extensions: ");
+    append(extensions);
+    append("\r\n");
+  }
+  append("\r\n");
+  return size_t(out - start);
+}
+
+}  // namespace wshub::proto
