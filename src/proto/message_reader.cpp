@@ -36,10 +36,24 @@ size_t header_size_from(uint8_t second_byte) {
 
 }  // namespace
 
-void MessageReader::release() {
+void MessageReader::free_store() {
   delete store_;
   store_ = nullptr;
   drop_delivered_ = false;
+}
+
+void MessageReader::release() {
+  free_store();
+  // Whatever frame or message was in progress went with the memory that held it.
+  header_have_ = 0;
+  in_payload_ = false;
+  frame_remaining_ = 0;
+  frame_started_payload_ = false;
+  message_opcode_ = 0;
+  message_compressed_ = false;
+  message_size_ = 0;
+  fragments_ = 0;
+  utf8_.reset();
 }
 
 MessageReader::Store& MessageReader::store() {
@@ -263,12 +277,13 @@ ReadEvent MessageReader::read_control_payload(MutableBytes& input) {
 ReadEvent MessageReader::next(MutableBytes& input, const ReaderLimits& limits) {
   if (drop_delivered_) {
     drop_delivered_ = false;
-    store_->size = 0;
+    // A message made only of empty fragments is delivered without a store ever existing.
+    if (store_) store_->size = 0;
   }
   for (;;) {
     if (!in_payload_) {
       // Between frames: if nothing is held any more, give the memory back.
-      if (store_ && message_opcode_ == 0 && store_->size == 0) release();
+      if (store_ && message_opcode_ == 0 && store_->size == 0) free_store();
       if (input.empty()) return {};
       ReaderError error = ReaderError::none;
       switch (read_header(input, limits, error)) {

@@ -54,6 +54,7 @@ class MessageReader {
 
  private:
   struct Store;
+  void free_store();  // frees the memory only, keeping the frame and message state
   enum class HeaderStatus : uint8_t { need_more, ready, error };
 
   HeaderStatus read_header(MutableBytes& input, const ReaderLimits& limits, ReaderError& error);
