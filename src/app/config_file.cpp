@@ -1,0 +1,285 @@
+#include "app/config_file.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <charconv>
+#include <set>
+#include <toml++/toml.h>
+
+#include "net/peer_address.h"
+
+namespace wshub::app {
+
+namespace {
+
+struct ConfigReader {
+  std::string_view source;
+  ConfigError& error;
+
+  bool fail(const toml::node* node, std::string_view key, std::string message) {
+    const auto& where = node ? node->source().begin : toml::source_position{};
+    error.message = fmt::format("{}:{}:{}: {}: {}", source, where.line, where.column, key, message);
+    return false;
+  }
+
+  bool check_known_keys(const toml::table& table, std::string_view section,
+                        std::initializer_list<std::string_view> known) {
+    for (auto&& [key, node] : table) {
+      bool found = false;
+      for (std::string_view k : known) found |= key.str() == k;
+      if (!found) {
+        std::string list;
+        for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+        std::string full = section.empty() ? std::string(key.str()) : fmt::format("{}.{}", section, key.str());
+        return fail(&node, full, fmt::format("unknown key; known keys here: {}", list));
+      }
+    }
+    return true;
+  }
+
+  bool read_string(const toml::table& table, std::string_view section, std::string_view key,
+                   std::string& out) {
+    const toml::node* node = table.get(key);
+    if (!node) return true;
+    if (!node->is_string()) return fail(node, fmt::format("{}{}", section, key), "expected a string");
+    out = *node->value<std::string>();
+    return true;
+  }
+
+  bool read_uint(const toml::table& table, std::string_view section, std::string_view key,
+                 uint64_t max, uint64_t& out) {
+    const toml::node* node = table.get(key);
+    if (!node) return true;
+    std::string full = fmt::format("{}{}", section, key);
+    int64_t value = 0;
+    if (node->is_integer()) {
+      value = *node->value<int64_t>();
+    } else if (node->is_string()) {
+      uint64_t bytes = 0;
+      if (!parse_byte_size(*node->value<std::string>(), bytes))
+        return fail(node, full, "expected a whole number or a size such as \"16MiB\"");
+      value = int64_t(std::min<uint64_t>(bytes, INT64_MAX));
+    } else {
+      return fail(node, full, "expected a whole number");
+    }
+    if (value < 0 || uint64_t(value) > max)
+      return fail(node, full, fmt::format("must be between 0 and {}", max));
+    out = uint64_t(value);
+    return true;
+  }
+
+  template <typename T>
+  bool read_number(const toml::table& table, std::string_view section, std::string_view key,
+                   uint64_t max, T& out) {
+    uint64_t value = out;
+    if (!read_uint(table, section, key, max, value)) return false;
+    out = T(value);
+    return true;
+  }
+
+  bool read_string_list(const toml::table& table, std::string_view section, std::string_view key,
+                        std::vector<std::string>& out) {
+    const toml::node* node = table.get(key);
+    if (!node) return true;
+    const toml::array* array = node->as_array();
+    std::string full = fmt::format("{}{}", section, key);
+    if (!array) return fail(node, full, "expected a list of strings");
+    out.clear();
+    for (const toml::node& item : *array) {
+      if (!item.is_string()) return fail(&item, full, "expected a list of strings");
+      out.push_back(*item.value<std::string>());
+    }
+    return true;
+  }
+
+  bool read_limits(const toml::table& t, server::Limits& l) {
+    constexpr std::string_view s = "limits.";
+    return check_known_keys(t, "limits",
+                            {"max_connections", "max_connections_per_ip", "max_head_bytes",
+                             "max_headers", "max_frame_bytes", "max_message_bytes",
+                             "max_fragments", "max_buffered_bytes", "handshake_timeout_ms",
+                             "ping_interval_ms", "idle_timeout_ms", "close_timeout_ms",
+                             "shutdown_grace_ms"}) &&
+           read_number(t, s, "max_connections", UINT32_MAX, l.max_connections) &&
+           read_number(t, s, "max_connections_per_ip", UINT32_MAX, l.max_connections_per_ip) &&
+           read_number(t, s, "max_head_bytes", 65535, l.max_head_bytes) &&
+           read_number(t, s, "max_headers", 128, l.max_headers) &&
+           read_number(t, s, "max_frame_bytes", uint64_t(1) << 40, l.max_frame_bytes) &&
+           read_number(t, s, "max_message_bytes", uint64_t(1) << 40, l.max_message_bytes) &&
+           read_number(t, s, "max_fragments", UINT32_MAX, l.max_fragments) &&
+           read_number(t, s, "max_buffered_bytes", uint64_t(1) << 40, l.max_buffered_bytes) &&
+           read_number(t, s, "handshake_timeout_ms", 3600000, l.handshake_timeout_ms) &&
+           read_number(t, s, "ping_interval_ms", 3600000, l.ping_interval_ms) &&
+           read_number(t, s, "idle_timeout_ms", 86400000, l.idle_timeout_ms) &&
+           read_number(t, s, "close_timeout_ms", 3600000, l.close_timeout_ms) &&
+           read_number(t, s, "shutdown_grace_ms", 3600000, l.shutdown_grace_ms) &&
+           check_limits(t, l);
+  }
+
+  bool check_limits(const toml::table& t, const server::Limits& l) {
+    if (l.max_head_bytes < 256)
+      return fail(t.get("max_head_bytes"), "limits.max_head_bytes", "must be at least 256");
+    if (l.max_message_bytes < l.max_frame_bytes && t.get("max_message_bytes"))
+      return fail(t.get("max_message_bytes"), "limits.max_message_bytes",
+                  "must not be smaller than limits.max_frame_bytes");
+    if (l.idle_timeout_ms && l.ping_interval_ms && l.idle_timeout_ms <= l.ping_interval_ms)
+      return fail(t.get("idle_timeout_ms") ? t.get("idle_timeout_ms") : t.get("ping_interval_ms"),
+                  "limits.idle_timeout_ms",
+                  "must be greater than limits.ping_interval_ms, or a live but quiet client "
+                  "is cut before it is pinged");
+    if (l.handshake_timeout_ms == 0)
+      return fail(t.get("handshake_timeout_ms"), "limits.handshake_timeout_ms",
+                  "must be above 0: without it a client that never finishes its head holds a "
+                  "connection forever");
+    return true;
+  }
+
+  bool read_listeners(const toml::array& array, server::ServerConfig& config) {
+    config.listeners.clear();
+    for (const toml::node& item : array) {
+      const toml::table* table = item.as_table();
+      if (!table) return fail(&item, "listen", "expected [[listen]] tables");
+      if (!check_known_keys(*table, "listen", {"address"})) return false;
+      const toml::node* address = table->get("address");
+      if (!address || !address->is_string())
+        return fail(address ? address : &item, "listen.address",
+                    "expected a string such as \"0.0.0.0:8077\"");
+      server::ListenerConfig listener;
+      listener.address.text = *address->value<std::string>();
+      std::string why;
+      if (!net::parse_listen_address(listener.address.text, listener.address.address,
+                                     listener.address.length, why))
+        return fail(address, "listen.address", why);
+      config.listeners.push_back(listener);
+    }
+    if (config.listeners.empty()) return fail(&array, "listen", "at least one [[listen]] is needed");
+    return true;
+  }
+
+  bool read_routes(const toml::array& array, server::ServerConfig& config) {
+    config.routes.clear();
+    std::set<std::string> paths;
+    for (const toml::node& item : array) {
+      const toml::table* t = item.as_table();
+      if (!t) return fail(&item, "route", "expected [[route]] tables");
+      if (!check_known_keys(*t, "route",
+                            {"path", "handler", "reply", "allowed_origins", "subprotocols",
+                             "require_subprotocol"}))
+        return false;
+      server::RouteConfig route;
+      std::string handler = "echo";
+      if (!read_string(*t, "route.", "path", route.path) ||
+          !read_string(*t, "route.", "handler", handler) ||
+          !read_string(*t, "route.", "reply", route.reply_text) ||
+          !read_string_list(*t, "route.", "allowed_origins", route.allowed_origins) ||
+          !read_string_list(*t, "route.", "subprotocols", route.subprotocols))
+        return false;
+      if (const toml::node* req = t->get("require_subprotocol")) {
+        if (!req->is_boolean()) return fail(req, "route.require_subprotocol", "expected true or false");
+        route.require_subprotocol = *req->value<bool>();
+      }
+      if (route.path.empty() || route.path[0] != '/')
+        return fail(t->get("path") ? t->get("path") : &item, "route.path",
+                    "expected a path starting with '/'");
+      if (!paths.insert(route.path).second || route.path == config.health_path)
+        return fail(t->get("path"), "route.path",
+                    fmt::format("'{}' is already used by another route or by health_path", route.path));
+      if (handler == "echo") route.kind = server::RouteKind::echo;
+      else if (handler == "reply") route.kind = server::RouteKind::reply;
+      else if (handler == "broadcast") route.kind = server::RouteKind::broadcast;
+      else return fail(t->get("handler"), "route.handler", "expected \"echo\", \"reply\" or \"broadcast\"");
+      config.routes.push_back(std::move(route));
+    }
+    return true;
+  }
+
+  bool read(const toml::table& root, AppConfig& out) {
+    if (!check_known_keys(root, "", {"server", "listen", "limits", "route"})) return false;
+    if (const toml::node* node = root.get("server")) {
+      const toml::table* t = node->as_table();
+      if (!t) return fail(node, "server", "expected a [server] table");
+      if (!check_known_keys(*t, "server", {"threads", "log_format", "log_level", "health_path"}) ||
+          !read_number(*t, "server.", "threads", 1024, out.server.threads) ||
+          !read_string(*t, "server.", "log_format", out.log_format) ||
+          !read_string(*t, "server.", "log_level", out.log_level) ||
+          !read_string(*t, "server.", "health_path", out.server.health_path))
+        return false;
+      if (out.log_format != "text" && out.log_format != "json")
+        return fail(t->get("log_format"), "server.log_format", "expected \"text\" or \"json\"");
+      static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
+      if (!levels.count(out.log_level))
+        return fail(t->get("log_level"), "server.log_level",
+                    "expected trace, debug, info, warn, error or off");
+    }
+    if (const toml::node* node = root.get("limits")) {
+      const toml::table* t = node->as_table();
+      if (!t) return fail(node, "limits", "expected a [limits] table");
+      if (!read_limits(*t, out.server.limits)) return false;
+    }
+    if (const toml::node* node = root.get("listen")) {
+      const toml::array* a = node->as_array();
+      if (!a) return fail(node, "listen", "expected [[listen]] tables");
+      if (!read_listeners(*a, out.server)) return false;
+    }
+    if (const toml::node* node = root.get("route")) {
+      const toml::array* a = node->as_array();
+      if (!a) return fail(node, "route", "expected [[route]] tables");
+      if (!read_routes(*a, out.server)) return false;
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+bool parse_byte_size(std::string_view text, uint64_t& out) {
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  uint64_t number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc() || end == text.data()) return false;
+  std::string_view unit(end, size_t(text.data() + text.size() - end));
+  while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  uint64_t scale = 1;
+  if (unit.empty() || unit == "B") scale = 1;
+  else if (unit == "KiB" || unit == "K" || unit == "k") scale = 1ull << 10;
+  else if (unit == "MiB" || unit == "M") scale = 1ull << 20;
+  else if (unit == "GiB" || unit == "G") scale = 1ull << 30;
+  else return false;
+  if (number > UINT64_MAX / scale) return false;
+  out = number * scale;
+  return true;
+}
+
+bool load_config_text(std::string_view text, std::string_view source_name, AppConfig& out,
+                      ConfigError& error) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    error.message = fmt::format("{}:{}:{}: {}", source_name, e.source().begin.line,
+                                e.source().begin.column, e.description());
+    return false;
+  }
+  ConfigReader reader{source_name, error};
+  return reader.read(root, out);
+}
+
+bool load_config_file(const std::string& path, AppConfig& out, ConfigError& error) {
+  FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) {
+    error.message = fmt::format("{}: cannot open: {}", path, std::strerror(errno));
+    return false;
+  }
+  std::string text;
+  char chunk[4096];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) text.append(chunk, n);
+  std::fclose(file);
+  return load_config_text(text, path, out, error);
+}
+
+}  // namespace wshub::app

@@ -1,0 +1,403 @@
+// The epoll backend. Every stream is registered once, edge-triggered for input and output, so
+// the loop never calls epoll_ctl per message: a read shorter than the buffer means the socket
+// is drained (a new edge will come), and EPOLLOUT edges resume queued writes.
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <stdexcept>
+#include <string>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "base/clock.h"
+#include "net/reactor.h"
+#include "net/write_queue.h"
+
+namespace wshub::net {
+
+namespace {
+
+constexpr uint64_t kListenerTag = 1ull << 63;
+constexpr uint64_t kMailboxTag = 1ull << 62;
+constexpr int kMaxEvents = 256;
+constexpr int kReadsPerEvent = 4;     // then other streams get a turn
+constexpr int kAcceptsPerEvent = 64;
+constexpr int kMaxIov = 64;
+constexpr size_t kCorkBytes = 16 * 1024;
+
+enum : uint8_t {
+  kFlagCloseAfterFlush = 1,  // close_after_flush called; FIN once the queue is empty
+  kFlagLingering = 2,        // FIN sent; input is discarded until EOF
+  kFlagReadyAgain = 4,       // on the ready list: more input may be waiting
+};
+
+uint64_t stream_token(const Stream& s) { return uint64_t(s.generation) << 32 | uint32_t(s.fd); }
+
+class EpollReactor final : public Reactor {
+ public:
+  EpollReactor(StreamHandler& handler, const ReactorOptions& options)
+      : Reactor(handler, options), read_buffer_(options.read_buffer_bytes) {
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kMailboxTag;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, mailbox_.wake_fd(), &ev);
+  }
+
+  ~EpollReactor() override {
+    for (Stream* s : streams_by_fd_)
+      if (s && s->fd >= 0) abort(*s);
+    finish_closed();
+    for (int fd : listeners_) if (fd >= 0) close(fd);
+    close(epoll_fd_);
+  }
+
+  void add_listener(int fd, uint16_t index) override {
+    if (listeners_.size() <= index) listeners_.resize(index + 1, -1);
+    listeners_[index] = fd;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kListenerTag | index;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0)
+      throw std::runtime_error(std::string("epoll_ctl(listener): ") + std::strerror(errno));
+  }
+
+  void run() override {
+    epoll_event events[kMaxEvents];
+    for (;;) {
+      if (shutting_down_ && stream_count_ == 0) break;
+      int timeout = timers_.wait_ms(now_ms_);
+      if (!ready_again_.empty()) timeout = 0;
+      if (accept_paused_) timeout = clamp_wait(timeout, accept_resume_ms_);
+      if (shutting_down_) timeout = clamp_wait(timeout, shutdown_deadline_ms_);
+      int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
+      now_ms_ = monotonic_ms();
+      for (int i = 0; i < n; ++i) dispatch(events[i]);
+      run_ready_again();
+      timers_.advance(now_ms_, [this](Stream& s) { handler_.on_timer(s); });
+      finish_closed();
+      if (accept_paused_ && now_ms_ >= accept_resume_ms_) resume_accepting();
+      if (shutting_down_ && now_ms_ >= shutdown_deadline_ms_) {
+        for (Stream* s : streams_by_fd_)
+          if (s && s->fd >= 0) abort(*s);
+        finish_closed();
+      }
+    }
+  }
+
+  SendResult send(Stream& s, const iovec* iov, int count, bool force) override {
+    if (s.fd < 0 || (s.reactor_flags & (kFlagCloseAfterFlush | kFlagLingering)))
+      return SendResult::closed;
+    size_t total = 0;
+    for (int i = 0; i < count; ++i) total += iov[i].iov_len;
+    if (s.pending) return enqueue_copy(s, iov, count, total, force);
+    if (&s == cork_stream_ && cork_size_ + total <= kCorkBytes) {
+      for (int i = 0; i < count; ++i) {
+        std::memcpy(cork_.data() + cork_size_, iov[i].iov_base, iov[i].iov_len);
+        cork_size_ += iov[i].iov_len;
+      }
+      return SendResult::sent;
+    }
+    // Write what is corked and the new bytes in one call.
+    iovec all[kMaxIov + 1];
+    int n = 0;
+    if (&s == cork_stream_ && cork_size_) all[n++] = {cork_.data(), cork_size_};
+    const size_t corked = n ? cork_size_ : 0;
+    for (int i = 0; i < count && n <= kMaxIov; ++i) all[n++] = iov[i];
+    cork_size_ = 0;
+    return write_now(s, all, n, corked + total, force);
+  }
+
+  SendResult send_shared(Stream& s, const SharedBuffer& frame) override {
+    if (s.fd < 0 || (s.reactor_flags & (kFlagCloseAfterFlush | kFlagLingering)))
+      return SendResult::closed;
+    if (s.pending) {
+      if (s.pending->bytes() > options_.max_queued_bytes) return refuse(s);
+      return s.pending->append_shared(frame) ? SendResult::queued : refuse(s);
+    }
+    iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
+    if (&s == cork_stream_) return send(s, &one, 1, false);
+    ssize_t written = write_iov(s, &one, 1);
+    if (written < 0) return SendResult::closed;
+    if (size_t(written) == frame.size()) return SendResult::sent;
+    s.pending = new WriteQueue;
+    s.pending->append_shared(frame, size_t(written));
+    return SendResult::queued;
+  }
+
+  void close_after_flush(Stream& s) override {
+    if (s.fd < 0) return;
+    if (&s == cork_stream_) flush_cork();
+    if (s.fd < 0) return;
+    s.reactor_flags |= kFlagCloseAfterFlush;
+    if (!s.pending) half_close(s);
+  }
+
+  void abort(Stream& s) override {
+    if (s.fd < 0) return;
+    if (&s == cork_stream_) {
+      cork_stream_ = nullptr;
+      cork_size_ = 0;
+    }
+    timers_.cancel(s);
+    streams_by_fd_[size_t(s.fd)] = nullptr;
+    close(s.fd);
+    s.fd = -1;
+    delete s.pending;
+    s.pending = nullptr;
+    --stream_count_;
+    closed_.push_back(&s);
+    // A descriptor came free: if accepting paused on EMFILE, try again soon.
+    if (accept_paused_) accept_resume_ms_ = now_ms_;
+  }
+
+ protected:
+  void begin_shutdown(uint32_t grace_ms) override {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    shutdown_deadline_ms_ = now_ms_ + grace_ms;
+    for (int& fd : listeners_) {
+      if (fd >= 0) close(fd);
+      fd = -1;
+    }
+    handler_.on_shutdown();
+  }
+
+ private:
+  static int clamp_wait(int timeout, uint64_t until_ms) {
+    uint64_t now = monotonic_ms();
+    int until = until_ms > now ? int(until_ms - now) : 0;
+    return timeout < 0 ? until : std::min(timeout, until);
+  }
+
+  void dispatch(const epoll_event& ev) {
+    const uint64_t token = ev.data.u64;
+    if (token & kListenerTag) return accept_on(uint16_t(token & 0xFFFF));
+    if (token & kMailboxTag) {
+      mailbox_.drain();
+      return;
+    }
+    const int fd = int(uint32_t(token));
+    if (size_t(fd) >= streams_by_fd_.size()) return;
+    Stream* s = streams_by_fd_[size_t(fd)];
+    if (!s || s->generation != uint32_t(token >> 32)) return;  // stale: fd closed and reused
+    if ((ev.events & EPOLLOUT) && s->pending) flush_queue(*s);
+    if (s->fd >= 0 && (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) read_from(*s);
+  }
+
+  void accept_on(uint16_t index) {
+    if (index >= listeners_.size() || listeners_[index] < 0) return;
+    for (int i = 0; i < kAcceptsPerEvent; ++i) {
+      sockaddr_storage address;
+      socklen_t length = sizeof address;
+      int fd = accept4(listeners_[index], reinterpret_cast<sockaddr*>(&address), &length,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+          pause_accepting();
+        return;
+      }
+      ++counters_.accepted;
+      Stream* s = handler_.open_stream(fd, PeerAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&address)), index);
+      if (!s) {
+        close(fd);
+        continue;
+      }
+      adopt(*s, fd, index);
+    }
+  }
+
+  void adopt(Stream& s, int fd, uint16_t index) {
+    s.fd = fd;
+    s.generation = ++next_generation_ & 0x3FFFFFFF;
+    if (s.generation == 0) s.generation = ++next_generation_ & 0x3FFFFFFF;
+    s.listener = index;
+    s.reactor_flags = 0;
+    if (streams_by_fd_.size() <= size_t(fd)) streams_by_fd_.resize(size_t(fd) + 1024, nullptr);
+    streams_by_fd_[size_t(fd)] = &s;
+    ++stream_count_;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = stream_token(s);
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) abort(s);
+  }
+
+  void pause_accepting() {
+    if (accept_paused_) return;
+    accept_paused_ = true;
+    ++counters_.accept_paused;
+    accept_resume_ms_ = now_ms_ + options_.accept_pause_ms;
+    for (int fd : listeners_) {
+      if (fd < 0) continue;
+      epoll_event ev{};
+      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+    }
+  }
+
+  void resume_accepting() {
+    accept_paused_ = false;
+    for (size_t i = 0; i < listeners_.size(); ++i) {
+      if (listeners_[i] < 0) continue;
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = kListenerTag | i;
+      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listeners_[i], &ev);
+    }
+  }
+
+  void read_from(Stream& s) {
+    for (int round = 0; round < kReadsPerEvent; ++round) {
+      ssize_t n = recv(s.fd, read_buffer_.data(), read_buffer_.size(), 0);
+      if (n > 0) {
+        if (!(s.reactor_flags & kFlagLingering)) {
+          cork_stream_ = &s;
+          handler_.on_data(s, {read_buffer_.data(), size_t(n)});
+          flush_cork();
+          if (s.fd < 0) return;
+        }
+        if (size_t(n) < read_buffer_.size()) return;  // drained: the next edge will tell
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      // EOF or a socket error.
+      if (s.reactor_flags & kFlagLingering) abort(s);
+      else handler_.on_hangup(s);
+      return;
+    }
+    if (!(s.reactor_flags & kFlagReadyAgain)) {
+      s.reactor_flags |= kFlagReadyAgain;
+      ready_again_.push_back({&s, stream_token(s)});
+    }
+  }
+
+  void run_ready_again() {
+    if (ready_again_.empty()) return;
+    std::vector<std::pair<Stream*, uint64_t>> batch;
+    batch.swap(ready_again_);
+    for (auto [s, token] : batch) {
+      // The stream may have closed (and its memory be pending release) since it was listed.
+      if (s->fd < 0 || stream_token(*s) != token) continue;
+      s->reactor_flags &= ~kFlagReadyAgain;
+      read_from(*s);
+    }
+  }
+
+  void flush_cork() {
+    Stream* s = cork_stream_;
+    cork_stream_ = nullptr;
+    if (!s || cork_size_ == 0 || s->fd < 0) {
+      cork_size_ = 0;
+      return;
+    }
+    iovec one{cork_.data(), cork_size_};
+    size_t size = cork_size_;
+    cork_size_ = 0;
+    write_now(*s, &one, 1, size, /*force=*/true);
+  }
+
+  // Writes directly (nothing is queued); queues the rest. The caller has cleared the cork.
+  SendResult write_now(Stream& s, const iovec* iov, int count, size_t total, bool force) {
+    ssize_t written = write_iov(s, iov, count);
+    if (written < 0) return SendResult::closed;
+    if (size_t(written) == total) return SendResult::sent;
+    // Skip what went out and queue a copy of the rest.
+    size_t skip = size_t(written);
+    int first = 0;
+    while (first < count && skip >= iov[first].iov_len) skip -= iov[first++].iov_len;
+    iovec rest[kMaxIov + 1] = {};
+    int n = 0;
+    for (int i = first; i < count; ++i) rest[n++] = iov[i];
+    rest[0].iov_base = static_cast<uint8_t*>(rest[0].iov_base) + skip;
+    rest[0].iov_len -= skip;
+    return enqueue_copy(s, rest, n, total - size_t(written), /*force=*/true);
+  }
+
+  SendResult refuse(Stream& s) {
+    ++counters_.over_limit;
+    return SendResult::over_limit;
+  }
+
+  SendResult enqueue_copy(Stream& s, const iovec* iov, int count, size_t total, bool force) {
+    // The cap is on what already waits: one message larger than the cap may still be queued
+    // behind an almost empty queue, but a reader that falls behind is cut.
+    const size_t queued = s.pending ? s.pending->bytes() : 0;
+    if (!force && queued > options_.max_queued_bytes) return refuse(s);
+    if (!s.pending) s.pending = new WriteQueue;
+    for (int i = 0; i < count; ++i)
+      if (!s.pending->append_copy({static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len}))
+        return refuse(s);
+    return SendResult::queued;
+  }
+
+  // One sendmsg; MSG_NOSIGNAL because a peer that went away must not kill the process.
+  // Returns bytes written (possibly 0), or -1 after reporting a dead socket to the handler.
+  ssize_t write_iov(Stream& s, const iovec* iov, int count) {
+    msghdr message{};
+    message.msg_iov = const_cast<iovec*>(iov);
+    message.msg_iovlen = size_t(count);
+    for (;;) {
+      ssize_t n = sendmsg(s.fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+      // The peer is gone (EPIPE, ECONNRESET): the handler learns it from `closed` results and
+      // from on_closed, never re-entrantly from inside its own send.
+      abort(s);
+      return -1;
+    }
+  }
+
+  void flush_queue(Stream& s) {
+    while (s.pending && !s.pending->empty()) {
+      iovec iov[kMaxIov];
+      int n = s.pending->gather(iov, kMaxIov);
+      ssize_t written = write_iov(s, iov, n);
+      if (written <= 0) return;  // full again (an EPOLLOUT edge will come) or closed
+      s.pending->consume(size_t(written));
+    }
+    delete s.pending;
+    s.pending = nullptr;
+    if (s.reactor_flags & kFlagCloseAfterFlush) half_close(s);
+    else handler_.on_drained(s);
+  }
+
+  void half_close(Stream& s) {
+    if (s.reactor_flags & kFlagLingering) return;
+    s.reactor_flags |= kFlagLingering;
+    shutdown(s.fd, SHUT_WR);
+  }
+
+  void finish_closed() {
+    while (!closed_.empty()) {
+      std::vector<Stream*> batch;
+      batch.swap(closed_);
+      for (Stream* s : batch) handler_.on_closed(*s);
+    }
+  }
+
+  int epoll_fd_ = -1;
+  std::vector<int> listeners_;
+  std::vector<uint8_t> read_buffer_;
+  std::array<uint8_t, kCorkBytes> cork_;
+  size_t cork_size_ = 0;
+  Stream* cork_stream_ = nullptr;
+  std::vector<Stream*> closed_;
+  std::vector<std::pair<Stream*, uint64_t>> ready_again_;
+  bool accept_paused_ = false;
+  uint64_t accept_resume_ms_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Reactor> make_epoll_reactor(StreamHandler& handler, const ReactorOptions& options) {
+  return std::make_unique<EpollReactor>(handler, options);
+}
+
+}  // namespace wshub::net

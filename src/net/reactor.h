@@ -1,0 +1,96 @@
+// The event loop a worker thread runs: accepts, reads into one per-thread buffer, writes with
+// gather I/O from per-stream queues, timers, and cross-thread mail. One reactor per thread; a
+// stream lives and dies on the reactor that accepted it. Backends (epoll, io_uring) differ only
+// in how they wait and do I/O; everything the server calls is declared here.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "base/shared_buffer.h"
+#include "net/mailbox.h"
+#include "net/stream.h"
+#include "net/timer_wheel.h"
+
+namespace wshub::net {
+
+struct ReactorOptions {
+  size_t read_buffer_bytes = 256 * 1024;
+  size_t max_queued_bytes = 1 << 20;  // per stream; once more waits, `send` reports over_limit
+  uint32_t accept_pause_ms = 100;     // after EMFILE/ENFILE, wait this long before accepting
+};
+
+struct ReactorCounters {
+  uint64_t accepted = 0;
+  uint64_t accept_paused = 0;  // times accepting paused on EMFILE/ENFILE/ENOMEM
+  uint64_t over_limit = 0;     // sends refused at the queue cap
+};
+
+class Reactor {
+ public:
+  virtual ~Reactor() = default;
+
+  // Runs until shutdown has finished. Call on the reactor's own thread.
+  virtual void run() = 0;
+
+  // --- any thread -------------------------------------------------------------------------
+  void post(MailItem* item) { mailbox_.post(item); }
+  // Stops accepting, tells the handler, and ends `run` when every stream is closed or when
+  // `grace_ms` has passed (the rest are then cut).
+  void request_shutdown(uint32_t grace_ms);
+
+  // --- the reactor's thread ---------------------------------------------------------------
+  // Adopts a listening socket (see open_listener). `index` is passed to open_stream.
+  virtual void add_listener(int fd, uint16_t index) = 0;
+
+  // Sends the bytes of `iov` in order after anything already queued. Bytes may be copied;
+  // the caller's memory is free when this returns. `force` ignores the queue cap (close frames).
+  virtual SendResult send(Stream& stream, const iovec* iov, int count, bool force = false) = 0;
+  // Sends a shared frame; queued by reference, never copied.
+  virtual SendResult send_shared(Stream& stream, const SharedBuffer& frame) = 0;
+  // Finishes writing what is queued, then half-closes (FIN) and discards input until the peer
+  // closes too; the caller keeps a timer to `abort` a peer that never does.
+  virtual void close_after_flush(Stream& stream) = 0;
+  // Closes the socket now. `on_closed` follows once the current event is fully handled.
+  virtual void abort(Stream& stream) = 0;
+
+  void arm_timer(Stream& stream, uint64_t deadline_ms) { timers_.arm(stream, deadline_ms); }
+  void cancel_timer(Stream& stream) { timers_.cancel(stream); }
+  uint64_t now_ms() const { return now_ms_; }
+  size_t stream_count() const { return stream_count_; }
+  bool shutting_down() const { return shutting_down_; }
+  const ReactorCounters& counters() const { return counters_; }
+
+  // Calls `visit(Stream&)` for every open stream of this reactor.
+  template <typename Visit>
+  void for_each_stream(Visit&& visit) {
+    for (Stream* stream : streams_by_fd_)
+      if (stream && stream->fd >= 0) visit(*stream);
+  }
+
+ protected:
+  Reactor(StreamHandler& handler, const ReactorOptions& options);
+
+  StreamHandler& handler_;
+  ReactorOptions options_;
+  Mailbox mailbox_;
+  TimerWheel timers_;
+  uint64_t now_ms_;
+  size_t stream_count_ = 0;
+  bool shutting_down_ = false;
+  uint64_t shutdown_deadline_ms_ = 0;
+  ReactorCounters counters_;
+  std::vector<Stream*> streams_by_fd_;
+  uint32_t next_generation_ = 0;
+  virtual void begin_shutdown(uint32_t grace_ms) = 0;
+};
+
+// Creates the best backend this kernel allows: io_uring where available unless `prefer_epoll`.
+std::unique_ptr<Reactor> make_epoll_reactor(StreamHandler& handler, const ReactorOptions& options);
+
+}  // namespace wshub::net

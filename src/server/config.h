@@ -1,0 +1,59 @@
+// The server's settings as plain values. The app layer fills them from TOML and the command
+// line; nothing below reads files or the environment.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "net/socket_ops.h"
+
+namespace wshub::server {
+
+struct Limits {
+  uint32_t max_connections = 0;           // 0: as many as open files allow
+  uint32_t max_connections_per_ip = 0;    // 0: no per-address limit
+  uint32_t max_head_bytes = 8192;
+  uint32_t max_headers = 64;
+  uint64_t max_frame_bytes = 16u << 20;
+  uint64_t max_message_bytes = 16u << 20;
+  uint32_t max_fragments = 131072;
+  uint64_t max_buffered_bytes = 1u << 20;  // unsent bytes per connection before it is cut
+  uint32_t handshake_timeout_ms = 10000;
+  // Below nginx's default proxy_read_timeout (60 s) and common load balancer idle timeouts
+  // (60 s), so a quiet connection behind them is never cut: the ping is traffic.
+  uint32_t ping_interval_ms = 25000;
+  uint32_t idle_timeout_ms = 60000;        // nothing received for this long: close 1001
+  uint32_t close_timeout_ms = 5000;        // close handshake or lingering close, then cut
+  uint32_t shutdown_grace_ms = 5000;       // on SIGTERM: time for peers to answer the 1001
+};
+
+enum class RouteKind : uint8_t { echo, reply, broadcast };
+
+struct RouteConfig {
+  std::string path;
+  RouteKind kind = RouteKind::echo;
+  std::string reply_text = "reply";          // for `reply`
+  std::vector<std::string> allowed_origins;  // empty: any
+  std::vector<std::string> subprotocols;
+  bool require_subprotocol = false;
+};
+
+struct ListenerConfig {
+  net::ListenAddress address;
+};
+
+struct ServerConfig {
+  std::vector<ListenerConfig> listeners;
+  std::vector<RouteConfig> routes;
+  std::string health_path = "/health";
+  uint32_t threads = 0;  // 0: one per core
+  Limits limits;
+};
+
+// The defaults with no config at all: the seed's port, /echo, /login and /health.
+ServerConfig default_server_config();
+
+const char* route_kind_name(RouteKind kind);
+
+}  // namespace wshub::server

@@ -1,0 +1,79 @@
+// One client connection as the server sees it: the reactor's Stream plus the WebSocket state.
+// An idle open connection is only this struct (kept small: see docs/capacity.md); partial
+// heads, partial messages and unsent bytes live in side objects that exist only while needed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/peer_address.h"
+#include "net/stream.h"
+#include "proto/http_head.h"
+#include "proto/message_reader.h"
+
+namespace wshub::server {
+
+struct WorkerRoute;
+
+enum class ConnectionState : uint8_t {
+  http,       // reading the request head
+  open,       // WebSocket open
+  closing,    // we sent a close frame and wait for the peer's
+  finishing,  // close handshake done or connection failed: flushing, then TCP close
+};
+
+// A request head that did not arrive in one read: its bytes so far and the parser's place.
+struct PendingHead {
+  explicit PendingHead(const proto::HttpLimits& limits) : parser(limits) {}
+  proto::HttpHeadParser parser;
+  std::string bytes;
+};
+
+enum ConnectionFlags : uint8_t {
+  kPingOutstanding = 1,
+  kCountedPerIp = 2,
+};
+
+struct Connection : net::Stream {
+  proto::MessageReader reader;
+  std::unique_ptr<PendingHead> pending_head;
+  WorkerRoute* route = nullptr;
+  void* route_state = nullptr;  // for the route's handler (the hub keeps its session here)
+  net::PeerAddress peer;
+  uint32_t last_rx_tick = 0;    // reactor time / 100 ms when bytes last arrived
+  uint32_t last_tx_tick = 0;    // ... and when a frame was last sent
+  ConnectionState state = ConnectionState::http;
+  uint8_t flags = 0;
+};
+
+// A handle that stays safe to test after the connection is gone: the memory is pooled and
+// the generation changes when it is reused.
+struct ConnectionRef {
+  Connection* connection = nullptr;
+  uint32_t generation = 0;
+  bool alive() const {
+    return connection && connection->fd >= 0 && connection->generation == generation;
+  }
+};
+
+// Fixed-size connection objects carved from slabs, per worker thread: no allocator call per
+// accept, and the memory of a closed connection is only ever reused as a Connection.
+class ConnectionPool {
+ public:
+  Connection* acquire();
+  void release(Connection* connection);
+  size_t in_use() const { return in_use_; }
+
+ private:
+  static constexpr size_t kSlab = 256;
+  struct alignas(Connection) Slot {
+    unsigned char bytes[sizeof(Connection)];
+  };
+  std::vector<std::unique_ptr<Slot[]>> slabs_;
+  std::vector<Slot*> free_;
+  size_t in_use_ = 0;
+};
+
+}  // namespace wshub::server

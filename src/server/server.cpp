@@ -1,0 +1,87 @@
+#include "server/server.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "net/socket_ops.h"
+#include "server/worker.h"
+
+namespace wshub::server {
+
+namespace {
+
+uint32_t resolve_threads(uint32_t configured) {
+  if (configured) return configured;
+  unsigned cores = std::thread::hardware_concurrency();
+  return cores ? cores : 1;
+}
+
+uint32_t resolve_max_connections(uint32_t configured) {
+  // Each connection is one descriptor; keep a few for listeners, epoll, eventfds and logs.
+  const uint64_t files = net::raise_open_file_limit();
+  const uint64_t by_files = files > 64 ? files - 64 : files;
+  if (configured == 0 || configured > by_files) return uint32_t(std::min<uint64_t>(by_files, UINT32_MAX));
+  return configured;
+}
+
+}  // namespace
+
+Server::Server(ServerConfig config)
+    : config_([&] {
+        config.threads = resolve_threads(config.threads);
+        config.limits.max_connections = resolve_max_connections(config.limits.max_connections);
+        return std::move(config);
+      }()),
+      budget_(config_.limits.max_connections, config_.limits.max_connections_per_ip) {}
+
+Server::~Server() {
+  request_shutdown();
+  wait();
+}
+
+void Server::start() {
+  started_ms_ = monotonic_ms();
+  for (uint32_t i = 0; i < config_.threads; ++i)
+    workers_.push_back(std::make_unique<Worker>(*this, i));
+  bound_ports_.clear();
+  for (size_t l = 0; l < config_.listeners.size(); ++l) {
+    net::ListenAddress where = config_.listeners[l].address;
+    uint16_t port = 0;
+    for (auto& worker : workers_) {
+      int fd = net::open_listener(where, 4096);
+      // With port 0 the first bind picks the port; the others must share that one.
+      if (port == 0) {
+        port = net::bound_port(fd);
+        where = net::with_port(where, port);
+      }
+      worker->reactor().add_listener(fd, uint16_t(l));
+    }
+    bound_ports_.push_back(port);
+    spdlog::info("listening on {} ({} workers share the port through SO_REUSEPORT)", where.text,
+                 workers_.size());
+  }
+  spdlog::info("capacity: up to {} connections (open-file limit raised to {})",
+               config_.limits.max_connections, net::raise_open_file_limit());
+  for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
+}
+
+void Server::request_shutdown() {
+  for (auto& worker : workers_) worker->reactor().request_shutdown(config_.limits.shutdown_grace_ms);
+}
+
+void Server::wait() {
+  for (auto& thread : threads_)
+    if (thread.joinable()) thread.join();
+  threads_.clear();
+}
+
+std::string Server::health_json() const {
+  return fmt::format(
+      "{{\"status\":\"ok\",\"version\":\"{}\",\"uptime_ms\":{},\"workers\":{},"
+      "\"connections\":{},\"max_connections\":{},\"counters\":{}}}\n",
+      WSHUB_VERSION, monotonic_ms() - started_ms_, workers_.size(), budget_.open(),
+      config_.limits.max_connections, counters_.to_json());
+}
+
+}  // namespace wshub::server

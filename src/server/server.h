@@ -1,0 +1,66 @@
+// The server: its workers (one reactor thread each), their listeners, and what they share —
+// the config, the counters, the connection budget and the rate limits on peer-error logging.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/log_limiter.h"
+#include "server/config.h"
+#include "server/connection_budget.h"
+#include "server/counters.h"
+
+namespace wshub::server {
+
+class Worker;
+
+class Server {
+ public:
+  explicit Server(ServerConfig config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds every listener on every worker and starts the threads. Throws std::runtime_error
+  // naming the address when a listener cannot be opened.
+  void start();
+  // Any thread, any number of times: stop accepting, close every connection with 1001, and let
+  // the threads end when they are done or the grace period passed.
+  void request_shutdown();
+  // Joins the worker threads.
+  void wait();
+
+  // The ports actually bound, in listener order (differs from the config for port 0).
+  const std::vector<uint16_t>& bound_ports() const { return bound_ports_; }
+  const ServerConfig& config() const { return config_; }
+  ServerCounters& counters() { return counters_; }
+  ConnectionBudget& budget() { return budget_; }
+  std::string health_json() const;
+
+  // Rate-limited log line about a peer's mistake; the counter is kept by the caller.
+  template <typename... Args>
+  void log_peer_error(fmt::format_string<Args...> format, Args&&... args) {
+    if (!peer_log_limiter_.allow()) return;
+    uint64_t suppressed = peer_log_limiter_.take_suppressed();
+    std::string line = fmt::format(format, std::forward<Args>(args)...);
+    if (suppressed) spdlog::warn("{} ({} similar lines suppressed)", line, suppressed);
+    else spdlog::warn("{}", line);
+  }
+
+ private:
+  ServerConfig config_;
+  ServerCounters counters_;
+  ConnectionBudget budget_;
+  LogLimiter peer_log_limiter_{20};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::vector<uint16_t> bound_ports_;
+  uint64_t started_ms_ = 0;
+};
+
+}  // namespace wshub::server

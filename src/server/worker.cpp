@@ -1,0 +1,307 @@
+// Connection lifecycle and the WebSocket side of a worker: frames in, messages to the route,
+// pings, the close handshake, timeouts and the buffered-bytes cap.
+#include "server/worker.h"
+
+#include <cstring>
+
+#include "proto/close_code.h"
+#include "server/builtin_routes.h"
+#include "server/server.h"
+
+namespace wshub::server {
+
+namespace {
+
+uint32_t ticks_of(uint32_t ms) {
+  return (ms + net::TimerWheel::kTickMs - 1) / net::TimerWheel::kTickMs;
+}
+
+// Cuts `reason` to what fits a close frame (123 bytes) without splitting a UTF-8 sequence.
+std::string_view close_reason_prefix(std::string_view reason) {
+  if (reason.size() <= 123) return reason;
+  size_t end = 123;
+  while (end > 0 && (uint8_t(reason[end]) & 0xC0) == 0x80) --end;
+  return reason.substr(0, end);
+}
+
+}  // namespace
+
+Worker::Worker(Server& server, uint32_t index) : server_(server), index_(index) {
+  const Limits& limits = server.config().limits;
+  net::ReactorOptions options;
+  options.max_queued_bytes = limits.max_buffered_bytes;
+  reactor_ = net::make_epoll_reactor(*this, options);
+  reader_limits_.max_frame_bytes = limits.max_frame_bytes;
+  reader_limits_.max_message_bytes = limits.max_message_bytes;
+  reader_limits_.max_fragments = limits.max_fragments;
+  http_limits_.max_head_bytes = limits.max_head_bytes;
+  http_limits_.max_headers = limits.max_headers;
+  ping_ticks_ = ticks_of(limits.ping_interval_ms);
+  idle_ticks_ = ticks_of(limits.idle_timeout_ms);
+  routes_.reserve(server.config().routes.size());
+  for (const RouteConfig& config : server.config().routes) {
+    WorkerRoute& route = routes_.emplace_back();
+    route.config = &config;
+    route.handler = make_builtin_handler(config, nullptr, index);
+    route.policy.allowed_origins = config.allowed_origins;
+    route.policy.subprotocols = config.subprotocols;
+    route.policy.require_subprotocol = config.require_subprotocol;
+  }
+}
+
+Worker::~Worker() { reactor_.reset(); }
+
+net::Stream* Worker::open_stream(int fd, const net::PeerAddress& peer, uint16_t listener) {
+  server_.counters().connections_accepted.fetch_add(1, std::memory_order_relaxed);
+  if (reactor_->shutting_down()) return nullptr;
+  switch (server_.budget().admit(peer.ip)) {
+    case ConnectionBudget::Verdict::admitted: break;
+    case ConnectionBudget::Verdict::over_total:
+    case ConnectionBudget::Verdict::over_per_ip: {
+      const bool total = server_.budget().open() >= server_.budget().max_total();
+      const Limit limit = total ? Limit::max_connections : Limit::max_connections_per_ip;
+      server_.counters().count(limit);
+      server_.log_peer_error("{} refused: limits.{} ({}) reached", peer.to_string(),
+                             limit_name(limit),
+                             total ? server_.budget().max_total() : server_.budget().max_per_ip());
+      static constexpr std::string_view kBusy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 52\r\n"
+          "Connection: close\r\nRetry-After: 5\r\n\r\n"
+          "The server is at its connection limit; retry later.\n";
+      [[maybe_unused]] ssize_t n = ::send(fd, kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      return nullptr;
+    }
+  }
+  Connection* c = pool_.acquire();
+  c->peer = peer;
+  c->flags = kCountedPerIp;
+  c->last_rx_tick = c->last_tx_tick = tick();
+  reactor_->arm_timer(*c, reactor_->now_ms() + server_.config().limits.handshake_timeout_ms);
+  return c;
+}
+
+void Worker::on_data(net::Stream& stream, MutableBytes data) {
+  Connection& c = static_cast<Connection&>(stream);
+  switch (c.state) {
+    case ConnectionState::http: return read_head(c, data);
+    case ConnectionState::open:
+    case ConnectionState::closing: return read_frames(c, data);
+    case ConnectionState::finishing: return;  // nothing more is read once we are finishing
+  }
+}
+
+void Worker::on_hangup(net::Stream& stream) {
+  // The peer closed TCP (or reset it) without finishing the close handshake: nothing can be
+  // sent any more, so release everything now.
+  reactor_->abort(stream);
+}
+
+void Worker::on_closed(net::Stream& stream) {
+  Connection& c = static_cast<Connection&>(stream);
+  leave_open(c);
+  if (c.flags & kCountedPerIp) server_.budget().release(c.peer.ip);
+  pool_.release(&c);
+}
+
+void Worker::on_shutdown() {
+  reactor_->for_each_stream([this](net::Stream& stream) {
+    Connection& c = static_cast<Connection&>(stream);
+    if (c.state == ConnectionState::open) close_connection(c, 1001, "server shutting down");
+    else if (c.state == ConnectionState::http) reactor_->abort(c);
+  });
+}
+
+void Worker::on_timer(net::Stream& stream) {
+  Connection& c = static_cast<Connection&>(stream);
+  switch (c.state) {
+    case ConnectionState::http:
+      server_.counters().count(Limit::handshake_timeout);
+      server_.log_peer_error("{} handshake timeout: no complete request head within {} ms",
+                             c.peer.to_string(), server_.config().limits.handshake_timeout_ms);
+      return respond_and_close(c, 408, "text/plain; charset=utf-8",
+                               "The request head did not arrive within the handshake timeout "
+                               "(limits.handshake_timeout_ms).\n");
+    case ConnectionState::open: return on_open_timer(c);
+    case ConnectionState::closing:
+    case ConnectionState::finishing:
+      server_.counters().count(Limit::close_timeout);
+      return reactor_->abort(c);
+  }
+}
+
+void Worker::on_open_timer(Connection& c) {
+  const uint32_t now = tick();
+  if (idle_ticks_ && int32_t(now - (c.last_rx_tick + idle_ticks_)) >= 0) {
+    server_.counters().count(Limit::idle_timeout);
+    return close_connection(c, 1001, "idle timeout");
+  }
+  if (ping_ticks_) {
+    const uint32_t quiet_since =
+        int32_t(c.last_rx_tick - c.last_tx_tick) < 0 ? c.last_rx_tick : c.last_tx_tick;
+    if (int32_t(now - (quiet_since + ping_ticks_)) >= 0) {
+      c.flags |= kPingOutstanding;
+      send_control(c, proto::Opcode::ping, {});
+      if (c.fd < 0 || c.state != ConnectionState::open) return;
+    }
+  }
+  arm_open_timer(c);
+}
+
+void Worker::arm_open_timer(Connection& c) {
+  uint32_t due = idle_ticks_ ? c.last_rx_tick + idle_ticks_ : tick() + 600;
+  if (ping_ticks_) {
+    const uint32_t quiet_since =
+        int32_t(c.last_rx_tick - c.last_tx_tick) < 0 ? c.last_rx_tick : c.last_tx_tick;
+    const uint32_t ping_due = quiet_since + ping_ticks_;
+    if (int32_t(ping_due - due) < 0) due = ping_due;
+  }
+  reactor_->arm_timer(c, uint64_t(due) * net::TimerWheel::kTickMs);
+}
+
+void Worker::read_frames(Connection& c, MutableBytes data) {
+  c.last_rx_tick = tick();
+  for (;;) {
+    proto::ReadEvent event = c.reader.next(data, reader_limits_);
+    switch (event.kind) {
+      case proto::ReadEvent::Kind::need_more: return;
+      case proto::ReadEvent::Kind::message:
+        if (c.state != ConnectionState::open) continue;  // after our close: discard (§5.5.1)
+        {
+          Session session(*this, c);
+          c.route->handler->on_message(session, event.opcode, event.payload);
+        }
+        if (c.fd < 0 || c.state == ConnectionState::finishing) return;
+        continue;
+      case proto::ReadEvent::Kind::ping:
+        if (c.state == ConnectionState::open) send_control(c, proto::Opcode::pong, event.payload);
+        if (c.fd < 0) return;
+        continue;
+      case proto::ReadEvent::Kind::pong:
+        c.flags &= ~kPingOutstanding;
+        continue;
+      case proto::ReadEvent::Kind::close: return on_close_frame(c, event);
+      case proto::ReadEvent::Kind::error: return fail(c, event.error);
+    }
+  }
+}
+
+void Worker::on_close_frame(Connection& c, const proto::ReadEvent& event) {
+  server_.counters().closes_received.fetch_add(1, std::memory_order_relaxed);
+  if (c.state == ConnectionState::open) {
+    // Echo the peer's code (§5.5.1); a close without a code is answered without one.
+    if (event.close_code == uint16_t(proto::CloseCode::no_status)) {
+      leave_open(c);
+      uint8_t header[2];
+      proto::write_frame_header(header, proto::Opcode::close, 0);
+      iovec iov{header, 2};
+      reactor_->send(c, &iov, 1, /*force=*/true);
+    } else {
+      send_close_frame(c, event.close_code, {});
+    }
+  }
+  finish(c);
+}
+
+void Worker::fail(Connection& c, proto::ReaderError error) {
+  server_.counters().count(error);
+  const proto::CloseCode code = proto::close_code_of(error);
+  server_.log_peer_error("{} closed with {}: {} ({})", c.peer.to_string(), uint16_t(code),
+                         proto::reader_error_sentence(error), proto::reader_error_name(error));
+  if (c.state == ConnectionState::open) send_close_frame(c, uint16_t(code), proto::reader_error_sentence(error));
+  finish(c);
+}
+
+bool Worker::send_message(Connection& c, proto::Opcode opcode, Bytes payload) {
+  if (c.state != ConnectionState::open) return false;
+  uint8_t header[proto::kMaxHeaderSize];
+  const size_t header_size = proto::write_frame_header(header, opcode, payload.size());
+  iovec iov[2] = {{header, header_size}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
+  return after_send(c, reactor_->send(c, iov, payload.empty() ? 1 : 2));
+}
+
+bool Worker::send_frame(Connection& c, const SharedBuffer& frame) {
+  if (c.state != ConnectionState::open) return false;
+  return after_send(c, reactor_->send_shared(c, frame));
+}
+
+bool Worker::after_send(Connection& c, net::SendResult result) {
+  switch (result) {
+    case net::SendResult::sent:
+    case net::SendResult::queued: c.last_tx_tick = tick(); return true;
+    case net::SendResult::closed: return false;
+    case net::SendResult::over_limit:
+      server_.counters().count(Limit::buffered_bytes);
+      server_.log_peer_error("{} closed with 1008: it does not read what is sent to it and passed "
+                             "limits.max_buffered_bytes ({})",
+                             c.peer.to_string(), server_.config().limits.max_buffered_bytes);
+      send_close_frame(c, 1008, "send buffer limit reached: the client does not read");
+      finish(c);
+      return false;
+  }
+  return false;
+}
+
+void Worker::send_control(Connection& c, proto::Opcode opcode, Bytes payload) {
+  uint8_t header[proto::kMaxHeaderSize];
+  const size_t header_size = proto::write_frame_header(header, opcode, payload.size());
+  iovec iov[2] = {{header, header_size}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
+  after_send(c, reactor_->send(c, iov, payload.empty() ? 1 : 2));
+}
+
+void Worker::send_close_frame(Connection& c, uint16_t code, std::string_view reason) {
+  leave_open(c);
+  reason = close_reason_prefix(reason);
+  uint8_t frame[2 + 2 + 123];
+  const size_t header_size = proto::write_frame_header(frame, proto::Opcode::close, 2 + reason.size());
+  store_be16(frame + header_size, code);
+  std::memcpy(frame + header_size + 2, reason.data(), reason.size());
+  iovec iov{frame, header_size + 2 + reason.size()};
+  // Forced past the buffered-bytes cap: the close frame is what tells the peer why.
+  reactor_->send(c, &iov, 1, /*force=*/true);
+}
+
+void Worker::close_connection(Connection& c, uint16_t code, std::string_view reason) {
+  if (c.state != ConnectionState::open) return;
+  send_close_frame(c, code, reason);
+  if (c.fd < 0) return;
+  c.state = ConnectionState::closing;
+  reactor_->arm_timer(c, reactor_->now_ms() + server_.config().limits.close_timeout_ms);
+}
+
+void Worker::leave_open(Connection& c) {
+  if (c.state != ConnectionState::open) return;
+  c.state = ConnectionState::closing;
+  Session session(*this, c);
+  c.route->handler->on_close(session);
+}
+
+void Worker::finish(Connection& c) {
+  leave_open(c);
+  c.state = ConnectionState::finishing;
+  c.reader.release();
+  if (c.fd < 0) return;
+  reactor_->close_after_flush(c);
+  if (c.fd >= 0)
+    reactor_->arm_timer(c, reactor_->now_ms() + server_.config().limits.close_timeout_ms);
+}
+
+bool Session::send(proto::Opcode opcode, Bytes payload) {
+  return worker_.send_message(connection_, opcode, payload);
+}
+bool Session::send_frame(const SharedBuffer& frame) { return worker_.send_frame(connection_, frame); }
+void Session::close(uint16_t code, std::string_view reason) {
+  worker_.close_connection(connection_, code, reason);
+}
+
+SharedBuffer encode_shared_frame(proto::Opcode opcode, Bytes payload) {
+  uint8_t header[proto::kMaxHeaderSize];
+  const size_t header_size = proto::write_frame_header(header, opcode, payload.size());
+  SharedBuffer frame = SharedBuffer::allocate(header_size + payload.size());
+  if (!frame) return frame;
+  std::memcpy(frame.writable_data(), header, header_size);
+  if (!payload.empty()) std::memcpy(frame.writable_data() + header_size, payload.data(), payload.size());
+  frame.set_size(header_size + payload.size());
+  return frame;
+}
+
+}  // namespace wshub::server

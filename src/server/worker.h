@@ -1,0 +1,82 @@
+// One worker thread: its reactor, its connections and its instance of every route. It turns
+// bytes into HTTP, the upgrade, and WebSocket messages, and enforces the limits. Nothing here
+// is shared with other workers except through the Server's atomics and mailboxes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "net/reactor.h"
+#include "proto/handshake.h"
+#include "proto/http_head.h"
+#include "proto/message_reader.h"
+#include "server/connection.h"
+#include "server/route_handler.h"
+
+namespace wshub::server {
+
+class Server;
+
+class Worker final : public net::StreamHandler {
+ public:
+  Worker(Server& server, uint32_t index);
+  ~Worker() override;
+
+  net::Reactor& reactor() { return *reactor_; }
+  uint32_t index() const { return index_; }
+  void run() { reactor_->run(); }
+
+  // For Session; see route_handler.h for the contracts.
+  bool send_message(Connection& c, proto::Opcode opcode, Bytes payload);
+  bool send_frame(Connection& c, const SharedBuffer& frame);
+  void close_connection(Connection& c, uint16_t code, std::string_view reason);
+
+  // net::StreamHandler
+  net::Stream* open_stream(int fd, const net::PeerAddress& peer, uint16_t listener) override;
+  void on_data(net::Stream& stream, MutableBytes data) override;
+  void on_hangup(net::Stream& stream) override;
+  void on_drained(net::Stream& stream) override {}
+  void on_timer(net::Stream& stream) override;
+  void on_closed(net::Stream& stream) override;
+  void on_shutdown() override;
+
+ private:
+  // HTTP side (worker_http.cpp).
+  void read_head(Connection& c, MutableBytes data);
+  void answer_head(Connection& c, const proto::HttpRequestHead& head, MutableBytes rest);
+  void open_websocket(Connection& c, WorkerRoute& route, const proto::HandshakeOutcome& outcome,
+                      MutableBytes rest);
+  void reject_handshake(Connection& c, proto::HandshakeError error,
+                        const proto::HttpRequestHead& head);
+  void respond_and_close(Connection& c, uint16_t status, std::string_view content_type,
+                         std::string_view body, std::string_view extra_headers = {});
+  WorkerRoute* find_route(std::string_view path);
+
+  // WebSocket side (worker.cpp).
+  void read_frames(Connection& c, MutableBytes data);
+  void on_close_frame(Connection& c, const proto::ReadEvent& event);
+  void fail(Connection& c, proto::ReaderError error);
+  bool after_send(Connection& c, net::SendResult result);
+  void send_close_frame(Connection& c, uint16_t code, std::string_view reason);
+  void send_control(Connection& c, proto::Opcode opcode, Bytes payload);
+  void leave_open(Connection& c);
+  void finish(Connection& c);
+  void on_open_timer(Connection& c);
+  void arm_open_timer(Connection& c);
+
+  uint32_t tick() const { return uint32_t(reactor_->now_ms() / net::TimerWheel::kTickMs); }
+
+  Server& server_;
+  const uint32_t index_;
+  std::unique_ptr<net::Reactor> reactor_;
+  ConnectionPool pool_;
+  std::vector<WorkerRoute> routes_;
+  proto::ReaderLimits reader_limits_;
+  proto::HttpLimits http_limits_;
+  uint32_t ping_ticks_ = 0;
+  uint32_t idle_ticks_ = 0;
+};
+
+}  // namespace wshub::server

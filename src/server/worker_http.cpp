@@ -1,0 +1,153 @@
+// The HTTP side of a worker: the request head, the upgrade, /health, and every rejection with
+// its status, its sentence and its rate-limited log line.
+#include <string>
+
+#include "proto/http_response.h"
+#include "server/server.h"
+#include "server/worker.h"
+
+namespace wshub::server {
+
+namespace {
+
+// The peer's path, cut short for a log line; the parser already refused controls and spaces.
+std::string_view loggable(std::string_view text) { return text.substr(0, 120); }
+
+std::string plain_request_page(std::string_view path) {
+  return "<!doctype html><meta charset=\"utf-8\"><title>WebSocket endpoint</title>"
+         "<h1>This is a WebSocket endpoint</h1>"
+         "<p>wshub serves <code>" + std::string(path) + "</code> to WebSocket clients only. "
+         "Connect from a page or an app, for example:</p>"
+         "<pre>const ws = new WebSocket(\"wss://\" + location.host + \"" + std::string(path) +
+         "\");\nws.onmessage = (e) =&gt; console.log(e.data);</pre>"
+         "<p>A plain browser visit sends no Upgrade header, so there is nothing to show here.</p>\n";
+}
+
+}  // namespace
+
+WorkerRoute* Worker::find_route(std::string_view path) {
+  for (WorkerRoute& route : routes_)
+    if (route.config->path == path) return &route;
+  return nullptr;
+}
+
+void Worker::read_head(Connection& c, MutableBytes data) {
+  proto::HttpRequestHead head;
+  if (!c.pending_head) {
+    // The usual case: the whole head in one read, parsed where it lies.
+    proto::HttpHeadParser parser(http_limits_);
+    switch (parser.parse(as_text(data), head)) {
+      case proto::HttpHeadParser::Status::done:
+        return answer_head(c, head, data.subspan(head.head_size));
+      case proto::HttpHeadParser::Status::error: break;
+      case proto::HttpHeadParser::Status::need_more:
+        c.pending_head = std::make_unique<PendingHead>(http_limits_);
+        c.pending_head->parser = parser;
+        c.pending_head->bytes.assign(reinterpret_cast<const char*>(data.data()), data.size());
+        return;
+    }
+    server_.counters().count(parser.error());
+    server_.log_peer_error("{} bad request head: {}: {}", c.peer.to_string(),
+                           proto::http_error_name(parser.error()),
+                           proto::http_error_sentence(parser.error()));
+    return respond_and_close(c, proto::http_status_of(parser.error()), "text/plain; charset=utf-8",
+                             std::string(proto::http_error_sentence(parser.error())) + "\n");
+  }
+  PendingHead& pending = *c.pending_head;
+  // Never hold more than the head limit: bytes past it cannot be part of a valid head.
+  const size_t room = http_limits_.max_head_bytes + 1 > pending.bytes.size()
+                          ? http_limits_.max_head_bytes + 1 - pending.bytes.size()
+                          : 0;
+  const size_t keep = std::min(room, data.size());
+  const size_t beyond = data.size() - keep;
+  pending.bytes.append(reinterpret_cast<const char*>(data.data()), keep);
+  switch (pending.parser.parse(pending.bytes, head)) {
+    case proto::HttpHeadParser::Status::need_more: return;
+    case proto::HttpHeadParser::Status::done: {
+      // Frame bytes may follow the head, in the kept bytes and beyond them in `data`.
+      std::unique_ptr<PendingHead> owned = std::move(c.pending_head);
+      std::string rest = owned->bytes.substr(head.head_size);
+      rest.append(reinterpret_cast<const char*>(data.data()) + keep, beyond);
+      // `head` views point into owned->bytes, which lives until this returns.
+      return answer_head(c, head, {reinterpret_cast<uint8_t*>(rest.data()), rest.size()});
+    }
+    case proto::HttpHeadParser::Status::error: {
+      const proto::HttpHeadError error = pending.parser.error();
+      c.pending_head.reset();
+      server_.counters().count(error);
+      server_.log_peer_error("{} bad request head: {}: {}", c.peer.to_string(),
+                             proto::http_error_name(error), proto::http_error_sentence(error));
+      return respond_and_close(c, proto::http_status_of(error), "text/plain; charset=utf-8",
+                               std::string(proto::http_error_sentence(error)) + "\n");
+    }
+  }
+}
+
+void Worker::answer_head(Connection& c, const proto::HttpRequestHead& head, MutableBytes rest) {
+  const std::string_view path = head.path();
+  if (path == server_.config().health_path && !head.find("Upgrade")) {
+    server_.counters().http_responses.fetch_add(1, std::memory_order_relaxed);
+    return respond_and_close(c, 200, "application/json", server_.health_json());
+  }
+  WorkerRoute* route = find_route(path);
+  if (!route) {
+    server_.counters().not_found.fetch_add(1, std::memory_order_relaxed);
+    std::string body = "No route for " + std::string(loggable(path)) + ". WebSocket routes here:";
+    for (const WorkerRoute& r : routes_) body += " " + r.config->path;
+    body += "; health: " + server_.config().health_path + "\n";
+    return respond_and_close(c, 404, "text/plain; charset=utf-8", body);
+  }
+  const proto::HandshakeOutcome outcome = proto::check_upgrade(head, route->policy);
+  if (outcome.error != proto::HandshakeError::none) return reject_handshake(c, outcome.error, head);
+  open_websocket(c, *route, outcome, rest);
+}
+
+void Worker::reject_handshake(Connection& c, proto::HandshakeError error,
+                              const proto::HttpRequestHead& head) {
+  server_.counters().count(error);
+  const std::string_view sentence = proto::handshake_error_sentence(error);
+  if (error == proto::HandshakeError::plain_http_request) {
+    // A person with a browser, not a broken client: answer them, log at debug only.
+    spdlog::debug("{} plain GET {}: answered with the WebSocket help page", c.peer.to_string(),
+                  loggable(head.path()));
+    return respond_and_close(c, 426, "text/html; charset=utf-8", plain_request_page(head.path()),
+                             "Upgrade: websocket\r\n");
+  }
+  server_.log_peer_error("{} {} {} rejected ({}): {}", c.peer.to_string(), loggable(head.method),
+                         loggable(head.path()), proto::handshake_error_name(error), sentence);
+  const bool version = error == proto::HandshakeError::missing_version ||
+                       error == proto::HandshakeError::unsupported_version;
+  const bool method = error == proto::HandshakeError::method_not_get;
+  respond_and_close(c, proto::handshake_status(error), "text/plain; charset=utf-8",
+                    std::string(sentence) + "\n",
+                    version ? "Sec-WebSocket-Version: 13\r\n" : method ? "Allow: GET\r\n" : "");
+}
+
+void Worker::open_websocket(Connection& c, WorkerRoute& route,
+                            const proto::HandshakeOutcome& outcome, MutableBytes rest) {
+  char response[proto::kUpgradeResponseReserve];
+  const size_t size = proto::write_upgrade_response(response, outcome.key, outcome.subprotocol);
+  iovec iov{response, size};
+  if (reactor_->send(c, &iov, 1, /*force=*/true) == net::SendResult::closed) return;
+  server_.counters().upgrades.fetch_add(1, std::memory_order_relaxed);
+  c.route = &route;
+  c.state = ConnectionState::open;
+  c.last_rx_tick = c.last_tx_tick = tick();
+  arm_open_timer(c);
+  {
+    Session session(*this, c);
+    route.handler->on_open(session);
+  }
+  // Bytes after the head in the same read are the first frame bytes: never drop them.
+  if (!rest.empty() && c.fd >= 0 && c.state == ConnectionState::open) read_frames(c, rest);
+}
+
+void Worker::respond_and_close(Connection& c, uint16_t status, std::string_view content_type,
+                               std::string_view body, std::string_view extra_headers) {
+  const std::string response = proto::make_http_response(status, content_type, body, extra_headers);
+  iovec iov{const_cast<char*>(response.data()), response.size()};
+  reactor_->send(c, &iov, 1, /*force=*/true);
+  finish(c);
+}
+
+}  // namespace wshub::server
