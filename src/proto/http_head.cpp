@@ -208,6 +208,9 @@ HttpHeadError parse_header_line(std::string_view line, uint32_t max_headers,
 HttpHeadError parse_complete_head(std::string_view head, const HttpLimits& limits,
                                   HttpRequestHead& out) {
   out.header_count = 0;
+  // The same bound the incremental parser applies, for callers that hold a whole head already.
+  if (head.size() > std::min<uint32_t>(limits.max_head_bytes, 65535))
+    return HttpHeadError::head_too_large;
   out.head_size = uint32_t(head.size());
   const uint32_t max_headers = std::min<uint32_t>(limits.max_headers, kMaxHeaders);
   bool request_line_done = false;
