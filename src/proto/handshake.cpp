@@ -89,6 +89,7 @@ bool has_body(const HttpRequestHead& head) {
 std::string_view choose_subprotocol(const HttpRequestHead& head, const HandshakePolicy& policy) {
   // The client lists what it speaks; the server picks its own most preferred of those.
   for (const std::string& candidate : policy.subprotocols) {
+    if (candidate.size() > kMaxSubprotocolSize) continue;  // the 101 response could not name it
     for (uint32_t i = 0; i < head.header_count; ++i) {
       if (!equals_ignore_case(head.headers[i].name, "Sec-WebSocket-Protocol")) continue;
       if (any_list_element(head.headers[i].value,
@@ -178,6 +179,16 @@ void compute_accept_key(std::string_view key, char out[kAcceptKeySize]) {
   std::memcpy(out, encoded, kAcceptKeySize);
 }
 
+// The response without subprotocol and extension values; with the longest subprotocol it must
+// fit the reserve the header promises callers.
+constexpr size_t kUpgradeResponseFixedSize =
+    std::string_view("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: \r\n")
+        .size() +
+    kAcceptKeySize + std::string_view("Sec-WebSocket-Protocol: \r\n").size() +
+    std::string_view("Sec-WebSocket-Extensions: \r\n").size() + std::string_view("\r\n").size();
+static_assert(kUpgradeResponseFixedSize + kMaxSubprotocolSize <= kUpgradeResponseReserve);
+
 size_t write_upgrade_response(char* out, std::string_view key, std::string_view subprotocol,
                               std::string_view extensions) {
   auto append = [&out](std::string_view s) {
@@ -191,7 +202,7 @@ size_t write_upgrade_response(char* out, std::string_view key, std::string_view 
   compute_accept_key(key, out);
   out += kAcceptKeySize;
   append("\r\n");
-  if (!subprotocol.empty() && subprotocol.size() <= 100) {
+  if (!subprotocol.empty() && subprotocol.size() <= kMaxSubprotocolSize) {
     append("Sec-WebSocket-Protocol: ");
     append(subprotocol);
     append("\r\n");

@@ -60,6 +60,10 @@ constexpr size_t kAcceptKeySize = 28;
 // Sec-WebSocket-Accept: base64(SHA-1(key + the RFC 6455 GUID)).
 void compute_accept_key(std::string_view key, char out[kAcceptKeySize]);
 
+// The longest subprotocol the 101 response can carry within kUpgradeResponseReserve;
+// check_upgrade never agrees to a longer one.
+constexpr size_t kMaxSubprotocolSize = 64;
+
 // Writes the 101 response into `out` (at least 256 + extensions.size() bytes) and returns its
 // size. `extensions` is the whole Sec-WebSocket-Extensions value, or empty.
 size_t write_upgrade_response(char* out, std::string_view key, std::string_view subprotocol,
