@@ -1,0 +1,303 @@
+# Starts the real wshub binary for integration tests and talks raw HTTP to it.
+# Knows nothing about wshub's internals: only its command line, its log lines and the wire.
+# Runs under /usr/bin/python3 with the standard library only (plus websockets in the tests).
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+_LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+) ")
+_binary = None
+
+
+def wshub_binary():
+    """The binary under test: --wshub PATH on the command line, else $WSHUB_BIN."""
+    path = _binary or os.environ.get("WSHUB_BIN")
+    if not path:
+        raise RuntimeError("no wshub binary: pass --wshub PATH or set WSHUB_BIN")
+    if not os.access(path, os.X_OK):
+        raise RuntimeError(f"wshub binary {path!r} is not executable")
+    return path
+
+
+def main():
+    """unittest.main() after taking --wshub PATH out of argv."""
+    global _binary
+    argv = list(sys.argv)
+    if "--wshub" in argv:
+        i = argv.index("--wshub")
+        _binary = argv[i + 1]
+        del argv[i:i + 2]
+    unittest.main(argv=argv, verbosity=2)
+
+
+class Wshub:
+    """One wshub process on 127.0.0.1:<ephemeral>, its stderr captured to a file.
+
+    Use as a context manager, or call start() and stop(). stop() sends SIGTERM to this
+    process only (by its PID) and returns the exit code.
+    """
+
+    def __init__(self, config=None, threads=1, extra_args=()):
+        self.config = config
+        self.threads = threads
+        self.extra_args = list(extra_args)
+        self.dir = tempfile.TemporaryDirectory(prefix="wshub-integ-")
+        self.log_path = os.path.join(self.dir.name, "stderr.log")
+        self.config_path = None
+        self.process = None
+        self.port = None
+        self.exit_code = None
+
+    def start(self, timeout=20.0):
+        args = [wshub_binary(), "--listen", "127.0.0.1:0", "--threads", str(self.threads)]
+        if self.config is not None:
+            self.config_path = os.path.join(self.dir.name, "wshub.toml")
+            with open(self.config_path, "w") as f:
+                f.write(self.config)
+            args += ["--config", self.config_path]
+        args += self.extra_args
+        self._log_file = open(self.log_path, "wb")
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=self._log_file)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = _LISTENING.search(self.log())
+            if match:
+                self.port = int(match.group(1))
+                return self
+            if self.process.poll() is not None:
+                raise RuntimeError(f"wshub exited with {self.process.returncode} before "
+                                   f"listening; stderr:\n{self.log()}")
+            time.sleep(0.02)
+        self.process.kill()
+        self.process.wait()
+        raise RuntimeError(f"wshub did not log 'listening on' within {timeout}s; "
+                           f"stderr:\n{self.log()}")
+
+    def stop(self, timeout=30.0):
+        """SIGTERM, wait, and return the exit code (None-safe to call twice)."""
+        if self.process is None:
+            return self.exit_code
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                self.exit_code = "killed after SIGTERM timeout"
+        if self.exit_code is None:
+            self.exit_code = self.process.returncode
+        self.process = None
+        self._log_file.close()
+        return self.exit_code
+
+    def close(self):
+        self.stop()
+        self.dir.cleanup()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_for_log(self, pattern, timeout=10.0):
+        """The first log line matching regex `pattern`, waiting for it to be written."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.log().splitlines():
+                if regex.search(line):
+                    return line
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)
+
+    def url(self, path):
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+
+class ServerTestCase(unittest.TestCase):
+    """A fresh server per test, stopped with SIGTERM afterwards; the test fails unless it
+    exits 0 (under ASan a leak or an error report makes the exit code non-zero)."""
+
+    config = None
+
+    def setUp(self):
+        self.server = Wshub(config=self.config)
+        self.server.start()
+        self.addCleanup(self.server.close)
+        self.addCleanup(self._assert_clean_exit)
+
+    def _assert_clean_exit(self):
+        code = self.server.stop()
+        self.assertEqual(code, 0, f"wshub exit code after SIGTERM; stderr:\n{self.server.log()}")
+
+
+class HttpResponse:
+    def __init__(self, raw):
+        self.raw = raw
+        head, sep, body = raw.partition(b"\r\n\r\n")
+        if not sep:
+            raise AssertionError(f"no complete HTTP response head in {raw[:300]!r}")
+        lines = head.decode("latin-1").split("\r\n")
+        self.status_line = lines[0]
+        parts = lines[0].split(" ", 2)
+        self.version = parts[0]
+        self.status = int(parts[1])
+        self.headers = []
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            self.headers.append((name.strip().lower(), value.strip()))
+        self.rest = body  # the body, or for a 101 the first frame bytes
+
+    def header(self, name):
+        values = [v for n, v in self.headers if n == name.lower()]
+        return values[0] if values else None
+
+    @property
+    def body(self):
+        length = self.header("content-length")
+        return self.rest if length is None else self.rest[:int(length)]
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+
+def connect(port, timeout=10.0):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def peer_name(sock):
+    """How the server names this client in its log: 'ip:port'."""
+    host, port = sock.getsockname()[:2]
+    return f"{host}:{port}"
+
+
+def read_until_close(sock, limit=1 << 20):
+    data = b""
+    while len(data) < limit:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def read_head(sock):
+    """Reads up to and including the end of a response head; returns (head+extra bytes)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed before a response head: {data!r}")
+        data += chunk
+    return data
+
+
+def exchange(port, request, chunk_size=None, pause=0.0):
+    """Sends `request` (whole, or in chunks of `chunk_size` bytes), reads until the server
+    closes, and returns (HttpResponse, our 'ip:port' as the server logs it)."""
+    with connect(port) as sock:
+        name = peer_name(sock)
+        if chunk_size is None:
+            sock.sendall(request)
+        else:
+            for i in range(0, len(request), chunk_size):
+                try:
+                    sock.sendall(request[i:i + chunk_size])
+                except (BrokenPipeError, ConnectionResetError):
+                    break  # the server answered early and closed; read its answer
+                if pause:
+                    time.sleep(pause)
+        return HttpResponse(read_until_close(sock)), name
+
+
+def http_get(port, path, headers=()):
+    lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}"] + list(headers)
+    return exchange(port, ("\r\n".join(lines) + "\r\n\r\n").encode())[0]
+
+
+# A client's frame (RFC 6455 §5.2): FIN set, masked with `mask`.
+def client_frame(opcode, payload, mask=b"\x37\xfa\x21\x3d", fin=True):
+    first = (0x80 if fin else 0) | opcode
+    n = len(payload)
+    if n < 126:
+        header = bytes([first, 0x80 | n])
+    elif n < 65536:
+        header = bytes([first, 0x80 | 126]) + n.to_bytes(2, "big")
+    else:
+        header = bytes([first, 0x80 | 127]) + n.to_bytes(8, "big")
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return header + mask + masked
+
+
+def parse_server_frame(data):
+    """(fin, opcode, payload, remaining bytes) of an unmasked server frame, or None if
+    `data` does not yet hold a whole frame."""
+    if len(data) < 2:
+        return None
+    fin = bool(data[0] & 0x80)
+    opcode = data[0] & 0x0F
+    if data[1] & 0x80:
+        raise AssertionError("server frame is masked")
+    n = data[1] & 0x7F
+    offset = 2
+    if n == 126:
+        if len(data) < 4:
+            return None
+        n = int.from_bytes(data[2:4], "big")
+        offset = 4
+    elif n == 127:
+        if len(data) < 10:
+            return None
+        n = int.from_bytes(data[2:10], "big")
+        offset = 10
+    if len(data) < offset + n:
+        return None
+    return fin, opcode, data[offset:offset + n], data[offset + n:]
+
+
+def read_server_frame(sock, data=b""):
+    """Reads one whole server frame; returns (fin, opcode, payload, remaining bytes)."""
+    while True:
+        frame = parse_server_frame(data)
+        if frame:
+            return frame
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"connection closed inside a frame; have {data!r}")
+        data += chunk
+
+
+def upgrade_request(path="/echo", host="127.0.0.1", extra=()):
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Upgrade: websocket",
+             "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+             "Sec-WebSocket-Version: 13"] + list(extra)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+# The accept value for the key above, from RFC 6455 §1.3.
+SAMPLE_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
