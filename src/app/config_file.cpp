@@ -21,7 +21,9 @@ struct ConfigReader {
   ConfigError& error;
 
   bool fail(const toml::node* node, std::string_view key, std::string message) {
-    const auto& where = node ? node->source().begin : toml::source_position{};
+    return fail_at(node ? node->source().begin : toml::source_position{}, key, std::move(message));
+  }
+  bool fail_at(const toml::source_position& where, std::string_view key, std::string message) {
     error.message = fmt::format("{}:{}:{}: {}: {}", source, where.line, where.column, key, message);
     return false;
   }
@@ -35,7 +37,8 @@ struct ConfigReader {
         std::string list;
         for (std::string_view k : known) list += (list.empty() ? "" : ", ") + std::string(k);
         std::string full = section.empty() ? std::string(key.str()) : fmt::format("{}.{}", section, key.str());
-        return fail(&node, full, fmt::format("unknown key; known keys here: {}", list));
+        return fail_at(key.source().begin, full,
+                       fmt::format("unknown key; known keys here: {}", list));
       }
     }
     return true;
