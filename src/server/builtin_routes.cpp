@@ -1,5 +1,8 @@
 #include "server/builtin_routes.h"
 
+#include "server/fanout.h"
+#include "server/worker.h"
+
 namespace wshub::server {
 
 namespace {
@@ -21,16 +24,36 @@ class ReplyHandler final : public RouteHandler {
   SharedBuffer frame_;  // framed once, shared by every answer
 };
 
+// Relays every message to every connection on the route, on every worker, the sender
+// included: the test bed for fan-out until the hub exists.
+class BroadcastHandler final : public RouteHandler {
+ public:
+  BroadcastHandler(FanoutGroup& group, Worker& worker) : group_(group), members_(worker), worker_index_(worker.index()) {
+    group_.attach(worker_index_, worker.reactor(), members_);
+  }
+  void on_open(Session& session) override { members_.add(session.connection()); }
+  void on_close(Session& session) override { members_.remove(session.connection()); }
+  void on_message(Session& session, proto::Opcode opcode, Bytes payload) override {
+    SharedBuffer frame = encode_shared_frame(opcode, payload);
+    if (frame) group_.publish(frame, worker_index_);
+  }
+
+ private:
+  FanoutGroup& group_;
+  FanoutMembers members_;
+  uint32_t worker_index_;
+};
+
 }  // namespace
 
 std::unique_ptr<RouteHandler> make_builtin_handler(const RouteConfig& config,
-                                                   FanoutGroup* fanout, uint32_t worker_index) {
+                                                   FanoutGroup* fanout, Worker& worker) {
   switch (config.kind) {
     case RouteKind::echo: return std::make_unique<EchoHandler>();
     case RouteKind::reply: return std::make_unique<ReplyHandler>(config.reply_text);
-    case RouteKind::broadcast: break;
+    case RouteKind::broadcast: return std::make_unique<BroadcastHandler>(*fanout, worker);
   }
-  return std::make_unique<EchoHandler>();
+  return nullptr;
 }
 
 }  // namespace wshub::server

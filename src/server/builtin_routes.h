@@ -1,5 +1,6 @@
 // The routes wshub serves without a hub: `echo` for tests, benchmarks and conformance suites,
-// and `reply`, which answers every message with fixed text as the seed's /login did.
+// `reply`, which answers every message with fixed text as the seed's /login did, and
+// `broadcast`, which relays every message to every connection on the route.
 #pragma once
 
 #include <memory>
@@ -13,6 +14,6 @@ class FanoutGroup;
 
 // One handler instance per worker and route. `fanout` is the shared group for broadcast routes.
 std::unique_ptr<RouteHandler> make_builtin_handler(const RouteConfig& config,
-                                                   FanoutGroup* fanout, uint32_t worker_index);
+                                                   FanoutGroup* fanout, Worker& worker);
 
 }  // namespace wshub::server

@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "net/socket_ops.h"
+#include "server/fanout.h"
 #include "server/worker.h"
 
 namespace wshub::server {
@@ -42,6 +43,11 @@ Server::~Server() {
 
 void Server::start() {
   started_ms_ = monotonic_ms();
+  fanout_groups_.clear();
+  for (const RouteConfig& route : config_.routes)
+    fanout_groups_.push_back(route.kind == RouteKind::broadcast
+                                 ? std::make_unique<FanoutGroup>(config_.threads)
+                                 : nullptr);
   for (uint32_t i = 0; i < config_.threads; ++i)
     workers_.push_back(std::make_unique<Worker>(*this, i));
   bound_ports_.clear();

@@ -18,6 +18,7 @@
 namespace wshub::server {
 
 class Worker;
+class FanoutGroup;
 
 class Server {
  public:
@@ -41,6 +42,8 @@ class Server {
   ServerCounters& counters() { return counters_; }
   ConnectionBudget& budget() { return budget_; }
   std::string health_json() const;
+  // The cross-worker group of route `route_index`, or null if that route does not fan out.
+  FanoutGroup* fanout_group(size_t route_index) { return fanout_groups_[route_index].get(); }
 
   // Rate-limited log line about a peer's mistake; the counter is kept by the caller.
   template <typename... Args>
@@ -57,6 +60,7 @@ class Server {
   ServerCounters counters_;
   ConnectionBudget budget_;
   LogLimiter peer_log_limiter_{20};
+  std::vector<std::unique_ptr<FanoutGroup>> fanout_groups_;  // by route index
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::vector<uint16_t> bound_ports_;

@@ -42,7 +42,7 @@ Worker::Worker(Server& server, uint32_t index) : server_(server), index_(index) 
   for (const RouteConfig& config : server.config().routes) {
     WorkerRoute& route = routes_.emplace_back();
     route.config = &config;
-    route.handler = make_builtin_handler(config, nullptr, index);
+    route.handler = make_builtin_handler(config, server.fanout_group(routes_.size() - 1), *this);
     route.policy.allowed_origins = config.allowed_origins;
     route.policy.subprotocols = config.subprotocols;
     route.policy.require_subprotocol = config.require_subprotocol;

@@ -1,0 +1,57 @@
+// Delivery of one encoded frame to many connections spread over all workers: the frame is
+// encoded once into a SharedBuffer; each worker gets a reference through its mailbox and writes
+// the same bytes to its local members. The hub's channels are built the same way.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/shared_buffer.h"
+#include "server/connection.h"
+
+namespace wshub::net {
+class Reactor;
+}
+
+namespace wshub::server {
+
+class Worker;
+
+// One worker's members of a group. Used only on that worker's thread.
+class FanoutMembers {
+ public:
+  explicit FanoutMembers(Worker& worker) : worker_(worker) {}
+  // Adds the connection; stores its slot in `route_state` for O(1) removal.
+  void add(Connection& c);
+  void remove(Connection& c);
+  // Sends `frame` to every member; members closed while sending are dropped afterwards.
+  void deliver(const SharedBuffer& frame);
+  size_t size() const { return members_.size(); }
+
+ private:
+  void compact();
+
+  Worker& worker_;
+  std::vector<Connection*> members_;
+  bool delivering_ = false;
+  bool has_holes_ = false;
+};
+
+// The group across workers. Attach every worker's members before the workers start; after
+// that the group is read-only and any worker may publish.
+class FanoutGroup {
+ public:
+  explicit FanoutGroup(size_t workers) : locals_(workers) {}
+  void attach(uint32_t worker_index, net::Reactor& reactor, FanoutMembers& members);
+  // On worker `from`'s thread: delivers locally now and posts to every other worker.
+  void publish(const SharedBuffer& frame, uint32_t from);
+
+ private:
+  struct Local {
+    net::Reactor* reactor = nullptr;
+    FanoutMembers* members = nullptr;
+  };
+  std::vector<Local> locals_;
+};
+
+}  // namespace wshub::server
