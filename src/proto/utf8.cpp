@@ -110,7 +110,7 @@ bool Utf8Validator::feed(const uint8_t* data, size_t length) {
     ++i;
   }
   state_ = state;
-  return true;
+  return state != kRejectState;  // an empty feed must not hide an earlier failure
 }
 
 bool is_valid_utf8(Bytes bytes) {
