@@ -327,7 +327,8 @@ TEST(Handshake, UpgradeResponseBytes) {
   EXPECT_EQ(upgrade_response(kRfcKey, "chat", ""),
             base + "Sec-WebSocket-Protocol: chat\r\n\r\n");
   EXPECT_EQ(upgrade_response(kRfcKey, "", "permessage-deflate; client_max_window_bits=15"),
-            base + "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=15\r\n\r\n");
+            base +
+                "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=15\r\n\r\n");
   EXPECT_EQ(upgrade_response(kRfcKey, "chat", "permessage-deflate"),
             base + "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: "
                    "permessage-deflate\r\n\r\n");
@@ -370,7 +371,8 @@ TEST(HandshakeErrors, NginxSentencesNameTheDirective) {
     return handshake_error_sentence(e).find(text) != std::string_view::npos;
   };
   EXPECT_TRUE(says(HandshakeError::http_1_0, "proxy_http_version 1.1;"));
-  EXPECT_TRUE(says(HandshakeError::proxy_dropped_upgrade, "proxy_set_header Upgrade $http_upgrade;"));
+  EXPECT_TRUE(
+      says(HandshakeError::proxy_dropped_upgrade, "proxy_set_header Upgrade $http_upgrade;"));
   EXPECT_TRUE(
       says(HandshakeError::proxy_dropped_upgrade, "proxy_set_header Connection \"upgrade\";"));
   EXPECT_TRUE(says(HandshakeError::missing_upgrade, "proxy_set_header Upgrade $http_upgrade;"));
