@@ -91,9 +91,42 @@ constexpr uint64_t kHighBits = 0x8080808080808080ull;
 
 }  // namespace
 
+namespace {
+
+// Where a complete-sequence prefix of `data` ends: the start of a trailing sequence that is
+// cut short, or `length` when none is.
+size_t complete_prefix(const uint8_t* data, size_t length) {
+  for (size_t back = 1; back <= 4 && back <= length; ++back) {
+    const uint8_t byte = data[length - back];
+    if ((byte & 0xC0) == 0x80) continue;  // a continuation byte: keep looking for its lead
+    const size_t needed = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2;
+    return needed > back ? length - back : length;
+  }
+  return length;  // four continuation bytes: invalid, and simdjson will say so
+}
+
+}  // namespace
+
 bool Utf8Validator::feed(const uint8_t* data, size_t length) {
   uint8_t state = state_;
   size_t i = 0;
+  // Finish a sequence left open by the previous piece, byte by byte.
+  while (i < length && state != kAcceptState && state != kRejectState)
+    state = kTransitions[state][kClasses[data[i++]]];
+  if (state == kRejectState) {
+    state_ = state;
+    return false;
+  }
+  // Long runs of whole sequences go to simdjson's vectorised validator; the DFA below only
+  // sees the short tail that may stop inside a sequence.
+  if (length - i >= 256) {
+    const size_t end = i + complete_prefix(data + i, length - i);
+    if (!simdjson::validate_utf8(reinterpret_cast<const char*>(data + i), end - i)) {
+      state_ = kRejectState;
+      return false;
+    }
+    i = end;
+  }
   while (i < length) {
     if (state == kAcceptState) {
       // ASCII runs are the common case in JSON: skip them 16 bytes at a time.
