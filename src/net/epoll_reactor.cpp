@@ -40,7 +40,9 @@ uint64_t stream_token(const Stream& s) { return uint64_t(s.generation) << 32 | u
 class EpollReactor final : public Reactor {
  public:
   EpollReactor(StreamHandler& handler, const ReactorOptions& options)
-      : Reactor(handler, options), read_buffer_(options.read_buffer_bytes) {
+      : Reactor(handler, options),
+        read_buffer_(options.read_buffer_bytes),
+        plain_buffer_(options.read_buffer_bytes) {
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
     epoll_event ev{};
@@ -95,6 +97,7 @@ class EpollReactor final : public Reactor {
       return SendResult::closed;
     size_t total = 0;
     for (int i = 0; i < count; ++i) total += iov[i].iov_len;
+    if (s.filter) return send_filtered(s, iov, count, total, force);
     if (s.pending) return enqueue_copy(s, iov, count, total, force);
     if (&s == cork_stream_ && cork_size_ + total <= kCorkBytes) {
       for (int i = 0; i < count; ++i) {
@@ -121,7 +124,8 @@ class EpollReactor final : public Reactor {
       return s.pending->append_shared(frame) ? SendResult::queued : refuse(s);
     }
     iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
-    if (&s == cork_stream_) return send(s, &one, 1, false);
+    // Corked or filtered (TLS encrypts per stream) streams take the frame like any bytes.
+    if (&s == cork_stream_ || s.filter) return send(s, &one, 1, false);
     ssize_t written = write_iov(s, &one, 1);
     if (written < 0) return SendResult::closed;
     if (size_t(written) == frame.size()) return SendResult::sent;
@@ -134,6 +138,11 @@ class EpollReactor final : public Reactor {
     if (s.fd < 0) return;
     if (&s == cork_stream_) flush_cork();
     if (s.fd < 0) return;
+    if (s.filter && !(s.reactor_flags & kFlagCloseAfterFlush)) {
+      FilterSink sink(*this, s);
+      s.filter->on_close(sink);
+      if (s.fd < 0) return;
+    }
     s.reactor_flags |= kFlagCloseAfterFlush;
     if (!s.pending) half_close(s);
   }
@@ -257,9 +266,16 @@ class EpollReactor final : public Reactor {
       if (n > 0) {
         if (!(s.reactor_flags & kFlagLingering)) {
           cork_stream_ = &s;
-          handler_.on_data(s, {read_buffer_.data(), size_t(n)});
+          bool intact = true;
+          if (s.filter) {
+            FilterSink sink(*this, s);
+            intact = s.filter->on_input({read_buffer_.data(), size_t(n)}, plain_buffer_, sink);
+          } else {
+            handler_.on_data(s, {read_buffer_.data(), size_t(n)});
+          }
           flush_cork();
           if (s.fd < 0) return;
+          if (!intact) return handler_.on_hangup(s);
         }
         if (size_t(n) < read_buffer_.size()) return;  // drained: the next edge will tell
         continue;
@@ -299,8 +315,66 @@ class EpollReactor final : public Reactor {
     iovec one{cork_.data(), cork_size_};
     size_t size = cork_size_;
     cork_size_ = 0;
+    if (s->filter) {
+      FilterSink sink(*this, *s);
+      s->filter->on_output(&one, 1, sink);
+      return;
+    }
     write_now(*s, &one, 1, size, /*force=*/true);
   }
+
+  // Plaintext for a filtered stream: corked while it fits, else encrypted at once behind
+  // whatever is corked. The queue (and its cap) holds the filter's output.
+  SendResult send_filtered(Stream& s, const iovec* iov, int count, size_t total, bool force) {
+    if (!force && s.pending && s.pending->bytes() > options_.max_queued_bytes) return refuse(s);
+    if (&s == cork_stream_ && cork_size_ + total <= kCorkBytes) {
+      for (int i = 0; i < count; ++i) {
+        std::memcpy(cork_.data() + cork_size_, iov[i].iov_base, iov[i].iov_len);
+        cork_size_ += iov[i].iov_len;
+      }
+      return SendResult::sent;
+    }
+    if (&s == cork_stream_ && cork_size_) {
+      // Keep the order: what is corked goes out first.
+      Stream* corked = cork_stream_;
+      flush_cork();
+      cork_stream_ = corked;
+      if (s.fd < 0) return SendResult::closed;
+    }
+    FilterSink sink(*this, s);
+    if (!s.filter->on_output(iov, count, sink)) {
+      abort(s);
+      return SendResult::closed;
+    }
+    if (s.fd < 0) return SendResult::closed;
+    return s.pending ? SendResult::queued : SendResult::sent;
+  }
+
+  // Filter output goes straight to the socket, or behind what is queued.
+  void write_filtered(Stream& s, Bytes bytes) {
+    if (s.fd < 0 || bytes.empty()) return;
+    iovec one{const_cast<uint8_t*>(bytes.data()), bytes.size()};
+    if (s.pending) {
+      enqueue_copy(s, &one, 1, bytes.size(), /*force=*/true);
+      return;
+    }
+    write_now(s, &one, 1, bytes.size(), /*force=*/true);
+  }
+
+  class FilterSink final : public FilterOutput {
+   public:
+    FilterSink(EpollReactor& reactor, Stream& stream) : reactor_(reactor), stream_(stream) {}
+    bool plaintext(MutableBytes bytes) override {
+      if (stream_.fd < 0 || (stream_.reactor_flags & kFlagLingering)) return false;
+      reactor_.handler_.on_data(stream_, bytes);
+      return stream_.fd >= 0;
+    }
+    void ciphertext(Bytes bytes) override { reactor_.write_filtered(stream_, bytes); }
+
+   private:
+    EpollReactor& reactor_;
+    Stream& stream_;
+  };
 
   // Writes directly (nothing is queued); queues the rest. The caller has cleared the cork.
   SendResult write_now(Stream& s, const iovec* iov, int count, size_t total, bool force) {
@@ -385,6 +459,7 @@ class EpollReactor final : public Reactor {
   int epoll_fd_ = -1;
   std::vector<int> listeners_;
   std::vector<uint8_t> read_buffer_;
+  std::vector<uint8_t> plain_buffer_;  // decrypted bytes of filtered streams
   std::array<uint8_t, kCorkBytes> cork_;
   size_t cork_size_ = 0;
   Stream* cork_stream_ = nullptr;

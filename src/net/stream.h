@@ -34,12 +34,30 @@ enum class SendResult : uint8_t {
   closed,     // the stream is closing or failed; nothing was sent
 };
 
-// Transforms bytes between the socket and the server, e.g. TLS. Defined here, implemented by
-// the tls layer.
+// Where a filter puts what it produces; implemented by the reactor.
+class FilterOutput {
+ public:
+  // Application bytes for the handler (the filter's scratch buffer, mutable). Returns false
+  // when the stream closed while handling them: the filter must stop and return.
+  virtual bool plaintext(MutableBytes bytes) = 0;
+  // Bytes for the socket, in order. The reactor writes or queues them before returning.
+  virtual void ciphertext(Bytes bytes) = 0;
+};
+
+// Transforms bytes between the socket and the handler: TLS is one. Declared here so the
+// reactor can drive it; implemented by the tls layer. The filter never touches the socket.
 class StreamFilter {
  public:
   virtual ~StreamFilter() = default;
-  // Ciphertext in from the socket; plaintext out through `deliver`. ... (see tls layer)
+  // Bytes read from the socket. `scratch` is a per-thread buffer the filter may decrypt into.
+  // Returns false when the peer broke the protocol or closed it: the reactor then hangs up.
+  virtual bool on_input(MutableBytes input, MutableBytes scratch, FilterOutput& out) = 0;
+  // Application bytes to send, in order; the filter emits them through `out.ciphertext`.
+  virtual bool on_output(const iovec* iov, int count, FilterOutput& out) = 0;
+  // Writes the protocol's orderly close (TLS close_notify), if any, before the FIN.
+  virtual void on_close(FilterOutput& out) {}
+  // Nothing is pending on the stream: drop buffers that can be re-created on demand.
+  virtual void on_idle() {}
 };
 
 // The layer above implements this; the reactor calls it on its own thread.
