@@ -1,12 +1,12 @@
 // gorilla/websocket echo peer for bench/run.sh: one OS thread for Go code
 // (GOMAXPROCS=1), echoes text and binary messages on any path, no compression.
-// Streams each message from NextReader to NextWriter, as gorilla's own examples do.
+// ReadMessage/WriteMessage as in gorilla's own echo example: WriteMessage sends header and
+// payload in one write, where NextWriter+io.Copy cuts a 64 KiB message into 4 KiB frames.
 // Knows nothing about wshub.
 package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"runtime"
@@ -32,18 +32,11 @@ func echo(w http.ResponseWriter, r *http.Request) {
 	defer conn.Close()
 	conn.SetReadLimit(maxMessageBytes)
 	for {
-		kind, reader, err := conn.NextReader()
+		kind, message, err := conn.ReadMessage()
 		if err != nil {
 			return
 		}
-		writer, err := conn.NextWriter(kind)
-		if err != nil {
-			return
-		}
-		if _, err := io.Copy(writer, reader); err != nil {
-			return
-		}
-		if err := writer.Close(); err != nil {
+		if err := conn.WriteMessage(kind, message); err != nil {
 			return
 		}
 	}
