@@ -29,11 +29,7 @@ constexpr int kAcceptsPerEvent = 64;
 constexpr int kMaxIov = 64;
 constexpr size_t kCorkBytes = 16 * 1024;
 
-enum : uint8_t {
-  kFlagCloseAfterFlush = 1,  // close_after_flush called; FIN once the queue is empty
-  kFlagLingering = 2,        // FIN sent; input is discarded until EOF
-  kFlagReadyAgain = 4,       // on the ready list: more input may be waiting
-};
+constexpr uint8_t kFlagReadyAgain = 4;  // on the ready list: more input may be waiting
 
 uint64_t stream_token(const Stream& s) { return uint64_t(s.generation) << 32 | uint32_t(s.fd); }
 
@@ -149,18 +145,11 @@ class EpollReactor final : public Reactor {
 
   void abort(Stream& s) override {
     if (s.fd < 0) return;
-    if (&s == cork_stream_) {
-      cork_stream_ = nullptr;
-      cork_size_ = 0;
-    }
-    timers_.cancel(s);
-    streams_by_fd_[size_t(s.fd)] = nullptr;
+    if (&s == cork_stream_) cork_size_ = 0;
     close(s.fd);
-    s.fd = -1;
     delete s.pending;
     s.pending = nullptr;
-    --stream_count_;
-    closed_.push_back(&s);
+    forget_stream(s);
     // A descriptor came free: if accepting paused on EMFILE, try again soon.
     if (accept_paused_) accept_resume_ms_ = now_ms_;
   }
@@ -212,29 +201,16 @@ class EpollReactor final : public Reactor {
           pause_accepting();
         return;
       }
-      ++counters_.accepted;
-      Stream* s = handler_.open_stream(fd, PeerAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&address)), index);
+      Stream* s = adopt_accepted(fd, reinterpret_cast<sockaddr*>(&address), index);
       if (!s) {
         close(fd);
         continue;
       }
-      adopt(*s, fd, index);
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+      ev.data.u64 = stream_token(*s);
+      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) abort(*s);
     }
-  }
-
-  void adopt(Stream& s, int fd, uint16_t index) {
-    s.fd = fd;
-    s.generation = ++next_generation_ & 0x3FFFFFFF;
-    if (s.generation == 0) s.generation = ++next_generation_ & 0x3FFFFFFF;
-    s.listener = index;
-    s.reactor_flags = 0;
-    if (streams_by_fd_.size() <= size_t(fd)) streams_by_fd_.resize(size_t(fd) + 1024, nullptr);
-    streams_by_fd_[size_t(fd)] = &s;
-    ++stream_count_;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-    ev.data.u64 = stream_token(s);
-    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) abort(s);
   }
 
   void pause_accepting() {
@@ -351,7 +327,7 @@ class EpollReactor final : public Reactor {
   }
 
   // Filter output goes straight to the socket, or behind what is queued.
-  void write_filtered(Stream& s, Bytes bytes) {
+  void emit_ciphertext(Stream& s, Bytes bytes) override {
     if (s.fd < 0 || bytes.empty()) return;
     iovec one{const_cast<uint8_t*>(bytes.data()), bytes.size()};
     if (s.pending) {
@@ -361,20 +337,7 @@ class EpollReactor final : public Reactor {
     write_now(s, &one, 1, bytes.size(), /*force=*/true);
   }
 
-  class FilterSink final : public FilterOutput {
-   public:
-    FilterSink(EpollReactor& reactor, Stream& stream) : reactor_(reactor), stream_(stream) {}
-    bool plaintext(MutableBytes bytes) override {
-      if (stream_.fd < 0 || (stream_.reactor_flags & kFlagLingering)) return false;
-      reactor_.handler_.on_data(stream_, bytes);
-      return stream_.fd >= 0;
-    }
-    void ciphertext(Bytes bytes) override { reactor_.write_filtered(stream_, bytes); }
 
-   private:
-    EpollReactor& reactor_;
-    Stream& stream_;
-  };
 
   // Writes directly (nothing is queued); queues the rest. The caller has cleared the cork.
   SendResult write_now(Stream& s, const iovec* iov, int count, size_t total, bool force) {
@@ -448,22 +411,12 @@ class EpollReactor final : public Reactor {
     shutdown(s.fd, SHUT_WR);
   }
 
-  void finish_closed() {
-    while (!closed_.empty()) {
-      std::vector<Stream*> batch;
-      batch.swap(closed_);
-      for (Stream* s : batch) handler_.on_closed(*s);
-    }
-  }
-
   int epoll_fd_ = -1;
   std::vector<int> listeners_;
   std::vector<uint8_t> read_buffer_;
   std::vector<uint8_t> plain_buffer_;  // decrypted bytes of filtered streams
   std::array<uint8_t, kCorkBytes> cork_;
   size_t cork_size_ = 0;
-  Stream* cork_stream_ = nullptr;
-  std::vector<Stream*> closed_;
   std::vector<std::pair<Stream*, uint64_t>> ready_again_;
   bool accept_paused_ = false;
   uint64_t accept_resume_ms_ = 0;

@@ -20,6 +20,45 @@ class ShutdownRequest final : public MailItem {
 Reactor::Reactor(StreamHandler& handler, const ReactorOptions& options)
     : handler_(handler), options_(options), timers_(monotonic_ms()), now_ms_(monotonic_ms()) {}
 
+Stream* Reactor::adopt_accepted(int fd, const sockaddr* peer, uint16_t listener) {
+  ++counters_.accepted;
+  Stream* s = handler_.open_stream(fd, PeerAddress::from_sockaddr(peer), listener);
+  if (!s) return nullptr;
+  s->fd = fd;
+  // Generations use 30 bits so they fit the backends' event tokens; 0 is never used.
+  s->generation = ++next_generation_ & 0x3FFFFFFF;
+  if (s->generation == 0) s->generation = ++next_generation_ & 0x3FFFFFFF;
+  s->listener = listener;
+  s->reactor_flags = 0;
+  if (streams_by_fd_.size() <= size_t(fd)) streams_by_fd_.resize(size_t(fd) + 1024, nullptr);
+  streams_by_fd_[size_t(fd)] = s;
+  ++stream_count_;
+  return s;
+}
+
+void Reactor::forget_stream(Stream& s) {
+  if (&s == cork_stream_) cork_stream_ = nullptr;
+  timers_.cancel(s);
+  streams_by_fd_[size_t(s.fd)] = nullptr;
+  s.fd = -1;
+  --stream_count_;
+  closed_.push_back(&s);
+}
+
+void Reactor::finish_closed() {
+  while (!closed_.empty()) {
+    std::vector<Stream*> batch;
+    batch.swap(closed_);
+    for (Stream* s : batch) handler_.on_closed(*s);
+  }
+}
+
+bool Reactor::FilterSink::plaintext(MutableBytes bytes) {
+  if (stream_.fd < 0 || (stream_.reactor_flags & kFlagLingering)) return false;
+  reactor_.handler_.on_data(stream_, bytes);
+  return stream_.fd >= 0;
+}
+
 void Reactor::request_shutdown(uint32_t grace_ms) {
   post(new ShutdownRequest([this, grace_ms] { begin_shutdown(grace_ms); }));
 }

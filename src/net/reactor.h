@@ -76,6 +76,34 @@ class Reactor {
  protected:
   Reactor(StreamHandler& handler, const ReactorOptions& options);
 
+  // Offers a freshly accepted socket to the handler and, if it takes it, registers the stream
+  // in the fd table under a new generation. Returns null when the handler refused (the caller
+  // closes `fd`).
+  Stream* adopt_accepted(int fd, const sockaddr* peer, uint16_t listener);
+  // Removes a stream whose socket the backend has just closed; `on_closed` follows from
+  // `finish_closed`, once the current event is fully handled.
+  void forget_stream(Stream& stream);
+  void finish_closed();
+  // The stream the current read belongs to; sends to it are corked until the read is handled.
+  Stream* cork_stream_ = nullptr;
+  std::vector<Stream*> closed_;
+  // Filtered (TLS) output for the socket: the backend writes or queues it, in order.
+  virtual void emit_ciphertext(Stream& stream, Bytes bytes) = 0;
+
+  // Lets a StreamFilter hand plaintext to the handler and ciphertext to the backend.
+  class FilterSink final : public FilterOutput {
+   public:
+    FilterSink(Reactor& reactor, Stream& stream) : reactor_(reactor), stream_(stream) {}
+    bool plaintext(MutableBytes bytes) override;
+    void ciphertext(Bytes bytes) override { reactor_.emit_ciphertext(stream_, bytes); }
+
+   private:
+    Reactor& reactor_;
+    Stream& stream_;
+  };
+  static constexpr uint8_t kFlagCloseAfterFlush = 1;  // FIN once the queue is empty
+  static constexpr uint8_t kFlagLingering = 2;        // FIN sent; input is discarded until EOF
+
   StreamHandler& handler_;
   ReactorOptions options_;
   Mailbox mailbox_;
@@ -90,7 +118,8 @@ class Reactor {
   virtual void begin_shutdown(uint32_t grace_ms) = 0;
 };
 
-// Creates the best backend this kernel allows: io_uring where available unless `prefer_epoll`.
 std::unique_ptr<Reactor> make_epoll_reactor(StreamHandler& handler, const ReactorOptions& options);
+// Returns null when this kernel or its seccomp profile refuses io_uring.
+std::unique_ptr<Reactor> make_uring_reactor(StreamHandler& handler, const ReactorOptions& options);
 
 }  // namespace wshub::net
