@@ -190,21 +190,46 @@ def callgrind_total_ir(path):
     return total
 
 
-def callgrind_top_functions(path, count=12):
+def callgrind_function_costs(path):
+    """Own (exclusive) Ir per function, from callgrind_annotate, keyed by a short name."""
     try:
-        out = subprocess.run(["callgrind_annotate", "--inclusive=no", str(path)],
-                             capture_output=True, text=True, timeout=120).stdout
+        out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", str(path)],
+                             capture_output=True, text=True, timeout=300).stdout
     except (OSError, subprocess.TimeoutExpired):
-        return []
-    rows = []
+        return {}
+    costs = {}
+    in_table = False
     for line in out.splitlines():
+        if "file:function" in line:
+            in_table = True
+            continue
+        if not in_table or line.startswith("---"):
+            continue
+        if not line.strip():
+            break
         m = re.match(r"^\s*([\d,]+)\s+(?:\(\s*[\d.]+%\)\s+)?(\S.*)$", line)
         if not m or "PROGRAM TOTALS" in line:
             continue
-        rows.append((int(m.group(1).replace(",", "")), m.group(2).strip()))
-        if len(rows) == count:
+        name = short_function_name(m.group(2))
+        costs[name] = costs.get(name, 0) + int(m.group(1).replace(",", ""))
+    return costs
+
+
+def short_function_name(text):
+    """'src/net/x.cpp:ns::f(args) [/path/bin]' -> 'ns::f() (src/net/x.cpp)'."""
+    text = text.strip()
+    while True:
+        shorter = re.sub(r"\s*\[[^\]]*\]$", "", text)
+        if shorter == text:
             break
-    return rows
+        text = shorter
+    where = ""
+    m = re.match(r"^([^\s:]*\.(?:c|cc|cpp|cxx|h|hpp|S|s)|\?\?\?):(.*)$", text)
+    if m:
+        where, text = m.group(1), m.group(2)
+        where = re.sub(r"^(\./)+", "", where).replace("./", "")
+    text = re.sub(r"\(.*\)", "()", text.replace("(anonymous namespace)", "{anonymous}"))
+    return f"{text} ({where})" if where and where != "???" else text
 
 
 def messages_in(data, duration):
@@ -248,9 +273,14 @@ def run_callgrind(config):
                      "ir": callgrind_total_ir(out_file), "file": out_file, "data": data,
                      "load_argv": argv, "server_argv": server.argv})
     short, long = runs[0], runs[-1]
-    result = {"runs": runs, "top": callgrind_top_functions(long["file"])}
+    result = {"runs": runs, "top": []}
     if long["messages"] > short["messages"]:
-        result["ir_per_msg_marginal"] = (long["ir"] - short["ir"]) / (long["messages"] - short["messages"])
+        extra = long["messages"] - short["messages"]
+        result["ir_per_msg_marginal"] = (long["ir"] - short["ir"]) / extra
+        before = callgrind_function_costs(short["file"])
+        after = callgrind_function_costs(long["file"])
+        per_msg = [((after[name] - before.get(name, 0)) / extra, name) for name in after]
+        result["top"] = sorted(per_msg, reverse=True)[:15]
     result["ir_per_msg_total"] = long["ir"] / long["messages"] if long["messages"] else None
     return result
 
@@ -543,16 +573,14 @@ def write_report(config, chosen_scenarios, results, callgrind, facts, versions, 
         w("```")
         w("")
         if callgrind["top"]:
-            w(f"Top functions by own instructions in the {runs[-1]['duration']:g} s run "
-              "(`callgrind_annotate --inclusive=no`):")
+            w("Where those instructions go: own instructions per echo message of the top "
+              "functions, from the same difference between the two runs "
+              "(`callgrind_annotate --inclusive=no`).")
             w("")
-            w("| Ir | function |")
+            w("| Ir / message | function |")
             w("|---:|---|")
             for ir, name in callgrind["top"]:
-                name = name.replace("|", "\\|")
-                if len(name) > 110:
-                    name = name[:107] + "..."
-                w(f"| {ir:,} | `{name}` |")
+                w(f"| {ir:,.1f} | `{name.replace('|', '/')}` |")
             w("")
 
     w("## Per-round values")
