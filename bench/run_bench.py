@@ -382,7 +382,19 @@ def summarize(results, scenario, server):
     errors = sum(int(metric(r.data, "errors") or 0) for r in rows if r.data)
     notes = []
     if errors:
-        notes.append(f"{errors:,} load errors")
+        first = next((metric(r.data, "first_error") for r in rows
+                      if r.data and metric(r.data, "first_error")), None)
+        notes.append(f"{errors:,} load errors" + (f" (first: {first})" if first else ""))
+    for r in rows:
+        opened, wanted = metric(r.data, "connections_open"), metric(r.data, "connections")
+        if isinstance(opened, int) and isinstance(wanted, int) and opened < wanted:
+            notes.append(f"round {r.round}: {opened:,} of {wanted:,} connections opened")
+        if metric(r.data, "error"):
+            notes.append(f"round {r.round}: {metric(r.data, 'error')}")
+        # wshub-load explains here why a server figure is missing; only that case matters.
+        headline = "server_cpu_us_per_msg" if scenario.mode == "echo" else "rss_per_conn_kib"
+        if metric(r.data, "server_stats_error") and metric(r.data, headline) is None:
+            notes.append(f"round {r.round}: {metric(r.data, 'server_stats_error')}")
     failed = [r for r in rows if r.failure]
     if failed:
         notes.append(f"{len(failed)} of {len(rows)} rounds failed: {failed[0].failure}")
@@ -403,7 +415,7 @@ def summarize(results, scenario, server):
         "rss_per_conn_kib": med("rss_per_conn_kib"),
         "rss_before": med("server_rss_kib_before"),
         "rss_after": med("server_rss_kib_after"),
-        "notes": "; ".join(notes),
+        "notes": "; ".join(notes).replace("|", "/").replace("\n", " "),
     }
 
 
@@ -729,7 +741,9 @@ def main(argv):
     write_report(config, chosen_scenarios, results, callgrind, machine_facts(), software_versions(), started,
                  finished, " ".join(load_before), " ".join(load_after))
     print(f"run_bench: wrote {config.output} (raw results: {raw})")
-    failed = [r for r in results if r.failure] + ([callgrind] if callgrind and "error" in callgrind else [])
+    failed = [r for r in results if r.failure or (metric(r.data, "errors") or 0) > 0]
+    if callgrind and "error" in callgrind:
+        failed.append(callgrind)
     return 1 if failed else 0
 
 
