@@ -46,6 +46,14 @@ constexpr ErrorInfo kErrors[] = {
     {CloseCode::protocol_error, "compressed_continuation",
      "a continuation frame has RSV1 set; only a message's first frame may"},
     {CloseCode::protocol_error, "compressed_control", "a control frame has RSV1 set"},
+    {CloseCode::message_too_big, "inflated_too_large",
+     "a compressed message inflates to more than limits.max_message_bytes"},
+    // 1007, not 1002: the frames were well formed and RSV1 was allowed; it is the message's
+    // data that does not match what it claims to be, as with invalid UTF-8 (docs/compression.md).
+    {CloseCode::invalid_payload, "corrupt_deflate",
+     "a compressed message is not valid permessage-deflate data"},
+    {CloseCode::internal_error, "inflate_no_memory",
+     "the server could not allocate memory to inflate a compressed message"},
 };
 static_assert(std::size(kErrors) == size_t(ReaderError::count_));
 

@@ -30,6 +30,9 @@ enum class ReaderError : uint8_t {
   invalid_close_reason,     // close reason that is not UTF-8 (§5.5.1)
   compressed_continuation,  // RSV1 on a continuation frame (RFC 7692 §6)
   compressed_control,       // RSV1 on a control frame (RFC 7692 §6)
+  inflated_too_large,       // a compressed message inflates past limits.max_message_bytes
+  corrupt_deflate,          // a compressed message is not a DEFLATE stream (RFC 7692 §7.2.2)
+  inflate_no_memory,        // the server could not allocate the memory to inflate a message
   count_
 };
 

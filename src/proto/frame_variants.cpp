@@ -1,0 +1,93 @@
+#include "proto/frame_variants.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace wshub::proto {
+
+namespace {
+
+// Marks a slot whose compressed frame would not be smaller than the plain one.
+SharedBuffer* const kNoGain = reinterpret_cast<SharedBuffer*>(uintptr_t(1));
+
+SharedBuffer encode(Opcode opcode, Bytes payload, uint8_t rsv, size_t& header_size) {
+  uint8_t header[kMaxHeaderSize];
+  header_size = write_frame_header(header, opcode, payload.size(), /*fin=*/true, rsv);
+  SharedBuffer frame = SharedBuffer::allocate(header_size + payload.size());
+  if (!frame) return frame;
+  std::memcpy(frame.writable_data(), header, header_size);
+  if (!payload.empty()) std::memcpy(frame.writable_data() + header_size, payload.data(), payload.size());
+  frame.set_size(header_size + payload.size());
+  return frame;
+}
+
+}  // namespace
+
+bool SharedDeflaters::compress(Bytes message, uint8_t window_bits, Bytes& out) {
+  window_bits = std::clamp<uint8_t>(window_bits, 9, 15);
+  std::unique_ptr<Deflater>& deflater = by_bits_[window_bits - 9];
+  if (!deflater) {
+    deflater = std::make_unique<Deflater>(DeflateSettings{level_, window_bits, mem_level_},
+                                          /*context_takeover=*/false);
+  }
+  if (!deflater->compress(message, out_)) {
+    out = {};
+    return false;
+  }
+  out = out_.bytes();
+  return true;
+}
+
+size_t SharedDeflaters::memory_bytes() const {
+  size_t total = out_.capacity();
+  for (const auto& d : by_bits_)
+    if (d) total += d->memory_bytes();
+  return total;
+}
+
+std::shared_ptr<FrameVariants> FrameVariants::make(Opcode opcode, Bytes payload) {
+  size_t header_size = 0;
+  SharedBuffer plain = encode(opcode, payload, 0, header_size);
+  if (!plain) return nullptr;
+  return std::make_shared<FrameVariants>(opcode, std::move(plain), header_size);
+}
+
+FrameVariants::FrameVariants(Opcode opcode, SharedBuffer plain, size_t header_size)
+    : opcode_(opcode), plain_(std::move(plain)), header_size_(header_size) {}
+
+FrameVariants::~FrameVariants() {
+  for (auto& slot : slots_) {
+    SharedBuffer* frame = slot.load(std::memory_order_acquire);
+    if (frame && frame != kNoGain) delete frame;
+  }
+}
+
+const SharedBuffer* FrameVariants::compressed(uint8_t window_bits,
+                                              SharedDeflaters& deflaters) const {
+  window_bits = std::clamp<uint8_t>(window_bits, 9, 15);
+  const Bytes message = payload();
+  // Without context takeover no distance in a message reaches before its first byte, so a
+  // message no longer than the receiver's window decodes with it whatever window made it.
+  const bool fits = message.size() <= (size_t(1) << window_bits);
+  for (int bits = 15; bits >= 9; --bits) {
+    SharedBuffer* frame = slots_[bits - 9].load(std::memory_order_acquire);
+    if (frame && (bits <= window_bits || fits)) return frame == kNoGain ? nullptr : frame;
+  }
+  // Made with the largest window the receiver can take, so the most receivers can share it.
+  const uint8_t bits = fits ? 15 : window_bits;
+  SharedBuffer* made = kNoGain;
+  Bytes deflated;
+  if (deflaters.compress(message, bits, deflated)) {
+    size_t header_size = 0;
+    SharedBuffer frame = encode(opcode_, deflated, kRsv1, header_size);
+    if (frame && frame.size() < plain_.size()) made = new SharedBuffer(std::move(frame));
+  }
+  SharedBuffer* expected = nullptr;
+  if (!slots_[bits - 9].compare_exchange_strong(expected, made, std::memory_order_acq_rel)) {
+    if (made != kNoGain) delete made;
+    made = expected;  // another thread got there first: use its frame
+  }
+  return made == kNoGain ? nullptr : made;
+}
+
+}  // namespace wshub::proto
