@@ -115,13 +115,15 @@ class EpollReactor final : public Reactor {
   SendResult send_shared(Stream& s, const SharedBuffer& frame) override {
     if (s.fd < 0 || (s.reactor_flags & (kFlagCloseAfterFlush | kFlagLingering)))
       return SendResult::closed;
+    iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
+    // A filtered (TLS) stream's queue holds ciphertext: the frame is encrypted like any bytes.
+    if (s.filter) return send(s, &one, 1, false);
     if (s.pending) {
       if (s.pending->bytes() > options_.max_queued_bytes) return refuse(s);
       return s.pending->append_shared(frame) ? SendResult::queued : refuse(s);
     }
-    iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
-    // Corked or filtered (TLS encrypts per stream) streams take the frame like any bytes.
-    if (&s == cork_stream_ || s.filter) return send(s, &one, 1, false);
+    // A corked stream takes the frame like any bytes.
+    if (&s == cork_stream_) return send(s, &one, 1, false);
     ssize_t written = write_iov(s, &one, 1);
     if (written < 0) return SendResult::closed;
     if (size_t(written) == frame.size()) return SendResult::sent;

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "net/socket_ops.h"
+#include "server/trusted_proxies.h"
+#include "tls/tls_config.h"
 
 namespace wshub::server {
 
@@ -41,6 +44,7 @@ struct RouteConfig {
 
 struct ListenerConfig {
   net::ListenAddress address;
+  std::optional<tls::TlsConfig> tls;  // set: this listener speaks wss:// (TLS), else ws://
 };
 
 struct ServerConfig {
@@ -48,6 +52,8 @@ struct ServerConfig {
   std::vector<RouteConfig> routes;
   std::string health_path = "/health";
   uint32_t threads = 0;  // 0: one per core
+  // Peers whose X-Forwarded-For / X-Real-IP name the client; other peers' are ignored.
+  TrustedProxies trusted_proxies;
   Limits limits;
 };
 

@@ -33,3 +33,12 @@ void ConnectionPool::release(Connection* connection) {
 }
 
 }  // namespace wshub::server
+
+namespace wshub::server {
+
+std::string describe_peer(const Connection& c) {
+  if (!(c.flags & kForwardedClient)) return c.peer.to_string();
+  return c.client.to_string() + " via " + c.peer.to_string();
+}
+
+}  // namespace wshub::server

@@ -33,7 +33,9 @@ struct PendingHead {
 
 enum ConnectionFlags : uint8_t {
   kPingOutstanding = 1,
-  kCountedPerIp = 2,
+  kCountedPerIp = 2,      // `client` holds one place in the per-address budget
+  kTrustedPeer = 4,       // the TCP peer is a trusted proxy (server.trusted_proxies)
+  kForwardedClient = 8,   // `client` came from that proxy's X-Forwarded-For / X-Real-IP
 };
 
 struct Connection : net::Stream {
@@ -41,7 +43,8 @@ struct Connection : net::Stream {
   std::unique_ptr<PendingHead> pending_head;
   WorkerRoute* route = nullptr;
   void* route_state = nullptr;  // for the route's handler (the hub keeps its session here)
-  net::PeerAddress peer;
+  net::PeerAddress peer;         // the TCP peer: the client, or a proxy in front of it
+  net::IpAddress client;         // the client: `peer.ip`, or what a trusted proxy forwarded
   uint32_t last_rx_tick = 0;    // reactor time / 100 ms when bytes last arrived
   uint32_t last_tx_tick = 0;    // ... and when a frame was last sent
   ConnectionState state = ConnectionState::http;
@@ -76,4 +79,10 @@ class ConnectionPool {
   size_t in_use_ = 0;
 };
 
+}  // namespace wshub::server
+
+namespace wshub::server {
+// How log lines name a connection: "1.2.3.4:5678", or "203.0.113.7 via 10.0.0.2:5678" when
+// a trusted proxy forwarded the client's address.
+std::string describe_peer(const Connection& connection);
 }  // namespace wshub::server

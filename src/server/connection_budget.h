@@ -17,9 +17,13 @@ class ConnectionBudget {
       : max_total_(max_total), max_per_ip_(max_per_ip) {}
 
   enum class Verdict : uint8_t { admitted, over_total, over_per_ip };
-  // On `admitted` the connection is counted and must later be released.
-  Verdict admit(const net::IpAddress& ip);
-  void release(const net::IpAddress& ip);
+  // On `admitted` the connection is counted and must later be released. With `per_ip` false
+  // only the total is counted (a trusted proxy's connection: its client is known later).
+  Verdict admit(const net::IpAddress& ip, bool per_ip = true);
+  void release(const net::IpAddress& ip, bool per_ip = true);
+  // The per-address part alone, for a client address learnt from a trusted proxy.
+  bool admit_ip(const net::IpAddress& ip);
+  void release_ip(const net::IpAddress& ip);
   uint64_t open() const { return total_.load(std::memory_order_relaxed); }
   uint32_t max_total() const { return max_total_; }
   uint32_t max_per_ip() const { return max_per_ip_; }

@@ -7,6 +7,7 @@
 #include "net/socket_ops.h"
 #include "server/fanout.h"
 #include "server/worker.h"
+#include "tls/tls_context.h"
 
 namespace wshub::server {
 
@@ -43,6 +44,18 @@ Server::~Server() {
 
 void Server::start() {
   started_ms_ = monotonic_ms();
+  // Certificates first: a bad file stops the start with its name and problem.
+  tls_contexts_.clear();
+  for (const ListenerConfig& listener : config_.listeners) {
+    if (!listener.tls) {
+      tls_contexts_.push_back(nullptr);
+      continue;
+    }
+    auto context = std::make_unique<tls::TlsContext>(*listener.tls, listener.address.text);
+    for (const std::string& summary : context->summaries())
+      spdlog::info("TLS listener {}: serving {}", listener.address.text, summary);
+    tls_contexts_.push_back(std::move(context));
+  }
   fanout_groups_.clear();
   for (const RouteConfig& route : config_.routes)
     fanout_groups_.push_back(route.kind == RouteKind::broadcast
@@ -64,8 +77,8 @@ void Server::start() {
       worker->reactor().add_listener(fd, uint16_t(l));
     }
     bound_ports_.push_back(port);
-    spdlog::info("listening on {} ({} workers share the port through SO_REUSEPORT)", where.text,
-                 workers_.size());
+    spdlog::info("listening on {} ({}; {} workers share the port through SO_REUSEPORT)",
+                 where.text, config_.listeners[l].tls ? "wss, TLS" : "ws", workers_.size());
   }
   spdlog::info("capacity: up to {} connections (open-file limit raised to {})",
                config_.limits.max_connections, net::raise_open_file_limit());
@@ -82,12 +95,54 @@ void Server::wait() {
   threads_.clear();
 }
 
+void Server::reload_tls(std::string_view cause) {
+  for (auto& context : tls_contexts_) {
+    if (!context) continue;
+    std::string why;
+    if (context->reload(why)) {
+      for (const std::string& summary : context->summaries())
+        spdlog::info("TLS listener {}: reloaded ({}): new handshakes use {}", context->name(),
+                     cause, summary);
+    } else {
+      std::string old;
+      for (const std::string& summary : context->summaries()) old += (old.empty() ? "" : "; ") + summary;
+      spdlog::error("TLS listener {}: reload ({}) refused: {}; still serving {}", context->name(),
+                    cause, why, old);
+    }
+  }
+}
+
+void Server::reload_changed_tls() {
+  for (auto& context : tls_contexts_) {
+    if (!context || !context->files_settled_after_change()) continue;
+    std::string why;
+    if (context->reload(why)) {
+      for (const std::string& summary : context->summaries())
+        spdlog::info("TLS listener {}: certificate files changed: new handshakes use {}",
+                     context->name(), summary);
+    } else {
+      std::string old;
+      for (const std::string& summary : context->summaries()) old += (old.empty() ? "" : "; ") + summary;
+      spdlog::error("TLS listener {}: certificate files changed but were refused: {}; still "
+                    "serving {}", context->name(), why, old);
+    }
+  }
+}
+
 std::string Server::health_json() const {
+  std::string tls = "[";
+  for (size_t i = 0; i < tls_contexts_.size(); ++i) {
+    if (!tls_contexts_[i]) continue;
+    if (tls.size() > 1) tls += ',';
+    tls += fmt::format("{{\"listener\":\"{}\",\"counters\":{}}}", config_.listeners[i].address.text,
+                       tls_contexts_[i]->counters().to_json());
+  }
+  tls += ']';
   return fmt::format(
       "{{\"status\":\"ok\",\"version\":\"{}\",\"uptime_ms\":{},\"workers\":{},"
-      "\"connections\":{},\"max_connections\":{},\"counters\":{}}}\n",
+      "\"connections\":{},\"max_connections\":{},\"counters\":{},\"tls\":{}}}\n",
       WSHUB_VERSION, monotonic_ms() - started_ms_, workers_.size(), budget_.open(),
-      config_.limits.max_connections, counters_.to_json());
+      config_.limits.max_connections, counters_.to_json(), tls);
 }
 
 }  // namespace wshub::server

@@ -15,6 +15,10 @@
 #include "server/connection_budget.h"
 #include "server/counters.h"
 
+namespace wshub::tls {
+class TlsContext;
+}
+
 namespace wshub::server {
 
 class Worker;
@@ -42,6 +46,16 @@ class Server {
   ServerCounters& counters() { return counters_; }
   ConnectionBudget& budget() { return budget_; }
   std::string health_json() const;
+  // The TLS context of listener `index`, or null for a ws:// listener.
+  tls::TlsContext* tls_context(size_t index) {
+    return index < tls_contexts_.size() ? tls_contexts_[index].get() : nullptr;
+  }
+  // Reloads every TLS listener's certificates (SIGHUP). A listener whose new files are bad
+  // keeps its current certificates; each outcome is logged. Any thread.
+  void reload_tls(std::string_view cause);
+  // Reloads the listeners whose certificate or key files changed and then stayed unchanged
+  // for one call; called about once a second by the main thread.
+  void reload_changed_tls();
   // The cross-worker group of route `route_index`, or null if that route does not fan out.
   FanoutGroup* fanout_group(size_t route_index) { return fanout_groups_[route_index].get(); }
 
@@ -60,6 +74,7 @@ class Server {
   ServerCounters counters_;
   ConnectionBudget budget_;
   LogLimiter peer_log_limiter_{20};
+  std::vector<std::unique_ptr<tls::TlsContext>> tls_contexts_;  // by listener; null: ws://
   std::vector<std::unique_ptr<FanoutGroup>> fanout_groups_;  // by route index
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;

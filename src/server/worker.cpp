@@ -7,6 +7,8 @@
 #include "proto/close_code.h"
 #include "server/builtin_routes.h"
 #include "server/server.h"
+#include "tls/tls_context.h"
+#include "tls/tls_session.h"
 
 namespace wshub::server {
 
@@ -54,7 +56,11 @@ Worker::~Worker() { reactor_.reset(); }
 net::Stream* Worker::open_stream(int fd, const net::PeerAddress& peer, uint16_t listener) {
   server_.counters().connections_accepted.fetch_add(1, std::memory_order_relaxed);
   if (reactor_->shutting_down()) return nullptr;
-  switch (server_.budget().admit(peer.ip)) {
+  // A trusted proxy carries many clients: its connections count toward the total now and
+  // toward their client's address once the request head names it (worker_http.cpp).
+  const bool trusted = !server_.config().trusted_proxies.empty() &&
+                       server_.config().trusted_proxies.contains(peer.ip);
+  switch (server_.budget().admit(peer.ip, /*per_ip=*/!trusted)) {
     case ConnectionBudget::Verdict::admitted: break;
     case ConnectionBudget::Verdict::over_total:
     case ConnectionBudget::Verdict::over_per_ip: {
@@ -64,6 +70,8 @@ net::Stream* Worker::open_stream(int fd, const net::PeerAddress& peer, uint16_t 
       server_.log_peer_error("{} refused: limits.{} ({}) reached", peer.to_string(),
                              limit_name(limit),
                              total ? server_.budget().max_total() : server_.budget().max_per_ip());
+      // Plain text on a TLS listener would only confuse the client: just close there.
+      if (server_.tls_context(listener)) return nullptr;
       static constexpr std::string_view kBusy =
           "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 52\r\n"
           "Connection: close\r\nRetry-After: 5\r\n\r\n"
@@ -72,10 +80,22 @@ net::Stream* Worker::open_stream(int fd, const net::PeerAddress& peer, uint16_t 
       return nullptr;
     }
   }
+  tls::TlsSession* session = nullptr;
+  if (tls::TlsContext* tls = server_.tls_context(listener)) {
+    session = tls->new_session();
+    if (!session) {
+      server_.budget().release(peer.ip, !trusted);
+      server_.log_peer_error("{} refused: no memory for a TLS session", peer.to_string());
+      return nullptr;
+    }
+  }
   Connection* c = pool_.acquire();
   c->peer = peer;
-  c->flags = kCountedPerIp;
+  c->client = peer.ip;
+  c->filter = session;
+  c->flags = trusted ? kTrustedPeer : kCountedPerIp;
   c->last_rx_tick = c->last_tx_tick = tick();
+  // Covers the TLS handshake and the request head together.
   reactor_->arm_timer(*c, reactor_->now_ms() + server_.config().limits.handshake_timeout_ms);
   return c;
 }
@@ -91,15 +111,42 @@ void Worker::on_data(net::Stream& stream, MutableBytes data) {
 }
 
 void Worker::on_hangup(net::Stream& stream) {
-  // The peer closed TCP (or reset it) without finishing the close handshake: nothing can be
-  // sent any more, so release everything now.
+  // The peer closed TCP (or reset it) without finishing the close handshake, or TLS failed:
+  // nothing can be sent any more, so release everything now.
+  Connection& c = static_cast<Connection&>(stream);
+  if (auto* session = static_cast<tls::TlsSession*>(c.filter); session && !session->established()) {
+    session->note_failure(tls::TlsFailure::closed_in_handshake);  // no-op when already failed
+    log_tls_failure(c, *session);
+  }
   reactor_->abort(stream);
+}
+
+void Worker::log_tls_failure(Connection& c, const tls::TlsSession& session) {
+  const tls::TlsFailure failure = session.failure();
+  const std::string reason = tls::tls_error_reason(session.error_code());
+  if (failure == tls::TlsFailure::closed_in_handshake) {
+    // Scanners, load balancer probes and browsers refusing a certificate all do this.
+    spdlog::debug("{} TLS handshake failed ({}): {}", c.peer.to_string(),
+                  tls::tls_failure_name(failure), tls::tls_failure_sentence(failure));
+    return;
+  }
+  server_.log_peer_error("{} TLS handshake failed ({}{}{}): {}", c.peer.to_string(),
+                         tls::tls_failure_name(failure), reason.empty() ? "" : ": OpenSSL: ",
+                         reason, tls::tls_failure_sentence(failure));
 }
 
 void Worker::on_closed(net::Stream& stream) {
   Connection& c = static_cast<Connection&>(stream);
   leave_open(c);
-  if (c.flags & kCountedPerIp) server_.budget().release(c.peer.ip);
+  const bool per_ip = c.flags & kCountedPerIp;
+  if (c.flags & kTrustedPeer) {
+    server_.budget().release(c.peer.ip, /*per_ip=*/false);
+    if (per_ip) server_.budget().release_ip(c.client);
+  } else {
+    server_.budget().release(c.client, per_ip);
+  }
+  delete static_cast<tls::TlsSession*>(c.filter);
+  c.filter = nullptr;
   pool_.release(&c);
 }
 
@@ -116,8 +163,16 @@ void Worker::on_timer(net::Stream& stream) {
   switch (c.state) {
     case ConnectionState::http:
       server_.counters().count(Limit::handshake_timeout);
+      if (auto* session = static_cast<tls::TlsSession*>(c.filter); session && !session->established()) {
+        // No HTTP answer is possible before TLS is up: count, log and cut.
+        session->note_failure(tls::TlsFailure::handshake_timeout);
+        server_.log_peer_error("{} TLS handshake timeout: not finished within {} ms "
+                               "(limits.handshake_timeout_ms)",
+                               c.peer.to_string(), server_.config().limits.handshake_timeout_ms);
+        return reactor_->abort(c);
+      }
       server_.log_peer_error("{} handshake timeout: no complete request head within {} ms",
-                             c.peer.to_string(), server_.config().limits.handshake_timeout_ms);
+                             describe_peer(c), server_.config().limits.handshake_timeout_ms);
       return respond_and_close(c, 408, "text/plain; charset=utf-8",
                                "The request head did not arrive within the handshake timeout "
                                "(limits.handshake_timeout_ms).\n");
@@ -205,7 +260,7 @@ void Worker::on_close_frame(Connection& c, const proto::ReadEvent& event) {
 void Worker::fail(Connection& c, proto::ReaderError error) {
   server_.counters().count(error);
   const proto::CloseCode code = proto::close_code_of(error);
-  server_.log_peer_error("{} closed with {}: {} ({})", c.peer.to_string(), uint16_t(code),
+  server_.log_peer_error("{} closed with {}: {} ({})", describe_peer(c), uint16_t(code),
                          proto::reader_error_sentence(error), proto::reader_error_name(error));
   if (c.state == ConnectionState::open) send_close_frame(c, uint16_t(code), proto::reader_error_sentence(error));
   finish(c);
@@ -233,7 +288,7 @@ bool Worker::after_send(Connection& c, net::SendResult result) {
       server_.counters().count(Limit::buffered_bytes);
       server_.log_peer_error("{} closed with 1008: it does not read what is sent to it and passed "
                              "limits.max_buffered_bytes ({})",
-                             c.peer.to_string(), server_.config().limits.max_buffered_bytes);
+                             describe_peer(c), server_.config().limits.max_buffered_bytes);
       send_close_frame(c, 1008, "send buffer limit reached: the client does not read");
       finish(c);
       return false;

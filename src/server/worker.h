@@ -15,6 +15,10 @@
 #include "server/connection.h"
 #include "server/route_handler.h"
 
+namespace wshub::tls {
+class TlsSession;
+}
+
 namespace wshub::server {
 
 class Server;
@@ -53,6 +57,8 @@ class Worker final : public net::StreamHandler {
   void respond_and_close(Connection& c, uint16_t status, std::string_view content_type,
                          std::string_view body, std::string_view extra_headers = {});
   WorkerRoute* find_route(std::string_view path);
+  bool adopt_forwarded_client(Connection& c, const proto::HttpRequestHead& head);
+  void log_tls_failure(Connection& c, const tls::TlsSession& session);
 
   // WebSocket side (worker.cpp).
   void read_frames(Connection& c, MutableBytes data);

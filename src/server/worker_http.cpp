@@ -47,7 +47,7 @@ void Worker::read_head(Connection& c, MutableBytes data) {
         return;
     }
     server_.counters().count(parser.error());
-    server_.log_peer_error("{} bad request head: {}: {}", c.peer.to_string(),
+    server_.log_peer_error("{} bad request head: {}: {}", describe_peer(c),
                            proto::http_error_name(parser.error()),
                            proto::http_error_sentence(parser.error()));
     return respond_and_close(c, proto::http_status_of(parser.error()), "text/plain; charset=utf-8",
@@ -75,7 +75,7 @@ void Worker::read_head(Connection& c, MutableBytes data) {
       const proto::HttpHeadError error = pending.parser.error();
       c.pending_head.reset();
       server_.counters().count(error);
-      server_.log_peer_error("{} bad request head: {}: {}", c.peer.to_string(),
+      server_.log_peer_error("{} bad request head: {}: {}", describe_peer(c),
                              proto::http_error_name(error), proto::http_error_sentence(error));
       return respond_and_close(c, proto::http_status_of(error), "text/plain; charset=utf-8",
                                std::string(proto::http_error_sentence(error)) + "\n");
@@ -83,7 +83,30 @@ void Worker::read_head(Connection& c, MutableBytes data) {
   }
 }
 
+bool Worker::adopt_forwarded_client(Connection& c, const proto::HttpRequestHead& head) {
+  if (!(c.flags & kTrustedPeer) || (c.flags & kCountedPerIp)) return true;
+  net::IpAddress client;
+  if (forwarded_client(head, server_.config().trusted_proxies, client)) {
+    c.client = client;
+    c.flags |= kForwardedClient;
+  }
+  // Counted per address now that the client is known (at accept only the proxy was).
+  if (server_.budget().admit_ip(c.client)) {
+    c.flags |= kCountedPerIp;
+    return true;
+  }
+  server_.counters().count(Limit::max_connections_per_ip);
+  server_.log_peer_error("{} refused: limits.max_connections_per_ip ({}) reached",
+                         describe_peer(c), server_.budget().max_per_ip());
+  respond_and_close(c, 503, "text/plain; charset=utf-8",
+                    "This client address is at its connection limit "
+                    "(limits.max_connections_per_ip); retry later.\n",
+                    "Retry-After: 5\r\n");
+  return false;
+}
+
 void Worker::answer_head(Connection& c, const proto::HttpRequestHead& head, MutableBytes rest) {
+  if (!adopt_forwarded_client(c, head)) return;
   const std::string_view path = head.path();
   if (path == server_.config().health_path && !head.find("Upgrade")) {
     server_.counters().http_responses.fetch_add(1, std::memory_order_relaxed);
@@ -108,12 +131,12 @@ void Worker::reject_handshake(Connection& c, proto::HandshakeError error,
   const std::string_view sentence = proto::handshake_error_sentence(error);
   if (error == proto::HandshakeError::plain_http_request) {
     // A person with a browser, not a broken client: answer them, log at debug only.
-    spdlog::debug("{} plain GET {}: answered with the WebSocket help page", c.peer.to_string(),
+    spdlog::debug("{} plain GET {}: answered with the WebSocket help page", describe_peer(c),
                   loggable(head.path()));
     return respond_and_close(c, 426, "text/html; charset=utf-8", plain_request_page(head.path()),
                              "Upgrade: websocket\r\n");
   }
-  server_.log_peer_error("{} {} {} rejected ({}): {}", c.peer.to_string(), loggable(head.method),
+  server_.log_peer_error("{} {} {} rejected ({}): {}", describe_peer(c), loggable(head.method),
                          loggable(head.path()), proto::handshake_error_name(error), sentence);
   const bool version = error == proto::HandshakeError::missing_version ||
                        error == proto::HandshakeError::unsupported_version;
@@ -130,6 +153,7 @@ void Worker::open_websocket(Connection& c, WorkerRoute& route,
   iovec iov{response, size};
   if (reactor_->send(c, &iov, 1, /*force=*/true) == net::SendResult::closed) return;
   server_.counters().upgrades.fetch_add(1, std::memory_order_relaxed);
+  spdlog::debug("{} opened {}", describe_peer(c), route.config->path);
   c.route = &route;
   c.state = ConnectionState::open;
   c.last_rx_tick = c.last_tx_tick = tick();
