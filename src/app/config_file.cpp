@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "net/peer_address.h"
+#include "server/trusted_proxies.h"
 
 namespace wshub::app {
 
@@ -19,6 +20,7 @@ namespace {
 struct ConfigReader {
   std::string_view source;
   ConfigError& error;
+  std::string base_directory;  // of the config file, for relative certificate paths
 
   bool fail(const toml::node* node, std::string_view key, std::string message) {
     return fail_at(node ? node->source().begin : toml::source_position{}, key, std::move(message));
@@ -141,12 +143,93 @@ struct ConfigReader {
     return true;
   }
 
+  // A file path in the config: relative paths are taken from the config file's directory.
+  bool read_path(const toml::table& table, std::string_view section, std::string_view key,
+                 const toml::node& owner, std::string& out) {
+    const toml::node* node = table.get(key);
+    const std::string full = fmt::format("{}{}", section, key);
+    if (!node) return fail(&owner, full, "missing; expected the path of a PEM file");
+    if (!node->is_string() || node->value<std::string>()->empty())
+      return fail(node, full, "expected the path of a PEM file");
+    out = *node->value<std::string>();
+    if (out[0] != '/' && !base_directory.empty()) out = base_directory + "/" + out;
+    return true;
+  }
+
+  bool read_certificate_files(const toml::table& t, std::string_view section,
+                              tls::CertificateFiles& files) {
+    return read_path(t, section, "cert", t, files.cert) && read_path(t, section, "key", t, files.key);
+  }
+
+  bool read_tls(const toml::node& node, std::optional<tls::TlsConfig>& out) {
+    const toml::table* t = node.as_table();
+    if (!t) return fail(&node, "listen.tls",
+                        "expected a table: tls = { cert = \"cert.pem\", key = \"key.pem\" }");
+    if (!check_known_keys(*t, "listen.tls", {"cert", "key", "sni"})) return false;
+    tls::TlsConfig config;
+    if (!read_certificate_files(*t, "listen.tls.", config.files)) return false;
+    if (const toml::node* sni = t->get("sni")) {
+      const toml::array* entries = sni->as_array();
+      if (!entries) return fail(sni, "listen.tls.sni",
+                                "expected a list: sni = [ { host = \"a.example.com\", cert = ..., key = ... } ]");
+      std::set<std::string> hosts;
+      for (const toml::node& item : *entries) {
+        const toml::table* entry = item.as_table();
+        if (!entry) return fail(&item, "listen.tls.sni", "expected { host = ..., cert = ..., key = ... }");
+        if (!check_known_keys(*entry, "listen.tls.sni", {"host", "cert", "key"})) return false;
+        tls::SniCertificate sni_entry;
+        const toml::node* host = entry->get("host");
+        if (!host || !host->is_string() || host->value<std::string>()->empty())
+          return fail(host ? host : &item, "listen.tls.sni.host",
+                      "expected a host name such as \"ws.example.com\" or \"*.example.com\"");
+        sni_entry.host = *host->value<std::string>();
+        for (char& ch : sni_entry.host) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+        for (char ch : sni_entry.host)
+          if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' || ch == '*'))
+            return fail(host, "listen.tls.sni.host",
+                        fmt::format("'{}' is not a DNS name (SNI carries names, not addresses)",
+                                    sni_entry.host));
+        if (sni_entry.host.find('*') != std::string::npos &&
+            (sni_entry.host.rfind("*.", 0) != 0 || sni_entry.host.find('*', 1) != std::string::npos))
+          return fail(host, "listen.tls.sni.host",
+                      "a wildcard must be the whole first label, as in \"*.example.com\"");
+        if (!hosts.insert(sni_entry.host).second)
+          return fail(host, "listen.tls.sni.host",
+                      fmt::format("'{}' is listed twice", sni_entry.host));
+        if (!read_certificate_files(*entry, "listen.tls.sni.", sni_entry.files)) return false;
+        config.sni.push_back(std::move(sni_entry));
+      }
+    }
+    out = std::move(config);
+    return true;
+  }
+
+  bool read_trusted_proxies(const toml::table& t, server::ServerConfig& config) {
+    const toml::node* node = t.get("trusted_proxies");
+    if (!node) return true;
+    const toml::array* array = node->as_array();
+    if (!array) return fail(node, "server.trusted_proxies",
+                            "expected a list such as [\"127.0.0.1\", \"10.0.0.0/8\"]");
+    std::vector<server::IpNetwork> networks;
+    for (const toml::node& item : *array) {
+      if (!item.is_string())
+        return fail(&item, "server.trusted_proxies", "expected addresses or blocks as strings");
+      server::IpNetwork network;
+      std::string why;
+      if (!server::parse_ip_network(*item.value<std::string>(), network, why))
+        return fail(&item, "server.trusted_proxies", why);
+      networks.push_back(network);
+    }
+    config.trusted_proxies = server::TrustedProxies(std::move(networks));
+    return true;
+  }
+
   bool read_listeners(const toml::array& array, server::ServerConfig& config) {
     config.listeners.clear();
     for (const toml::node& item : array) {
       const toml::table* table = item.as_table();
       if (!table) return fail(&item, "listen", "expected [[listen]] tables");
-      if (!check_known_keys(*table, "listen", {"address"})) return false;
+      if (!check_known_keys(*table, "listen", {"address", "tls"})) return false;
       const toml::node* address = table->get("address");
       if (!address || !address->is_string())
         return fail(address ? address : &item, "listen.address",
@@ -157,6 +240,8 @@ struct ConfigReader {
       if (!net::parse_listen_address(listener.address.text, listener.address.address,
                                      listener.address.length, why))
         return fail(address, "listen.address", why);
+      if (const toml::node* tls = table->get("tls"))
+        if (!read_tls(*tls, listener.tls)) return false;
       config.listeners.push_back(listener);
     }
     if (config.listeners.empty()) return fail(&array, "listen", "at least one [[listen]] is needed");
@@ -205,7 +290,9 @@ struct ConfigReader {
     if (const toml::node* node = root.get("server")) {
       const toml::table* t = node->as_table();
       if (!t) return fail(node, "server", "expected a [server] table");
-      if (!check_known_keys(*t, "server", {"threads", "log_format", "log_level", "health_path"}) ||
+      if (!check_known_keys(*t, "server", {"threads", "log_format", "log_level", "health_path",
+                                           "trusted_proxies"}) ||
+          !read_trusted_proxies(*t, out.server) ||
           !read_number(*t, "server.", "threads", 1024, out.server.threads) ||
           !read_string(*t, "server.", "log_format", out.log_format) ||
           !read_string(*t, "server.", "log_level", out.log_level) ||
@@ -267,7 +354,10 @@ bool load_config_text(std::string_view text, std::string_view source_name, AppCo
                                 e.source().begin.column, e.description());
     return false;
   }
-  ConfigReader reader{source_name, error};
+  std::string base(source_name);
+  const size_t slash = base.rfind('/');
+  base = slash == std::string::npos ? std::string() : base.substr(0, slash == 0 ? 1 : slash);
+  ConfigReader reader{source_name, error, base};
   return reader.read(root, out);
 }
 

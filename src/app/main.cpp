@@ -2,6 +2,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <spdlog/spdlog.h>
@@ -10,6 +12,7 @@
 #include "app/logging.h"
 #include "net/peer_address.h"
 #include "server/server.h"
+#include "tls/dev_certificates.h"
 
 namespace {
 
@@ -25,6 +28,25 @@ int check_config(const std::string& path) {
   }
   std::printf("%s: ok (%zu listeners, %zu routes)\n", path.c_str(), config.server.listeners.size(),
               config.server.routes.size());
+  return 0;
+}
+
+int make_certificates(const std::vector<std::string>& hosts, const std::string& out_dir,
+                      const std::string& key_type, int days) {
+  wshub::tls::DevCertificates made;
+  std::string why;
+  const auto type = key_type == "rsa2048" ? wshub::tls::DevKeyType::rsa_2048
+                                          : wshub::tls::DevKeyType::ecdsa_p256;
+  if (!wshub::tls::make_dev_certificates(hosts, type, days, made, why) ||
+      !wshub::tls::write_dev_certificates(made, out_dir, why)) {
+    std::fprintf(stderr, "wshub cert: %s\n", why.c_str());
+    return 1;
+  }
+  std::printf("wrote %s/ca.pem (trust this CA in the client), %s/cert.pem and %s/key.pem (0600)\n"
+              "for:", out_dir.c_str(), out_dir.c_str(), out_dir.c_str());
+  for (const std::string& host : hosts) std::printf(" %s", host.c_str());
+  std::printf("\nserve them with: [[listen]] address = \"0.0.0.0:8443\"  tls = { cert = \"%s/cert.pem\", "
+              "key = \"%s/key.pem\" }\n", out_dir.c_str(), out_dir.c_str());
   return 0;
 }
 
@@ -51,11 +73,16 @@ int serve(AppConfig config) {
     spdlog::error("{}", e.what());
     return 1;
   }
+  // Once a second the main thread also looks for changed certificate files.
+  const timespec tick{1, 0};
   for (;;) {
-    int signal_number = 0;
-    if (sigwait(&signals, &signal_number) != 0) continue;
+    const int signal_number = sigtimedwait(&signals, nullptr, &tick);
+    if (signal_number < 0) {
+      if (errno == EAGAIN) server.reload_changed_tls();
+      continue;
+    }
     if (signal_number == SIGHUP) {
-      spdlog::info("SIGHUP: nothing to reload yet");
+      server.reload_tls("SIGHUP");
       continue;
     }
     spdlog::info("{}: closing connections with 1001 and stopping (grace {} ms)",
@@ -85,9 +112,23 @@ int main(int argc, char** argv) {
   std::string check_path;
   CLI::App* check = cli.add_subcommand("check-config", "validate a config file and exit");
   check->add_option("FILE", check_path, "config file")->required();
+  std::vector<std::string> cert_hosts;
+  std::string cert_out = ".";
+  std::string cert_key = "p256";
+  int cert_days = 825;
+  CLI::App* cert = cli.add_subcommand(
+      "cert", "make a development CA and a server certificate it signs (ca.pem, cert.pem, key.pem)");
+  cert->add_option("--host", cert_hosts, "DNS name or IP address the certificate is for (repeatable)")
+      ->required();
+  cert->add_option("--out", cert_out, "directory to write into (created if missing)")->required();
+  cert->add_option("--key", cert_key, "server key type: p256 (ECDSA, default) or rsa2048")
+      ->check(CLI::IsMember({"p256", "rsa2048"}));
+  cert->add_option("--days", cert_days, "validity in days (default 825, the most browsers accept)")
+      ->check(CLI::Range(1, 3650));
   CLI11_PARSE(cli, argc, argv);
 
   if (*check) return check_config(check_path);
+  if (*cert) return make_certificates(cert_hosts, cert_out, cert_key, cert_days);
 
   AppConfig config;
   if (!config_path.empty()) {
