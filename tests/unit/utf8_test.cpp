@@ -230,6 +230,48 @@ TEST(Utf8, RandomInputAgreesWithReference) {
   EXPECT_GT(invalid_count, 1000u);
 }
 
+TEST(Utf8, LongChunksAgreeWithReference) {
+  // Chunks of 256 bytes and more take the vectorised path, which must stop short of a code
+  // point cut at the chunk's end and still refuse exactly the chunk holding the first bad byte.
+  std::mt19937 rng(7);
+  for (int round = 0; round < 3000; ++round) {
+    std::string s = random_text(rng, 200 + rng() % 3000);
+    if (round % 4 == 0) s = std::string(s.size(), 'a');  // only the damage below
+    if (round % 2 == 0) s[rng() % s.size()] = char(0x80 + rng() % 0x80);
+    const ReferenceResult ref = reference(s);
+    Utf8Validator v;
+    bool ok = true;
+    for (size_t i = 0; i < s.size() && ok;) {
+      const size_t n = std::min<size_t>(round % 3 == 0 ? 256 + rng() % 8 : 1 + rng() % 1500,
+                                        s.size() - i);
+      ok = v.feed(reinterpret_cast<const uint8_t*>(s.data()) + i, n);
+      ASSERT_EQ(ok, ref.first_bad == std::string::npos || ref.first_bad >= i + n)
+          << "chunk [" << i << ", " << i + n << ") first bad " << ref.first_bad;
+      i += n;
+    }
+    ASSERT_EQ(ok && v.complete(), ref.complete);
+  }
+}
+
+TEST(Utf8, LongChunkEndingInsideACodePoint) {
+  for (std::string_view sequence : {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80"}) {
+    for (size_t k = 1; k < sequence.size(); ++k) {
+      for (size_t before = 250; before <= 260; ++before) {
+        const std::string first = std::string(before, 'x') + std::string(sequence.substr(0, k));
+        const std::string rest = std::string(sequence.substr(k)) + std::string(300, 'y');
+        Utf8Validator v;
+        ASSERT_TRUE(v.feed(as_bytes(first))) << before;
+        EXPECT_FALSE(v.complete());
+        ASSERT_TRUE(v.feed(as_bytes(rest))) << before;
+        EXPECT_TRUE(v.complete());
+        Utf8Validator never_ends;
+        ASSERT_TRUE(never_ends.feed(as_bytes(first)));
+        EXPECT_FALSE(never_ends.feed(as_bytes(std::string(300, 'a'))));
+      }
+    }
+  }
+}
+
 TEST(Utf8, LongInputsThroughSimdjson) {
   std::string base;
   while (base.size() < 5000)
