@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Writes the committed seed corpora under tests/fuzz/corpus/ (see README.md).
+
+Run it after changing a target's input layout; the seeds are small, meaningful inputs, not
+fuzzer output. Frames are encoded here from RFC 6455 §5.2, not by the code under test.
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# fuzz_http_head: byte 0 is the control byte (bit 0: small limits; bits 1-2: chunk size mode).
+BYTE_BY_BYTE, SMALL_CHUNKS, BIG_CHUNKS = 0x00, 0x04, 0x06
+
+KEY = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="
+
+
+def head(request_line, *headers, tail=b""):
+    text = request_line + "\r\n" + "".join(h + "\r\n" for h in headers) + "\r\n"
+    return text.encode("latin-1") + tail
+
+
+HTTP_SEEDS = {
+    "rfc6455_handshake": (BIG_CHUNKS, head(
+        "GET /chat HTTP/1.1", "Host: server.example.com", "Upgrade: websocket",
+        "Connection: Upgrade", KEY, "Origin: http://example.com",
+        "Sec-WebSocket-Protocol: chat, superchat", "Sec-WebSocket-Version: 13")),
+    "browser_with_frame_after": (SMALL_CHUNKS, head(
+        "GET /ws?token=abc HTTP/1.1", "Host: app.example.com", "Connection: keep-alive, Upgrade",
+        "Upgrade: websocket", "Origin: https://app.example.com", "Sec-WebSocket-Version: 13",
+        KEY, "Sec-WebSocket-Protocol: v1.chat, v2.chat",
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits",
+        tail=b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58")),
+    "nginx_http10": (BIG_CHUNKS, head(
+        "GET /ws HTTP/1.0", "Host: backend", "Connection: close", KEY,
+        "Sec-WebSocket-Version: 13")),
+    "nginx_dropped_upgrade": (BYTE_BY_BYTE, head(
+        "GET /ws HTTP/1.1", "Host: backend", "Connection: close", KEY,
+        "Sec-WebSocket-Version: 13")),
+    "nginx_quoted_upgrade": (SMALL_CHUNKS, head(
+        "GET /ws HTTP/1.1", "Host: backend", "Upgrade: websocket", 'Connection: "upgrade"', KEY,
+        "Sec-WebSocket-Version: 13")),
+    "plain_browser_get": (BIG_CHUNKS, head(
+        "GET /ws HTTP/1.1", "Host: example.com", "User-Agent: Mozilla/5.0",
+        "Accept: text/html,*/*;q=0.8", "Accept-Language: en", "Connection: keep-alive")),
+    "post_with_body": (BIG_CHUNKS, head(
+        "POST /api/publish HTTP/1.1", "Host: a", "Content-Length: 5", tail=b"hello")),
+    "http2_preface": (BIG_CHUNKS, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+    "obs_fold": (SMALL_CHUNKS, head("GET / HTTP/1.1", "Host: a", "X-Long: one", "  two")),
+    "bare_lf": (BYTE_BY_BYTE, b"GET / HTTP/1.1\nHost: a\n\n"),
+    "blank_lines_many_headers": (BIG_CHUNKS, b"\r\n\r\n" + head(
+        "GET /x HTTP/1.1", *("H%d: v%d" % (i, i) for i in range(40)))),
+    "small_limits_long_value": (0x21 | SMALL_CHUNKS, head(
+        "GET / HTTP/1.1", "Host: a", "Cookie: " + "c" * 150)),
+    "bad_version_and_key": (SMALL_CHUNKS, head(
+        "GET /ws HTTP/1.1", "Host: a", "Upgrade: websocket", "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZR==", "Sec-WebSocket-Version: 8")),
+}
+
+# fuzz_frame_reader: [flags][frame limit / 4][message limit / 8][chunk seed], then the stream.
+# flags bit 0: client role (unmasked frames), bit 1: RSV1 allowed, bits 3-7: max_fragments - 1.
+SERVER, CLIENT, DEFLATE, MANY_FRAGMENTS = 0x00, 0x01, 0x02, 0xF8
+MASK = b"\x37\xfa\x21\x3d"
+
+
+def frame(opcode, payload=b"", fin=True, rsv=0, masked=True, key=MASK):
+    first = (0x80 if fin else 0) | rsv | opcode
+    n = len(payload)
+    mask_bit = 0x80 if masked else 0
+    if n < 126:
+        out = bytes([first, mask_bit | n])
+    elif n <= 0xFFFF:
+        out = bytes([first, mask_bit | 126]) + struct.pack(">H", n)
+    else:
+        out = bytes([first, mask_bit | 127]) + struct.pack(">Q", n)
+    if masked:
+        out += key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    else:
+        out += payload
+    return out
+
+
+def reader_input(flags, stream, frame_limit=0, message_limit=0, seed=3):
+    return bytes([flags, frame_limit, message_limit, seed]) + stream
+
+
+TEXT, BINARY, CONT, CLOSE, PING, PONG = 0x1, 0x2, 0x0, 0x8, 0x9, 0xA
+
+FRAME_SEEDS = {
+    "rfc_hello": reader_input(SERVER, frame(TEXT, b"Hello"), seed=0),
+    "fragmented_text": reader_input(MANY_FRAGMENTS, frame(TEXT, b"Hel", fin=False) +
+                                    frame(CONT, b"lo"), seed=1),
+    "ping_between_fragments": reader_input(MANY_FRAGMENTS, frame(TEXT, b"ab", fin=False) +
+                                           frame(PING, b"p") + frame(CONT, b"cd", fin=False) +
+                                           frame(PONG) + frame(CONT, b"ef"), seed=2),
+    "close_with_reason": reader_input(SERVER, frame(CLOSE, struct.pack(">H", 1000) + b"bye"),
+                                      seed=1),
+    "close_empty": reader_input(SERVER, frame(CLOSE), seed=0),
+    "binary_16bit_length": reader_input(SERVER, frame(BINARY, bytes(range(200))), seed=2),
+    "binary_64bit_length_truncated": reader_input(
+        SERVER, bytes([0x82, 0xFF]) + struct.pack(">Q", 70000) + MASK + b"\x00" * 64, seed=3),
+    "client_role_unmasked": reader_input(CLIENT | MANY_FRAGMENTS,
+                                         frame(TEXT, b"hi", fin=False, masked=False) +
+                                         frame(PING, b"", masked=False) +
+                                         frame(CONT, b"!", masked=False) +
+                                         frame(CLOSE, b"\x03\xe8", masked=False), seed=1),
+    "deflate_rsv1": reader_input(DEFLATE | MANY_FRAGMENTS,
+                                 frame(TEXT, b"\xf2\x48\xcd\xc9\xc9\x07\x00", fin=False,
+                                       rsv=0x40) + frame(CONT, b"\x00"), seed=2),
+    "utf8_split_across_fragments": reader_input(
+        MANY_FRAGMENTS, frame(TEXT, b"a\xe2", fin=False) + frame(CONT, b"\x82", fin=False) +
+        frame(CONT, b"\xac\xf0\x9f\x98", fin=False) + frame(CONT, b"\x80"), seed=1),
+    "invalid_utf8_in_fragment": reader_input(
+        MANY_FRAGMENTS, frame(TEXT, b"ok", fin=False) + frame(CONT, b"\xed\xa0\x80"), seed=0),
+    "small_limits": reader_input(MANY_FRAGMENTS, frame(TEXT, b"12345678", fin=False) +
+                                 frame(CONT, b"9abcdefgh"), frame_limit=2, message_limit=2,
+                                 seed=1),
+    "back_to_back": reader_input(SERVER, frame(TEXT, b"one") + frame(BINARY, b"\x00\xff") +
+                                 frame(PONG, b"pong") + frame(TEXT, b"") +
+                                 frame(CLOSE, struct.pack(">H", 4000)), seed=3),
+}
+
+
+def write(target, seeds):
+    directory = os.path.join(HERE, "corpus", target)
+    os.makedirs(directory, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(data)
+
+
+write("fuzz_http_head", {name: bytes([control]) + data
+                         for name, (control, data) in HTTP_SEEDS.items()})
+write("fuzz_frame_reader", FRAME_SEEDS)
+
+# fuzz_utf8: byte 0 seeds the chunk sizes (seed % 4: 1 byte, up to 5, up to 70, up to 2000);
+# then the text.
+KOSME = "\u03ba\u1f79\u03c3\u03bc\u03b5".encode()
+UTF8_SEEDS = {
+    "ascii_long": b"\x02" + b"plain ascii json {\"k\": [1, 2, 3]} " * 4,
+    "mixed_valid": b"\x01" + KOSME + "\u00e9t\u00e9 \u20ac \U0001F600 \uffff".encode() +
+                   b"\xf4\x8f\xbf\xbf",
+    "long_valid_multibyte": b"\x03" + KOSME * 60,
+    "long_cjk_bad_at_end": b"\x03" + "\u4e2d\u6587".encode() * 100 + b"\xed\xa0\x80",
+    "overlong": b"\x00" + b"ab\xc0\x80cd",
+    "surrogate": b"\x01" + b"x" * 70 + b"\xed\xa0\x80",
+    "above_max": b"\x00" + b"\xf4\x90\x80\x80",
+    "truncated_end": b"\x02" + b"y" * 63 + b"\xf0\x9f\x98",
+    "stray_continuation": b"\x01" + KOSME + b"\x80" + KOSME,
+}
+write("fuzz_utf8", UTF8_SEEDS)
