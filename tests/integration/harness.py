@@ -52,6 +52,7 @@ class Wshub:
         self.log_path = os.path.join(self.dir.name, "stderr.log")
         self.config_path = None
         self.process = None
+        self._log_file = None
         self.port = None
         self.exit_code = None
 
@@ -84,6 +85,8 @@ class Wshub:
     def stop(self, timeout=30.0):
         """SIGTERM, wait, and return the exit code (None-safe to call twice)."""
         if self.process is None:
+            if self._log_file:
+                self._log_file.close()
             return self.exit_code
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -97,6 +100,7 @@ class Wshub:
             self.exit_code = self.process.returncode
         self.process = None
         self._log_file.close()
+        self._log_file = None
         return self.exit_code
 
     def close(self):
@@ -141,8 +145,8 @@ class ServerTestCase(unittest.TestCase):
 
     def setUp(self):
         self.server = Wshub(config=self.config)
-        self.server.start()
         self.addCleanup(self.server.close)
+        self.server.start()
         self.addCleanup(self._assert_clean_exit)
 
     def _assert_clean_exit(self):

@@ -324,6 +324,16 @@ class Diagnostics(harness.ServerTestCase):
             self.assertEqual(read_server_frame(sock, rest)[:3], (True, 0x2, b"\xff" * 200))
 
 
+class DebugLog(harness.ServerTestCase):
+    config = '[server]\nlog_level = "debug"\n'
+
+    def test_plain_browser_visit_is_logged_at_debug_with_the_peer(self):
+        response, peer = exchange(self.server.port, BROWSER_PAGE_VISIT)
+        self.assertEqual(response.status, 426)
+        line = self.server.wait_for_log(rf"\bdebug\b.*{re.escape(peer)}\b.*/echo")
+        self.assertIsNotNone(line, self.server.log())
+
+
 ROUTES_CONFIG = """
 [[route]]
 path = "/chat"

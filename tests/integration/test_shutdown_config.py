@@ -28,8 +28,8 @@ class GracefulShutdown(unittest.TestCase):
 
     def start(self, config=None):
         server = harness.Wshub(config=config)
-        server.start()
         self.addCleanup(server.close)
+        server.start()
         return server
 
     def assert_exits_zero(self, server, timeout):

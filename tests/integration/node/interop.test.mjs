@@ -177,9 +177,15 @@ describe("Node's built-in WebSocket", { skip: !builtin && 'run node with --exper
     await next(browserLike, 'close');
   });
 
-  test('echoes text and binary at every length encoding', async () => {
+  test('permessage-deflate is offered and declined', async () => {
     const ws = await openBuiltin('/echo');
     assert.equal(ws.extensions, '');
+    ws.close(1000);
+    await next(ws, 'close');
+  });
+
+  test('echoes text and binary at every length encoding', async () => {
+    const ws = await openBuiltin('/echo');
     for (const size of SIZES) {
       const text = textOf(size);
       ws.send(text);
