@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""End-to-end check of wshub-load against the real wshub binary.
+
+Starts wshub on an ephemeral loopback port (the port is read from its stderr log line
+"listening on 127.0.0.1:PORT"), then runs wshub-load in echo, idle, connect and (when the
+server accepts a broadcast route) fanout mode with --json, and checks the one JSON object
+each prints. Exit status 0 means every check passed.
+"""
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+
+
+def start_server(wshub, extra_args):
+    server = subprocess.Popen([wshub, *extra_args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    log = []
+    while time.monotonic() < deadline:
+        line = server.stderr.readline()
+        if not line:
+            break
+        log.append(line)
+        match = LISTENING.search(line)
+        if match:
+            return server, int(match.group(1))
+    server.kill()
+    raise SystemExit("wshub did not report a listening port:\n" + "".join(log))
+
+
+def stop_server(server):
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def run_load(load, args, expect_exit=0):
+    command = [load, *args, "--json"]
+    result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    if result.returncode != expect_exit:
+        raise AssertionError(f"{' '.join(command)} exited {result.returncode}, expected {expect_exit}\n"
+                             f"stdout: {result.stdout}\nstderr: {result.stderr}")
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    if len(lines) != 1:
+        raise AssertionError(f"expected exactly one JSON line on stdout, got: {result.stdout!r}")
+    report = json.loads(lines[0])
+    print(f"ok  {' '.join(args[:1])}: {lines[0]}")
+    return report
+
+
+def check(condition, what, report):
+    if not condition:
+        raise AssertionError(f"{what}: {json.dumps(report)}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--wshub", required=True)
+    parser.add_argument("--load", required=True)
+    options = parser.parse_args()
+
+    server, port = start_server(options.wshub, ["--listen", "127.0.0.1:0", "--threads", "1"])
+    pid = str(server.pid)
+    try:
+        url = f"ws://127.0.0.1:{port}"
+        echo = run_load(options.load, ["echo", "--url", f"{url}/echo", "--duration", "2", "--warmup", "0",
+                                       "--connections", "4", "--server-pid", pid])
+        check(echo["mode"] == "echo", "mode", echo)
+        check(echo["msgs_per_sec"] > 0, "echo msgs_per_sec > 0", echo)
+        check(echo["errors"] == 0, "echo errors == 0", echo)
+        check(echo["connections_open"] == 4, "echo opened 4 connections", echo)
+        check(echo["latency_us"]["p50"] > 0 and echo["latency_us"]["max"] >= echo["latency_us"]["p99"],
+              "echo latency percentiles", echo)
+        check("server_cpu_us_per_msg" in echo and "client_cpu_us_per_msg" in echo, "echo CPU figures", echo)
+
+        pipelined = run_load(options.load, ["echo", "--url", f"{url}/echo", "--duration", "1", "--warmup", "0",
+                                            "--connections", "8", "--depth", "8", "--size", "3000", "--binary",
+                                            "--threads", "2", "--source-ips", "127.0.0.1-127.0.0.3"])
+        check(pipelined["msgs_per_sec"] > 0 and pipelined["errors"] == 0, "pipelined binary echo", pipelined)
+
+        idle = run_load(options.load, ["idle", "--url", f"{url}/echo", "--connections", "200", "--hold", "1",
+                                       "--server-pid", pid])
+        check(idle["errors"] == 0, "idle errors == 0", idle)
+        check(idle["connections_open"] == 200, "idle held 200 connections", idle)
+        check("server_rss_kib_before" in idle and "server_rss_kib_after" in idle, "idle RSS figures", idle)
+
+        connect = run_load(options.load, ["connect", "--url", f"{url}/echo", "--duration", "1", "--warmup", "0",
+                                          "--concurrency", "4"])
+        check(connect["handshakes_per_sec"] > 0 and connect["errors"] == 0, "connect handshakes", connect)
+
+        # The reply route answers "reply" to everything: echo mode must count every one as an error.
+        wrong = run_load(options.load, ["echo", "--url", f"{url}/login", "--duration", "0.5", "--warmup", "0",
+                                        "--connections", "1"], expect_exit=2)
+        check(wrong["errors"] > 0 and wrong["errors"] == wrong["messages"], "echo checks payloads", wrong)
+
+        refused = run_load(options.load, ["echo", "--url", "ws://192.0.2.1:9/echo", "--duration", "1"], expect_exit=1)
+        check("loopback" in refused.get("error", ""), "non-loopback targets are refused", refused)
+    finally:
+        stop_server(server)
+
+    # Fanout needs a broadcast route, which only a config file declares.
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as config:
+        config.write('[server]\nthreads = 1\n[[listen]]\naddress = "127.0.0.1:0"\n'
+                     '[[route]]\npath = "/broadcast"\nhandler = "broadcast"\n')
+    try:
+        accepted = subprocess.run([options.wshub, "check-config", config.name], capture_output=True, timeout=10)
+        if accepted.returncode != 0:
+            print("skip fanout: this wshub has no broadcast route")
+            return 0
+        server, port = start_server(options.wshub, ["--config", config.name])
+        try:
+            fanout = run_load(options.load, ["fanout", "--url", f"ws://127.0.0.1:{port}/broadcast",
+                                             "--subscribers", "50", "--messages", "20", "--interval-ms", "5",
+                                             "--duration", "5", "--server-pid", str(server.pid)])
+            check(fanout["errors"] == 0 and fanout["lost"] == 0 and fanout["duplicates"] == 0,
+                  "fanout delivers everything once", fanout)
+            check(fanout["deliveries"] == 50 * 20, "fanout deliveries", fanout)
+            check(fanout["last_delivery_us"]["max"] > 0, "fanout last delivery latency", fanout)
+        finally:
+            stop_server(server)
+    finally:
+        os.unlink(config.name)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except AssertionError as failure:
+        print(f"FAIL {failure}", file=sys.stderr)
+        sys.exit(1)
