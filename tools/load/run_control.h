@@ -21,7 +21,7 @@ enum class Phase : uint8_t {
 struct alignas(64) ThreadProgress {
   std::atomic<uint64_t> opened{0};    // handshakes completed
   std::atomic<uint64_t> failed{0};    // connections that failed to open
-  std::atomic<uint64_t> messages{0};  // the mode's unit of work, measured window only
+  std::atomic<uint64_t> messages{0};  // the mode's units of work so far, warmup included
   std::atomic<uint64_t> errors{0};
   std::atomic<bool> exited{false};
 };

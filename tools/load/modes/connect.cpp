@@ -36,6 +36,7 @@ class ConnectDriver final : public LoopDriver {
   void on_closed(ClientConnection& c, CloseCause cause, std::string_view why, LoopContext&) override {
     if (stopping_) return;
     if (cause == CloseCause::clean) {
+      ++all_cycles_;
       if (measuring_) ++cycles_;
     } else {
       errors_.add(why);
@@ -47,7 +48,7 @@ class ConnectDriver final : public LoopDriver {
     const Phase phase = control_.current();
     measuring_ = phase == Phase::measuring;
     stopping_ = phase == Phase::stopping;
-    progress_.messages.store(cycles_, std::memory_order_relaxed);
+    progress_.messages.store(all_cycles_, std::memory_order_relaxed);
     progress_.errors.store(errors_.count, std::memory_order_relaxed);
     if (stopping_ || phase == Phase::opening) return 20;
     // Restart finished slots; a slot that cannot start (no ports, no files) is retried
@@ -78,7 +79,8 @@ class ConnectDriver final : public LoopDriver {
   std::vector<uint32_t> restart_;  // slots to connect again at the next turn
   LatencyHistogram handshakes_;
   ErrorTally errors_;
-  uint64_t cycles_ = 0;
+  uint64_t cycles_ = 0;      // completed in the measured window
+  uint64_t all_cycles_ = 0;  // completed at all, for the progress line
   bool measuring_ = false;
   bool stopping_ = false;
 };
@@ -152,7 +154,10 @@ void run_connect(const LoadOptions& o, const ConnectTarget& target, Report& repo
   report.errors = errors.count;
   report.first_error = errors.first;
   add_cpu_figures(report, cpu, cycles, window_end - window_start, o.server_pid > 0);
-  if (cycles == 0 && errors.count) report.fatal = "no handshake completed: " + errors.first;
+  if (cycles == 0) {
+    report.fatal = errors.count ? "no handshake completed: " + errors.first
+                                : "no handshake completed in the window (does the server answer the upgrade?)";
+  }
 }
 
 }  // namespace wshub::load

@@ -48,7 +48,7 @@ class EchoDriver final : public LoopDriver {
   void on_open(ClientConnection& c, LoopContext& context) override {
     opener_.settled();
     opened_[c.slot()] = 1;
-    ++open_count_;
+    ++opened_total_;
     c.reserve_output(size_t(plan_.depth) * (plan_.size + proto::kMaxHeaderSize));
     if (sending_) fill_pipeline(c, context);
   }
@@ -66,6 +66,7 @@ class EchoDriver final : public LoopDriver {
                       : opcode != plan_.opcode ? "an echo came back with the wrong opcode"
                                                : "an echo came back with different bytes (lost, reordered or corrupted)");
     }
+    ++echoes_;
     if (measuring_) {
       histogram_.record(context.now_ns - send_ns_[size_t(slot) * plan_.depth + sequence % plan_.depth]);
       ++messages_;
@@ -81,7 +82,6 @@ class EchoDriver final : public LoopDriver {
       return;
     }
     opened_[c.slot()] = 0;
-    --open_count_;
     if (!stopping_) errors_.add("a connection closed during the run: " + std::string(why));
   }
 
@@ -99,9 +99,9 @@ class EchoDriver final : public LoopDriver {
     }
     measuring_ = phase == Phase::measuring;
     if (phase == Phase::stopping) sending_ = false, stopping_ = true;
-    progress_.opened.store(open_count_, std::memory_order_relaxed);
+    progress_.opened.store(opened_total_, std::memory_order_relaxed);
     progress_.failed.store(failed_, std::memory_order_relaxed);
-    progress_.messages.store(messages_, std::memory_order_relaxed);
+    progress_.messages.store(echoes_, std::memory_order_relaxed);
     progress_.errors.store(errors_.count, std::memory_order_relaxed);
     return phase == Phase::opening ? 5 : 20;
   }
@@ -145,8 +145,9 @@ class EchoDriver final : public LoopDriver {
   std::vector<uint64_t> send_ns_;  // ring of `depth` send times per connection
   LatencyHistogram histogram_;
   ErrorTally errors_;
-  uint64_t messages_ = 0;
-  uint64_t open_count_ = 0;
+  uint64_t messages_ = 0;  // echoes in the measured window
+  uint64_t echoes_ = 0;    // all echoes, for the progress line
+  uint64_t opened_total_ = 0;  // handshakes completed, including connections lost since
   uint64_t failed_ = 0;
   bool sending_ = false;
   bool measuring_ = false;
@@ -203,12 +204,14 @@ void run_echo(const LoadOptions& o, const ConnectTarget& target, Report& report)
       [&] { return control.sum(&ThreadProgress::opened) + control.sum(&ThreadProgress::failed) >= o.connections; },
       opening_status);
   const uint64_t open_count = control.sum(&ThreadProgress::opened);
+  const uint64_t still_opening = o.connections - std::min<uint64_t>(o.connections, open_count + control.sum(&ThreadProgress::failed));
   if (!opened_in_time || open_count == 0) {
     const bool joined = supervisor.stop_and_join();
     supervisor.end_progress();
     report.abandoned = !joined;
     ErrorTally errors;
     if (joined) for (auto& d : drivers) errors.merge(d->errors());
+    if (still_opening) errors.add(std::to_string(still_opening) + " still in the handshake after 10 s");
     report.fatal = open_count == 0 ? "no connection could be opened" + (errors.first.empty() ? "" : ": " + errors.first)
                                    : deadline_message("opening connections", budget_s);
     return;
@@ -251,6 +254,11 @@ void run_echo(const LoadOptions& o, const ConnectTarget& target, Report& report)
     latency.merge(d->histogram());
     errors.merge(d->errors());
     messages += d->messages();
+  }
+  if (still_opening) {
+    // The run went ahead with the connections that did open; each missing one is an error.
+    errors.add(std::to_string(still_opening) + " connections were still in the handshake after 10 s");
+    errors.count += still_opening - 1;
   }
   report.connections_open = open_count;
   report.duration_s = double(window_end - window_start) / 1e9;

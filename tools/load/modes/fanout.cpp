@@ -72,7 +72,7 @@ class FanoutDriver final : public LoopDriver {
   void on_open(ClientConnection& c, LoopContext&) override {
     opener_.settled();
     opened_[c.slot()] = 1;
-    ++open_count_;
+    ++opened_total_;
   }
 
   void on_message(ClientConnection& c, proto::Opcode opcode, Bytes payload, LoopContext& context) override {
@@ -105,7 +105,6 @@ class FanoutDriver final : public LoopDriver {
       return;
     }
     opened_[c.slot()] = 0;
-    --open_count_;
     if (!stopping_) errors_.add("a connection closed during the run: " + std::string(why));
   }
 
@@ -115,7 +114,7 @@ class FanoutDriver final : public LoopDriver {
     stopping_ = phase == Phase::stopping;
     int wait_ms = phase == Phase::opening ? 5 : 20;
     if (publishes_ && phase == Phase::measuring) wait_ms = publish_due(context);
-    progress_.opened.store(open_count_, std::memory_order_relaxed);
+    progress_.opened.store(opened_total_, std::memory_order_relaxed);
     progress_.failed.store(failed_, std::memory_order_relaxed);
     progress_.messages.store(delivered_, std::memory_order_relaxed);
     progress_.errors.store(errors_.count, std::memory_order_relaxed);
@@ -178,7 +177,7 @@ class FanoutDriver final : public LoopDriver {
   uint64_t delivered_ = 0;
   uint64_t lost_ = 0;
   uint64_t duplicates_ = 0;
-  uint64_t open_count_ = 0;
+  uint64_t opened_total_ = 0;  // handshakes completed, including connections lost since
   uint64_t failed_ = 0;
   uint64_t publish_start_ns_ = 0;
   uint32_t published_ = 0;

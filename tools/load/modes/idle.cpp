@@ -2,6 +2,7 @@
 // opening took and, with --server-pid, what the server's resident memory grew by per
 // connection. --duration bounds the opening; --hold is how long they stay open after it.
 #include <atomic>
+#include <cstdio>
 #include <memory>
 #include <vector>
 
@@ -29,6 +30,7 @@ class IdleDriver final : public LoopDriver {
     opener_.settled();
     opened_[c.slot()] = 1;
     ++open_count_;
+    ++opened_total_;
     handshakes_.record(context.now_ns - c.started_ns());
     last_open_ns_ = context.now_ns;
   }
@@ -53,7 +55,7 @@ class IdleDriver final : public LoopDriver {
     const Phase phase = control_.current();
     if (phase == Phase::opening) opener_.pump(loop_, errors_);
     stopping_ = phase == Phase::stopping;
-    progress_.opened.store(open_count_, std::memory_order_relaxed);
+    progress_.opened.store(opened_total_, std::memory_order_relaxed);
     progress_.failed.store(failed_, std::memory_order_relaxed);
     progress_.errors.store(errors_.count, std::memory_order_relaxed);
     return opener_.all_started() ? 50 : 5;
@@ -74,7 +76,8 @@ class IdleDriver final : public LoopDriver {
   std::vector<uint8_t> opened_;
   LatencyHistogram handshakes_;
   ErrorTally errors_;
-  uint64_t open_count_ = 0;
+  uint64_t open_count_ = 0;     // open now
+  uint64_t opened_total_ = 0;   // handshakes completed, including connections lost since
   uint64_t failed_ = 0;
   uint64_t unexpected_messages_ = 0;
   uint64_t last_open_ns_ = 0;
@@ -129,7 +132,6 @@ void run_idle(const LoadOptions& o, const ConnectTarget& target, Report& report)
 
   uint64_t rss_after = 0;
   const bool have_rss_after = have_rss_before && read_process_rss_kib(pid_t(o.server_pid), rss_after, rss_error);
-  const uint64_t open_at_end = control.sum(&ThreadProgress::opened);
   const bool joined = supervisor.stop_and_join();
   supervisor.end_progress();
   if (!on_time || !joined) {
@@ -141,15 +143,19 @@ void run_idle(const LoadOptions& o, const ConnectTarget& target, Report& report)
   LatencyHistogram handshakes;
   ErrorTally errors;
   uint64_t last_open = start;
+  uint64_t open_at_end = 0;
   for (auto& d : drivers) {
+    open_at_end += d->still_open();
     handshakes.merge(d->handshakes());
     errors.merge(d->errors());
     last_open = std::max(last_open, d->last_open_ns());
   }
   if (settled < o.connections) {
     // Each connection not open in time is an error; the first one's text says how many.
-    errors.add(std::to_string(o.connections - settled) + " connections were still opening after --duration " +
-               std::to_string(o.duration_s) + " s");
+    char why[160];
+    std::snprintf(why, sizeof why, "%llu connections were still in the handshake after --duration %g s",
+                  (unsigned long long)(o.connections - settled), o.duration_s);
+    errors.add(why);
     errors.count += o.connections - settled - 1;
   }
 
