@@ -19,6 +19,7 @@ struct Stream {
   int fd = -1;
   uint32_t generation = 0;       // guards against events for an fd that was closed and reused
   uint32_t timer_tick = 0;       // when the stream's one timer fires
+  uint32_t send_slot = 0;        // io_uring backend: the send in flight, if any
   Stream* timer_prev = nullptr;  // intrusive links in the timer wheel
   Stream* timer_next = nullptr;
   WriteQueue* pending = nullptr;  // unsent bytes; null when there are none

@@ -1,0 +1,605 @@
+// The io_uring backend. Listeners use multishot accept; each stream has one multishot recv
+// that fills buffers from a provided-buffer ring; sends are prepared while completions are
+// handled and go to the kernel together with the next wait, so one io_uring_enter serves a
+// whole loop turn however many connections it touched. Chosen at start-up when the kernel
+// allows it (see make_reactor); epoll remains the fallback behind the same interface.
+#include <liburing.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "base/clock.h"
+#include "net/reactor.h"
+#include "net/write_queue.h"
+
+namespace wshub::net {
+
+namespace {
+
+constexpr unsigned kSubmissionEntries = 4096;
+constexpr unsigned kCompletionEntries = 32768;
+constexpr unsigned kBufferCount = 256;  // provided receive buffers; a power of two
+constexpr size_t kBufferBytes = 16 * 1024;
+constexpr uint16_t kBufferGroup = 0;
+constexpr size_t kArenaBlockBytes = 64 * 1024;
+constexpr size_t kArenaCopyLimit = 16 * 1024;  // larger sends get a buffer of their own
+constexpr size_t kPlainCorkBytes = 16 * 1024;
+constexpr int kMaxIov = 64;
+constexpr uint8_t kFlagSending = 8;  // the stream has a send in flight
+
+// Debian's liburing 2.3 declares io_uring_enable_rings but does not export it.
+int enable_rings(io_uring& ring) {
+  return int(syscall(__NR_io_uring_register, ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0));
+}
+
+enum class Op : uint64_t { recv = 0, send = 1, accept = 2, wake = 3 };
+constexpr uint64_t token(Op op, uint64_t value) { return uint64_t(op) << 62 | value; }
+constexpr uint64_t stream_token(const Stream& s) { return uint64_t(s.generation) << 32 | uint32_t(s.fd); }
+
+// Send memory, bump-allocated in order. A block goes back to the free list once no send in
+// flight uses it and it is no longer the block being filled.
+struct ArenaBlock {
+  std::unique_ptr<uint8_t[]> data{new uint8_t[kArenaBlockBytes]};
+  uint32_t used = 0;
+  uint32_t refs = 0;
+};
+
+// One send in flight. It keeps what it sends alive by itself, so it may outlive its stream.
+struct SendOp {
+  Stream* stream = nullptr;
+  uint32_t generation = 0;
+  int fd = -1;
+  ArenaBlock* block = nullptr;  // the bytes are in an arena block,
+  SharedBuffer owned;           // or in a buffer of their own,
+  WriteQueue* orphan = nullptr; // or in the queue of a stream aborted while this was in flight
+  const uint8_t* data = nullptr;
+  uint32_t length = 0;
+  bool from_queue = false;  // gathered from the stream's WriteQueue
+  iovec iov[kMaxIov];
+  msghdr message{};
+};
+
+class UringReactor final : public Reactor {
+ public:
+  UringReactor(StreamHandler& handler, const ReactorOptions& options)
+      : Reactor(handler, options), plain_buffer_(options.read_buffer_bytes) {}
+
+  // Sets up the ring and the receive buffers; false when the kernel refuses.
+  bool init() {
+    io_uring_params params{};
+    // Single issuer with deferred task work: completions are produced only while this thread
+    // waits, which is cheaper and keeps CQEs in step with the loop. R_DISABLED defers the
+    // choice of issuer to the worker thread that will run the ring.
+    params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED |
+                   IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+    params.cq_entries = kCompletionEntries;
+    if (io_uring_queue_init_params(kSubmissionEntries, &ring_, &params) < 0) return false;
+    ring_ready_ = true;
+    const size_t ring_bytes = kBufferCount * sizeof(io_uring_buf);
+    void* ring_memory = mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (ring_memory == MAP_FAILED) return false;
+    buffer_ring_ = static_cast<io_uring_buf_ring*>(ring_memory);
+    io_uring_buf_ring_init(buffer_ring_);
+    io_uring_buf_reg registration{};
+    registration.ring_addr = reinterpret_cast<uint64_t>(ring_memory);
+    registration.ring_entries = kBufferCount;
+    registration.bgid = kBufferGroup;
+    if (io_uring_register_buf_ring(&ring_, &registration, 0) != 0) return false;
+    buffers_.reset(new uint8_t[kBufferCount * kBufferBytes]);
+    for (unsigned i = 0; i < kBufferCount; ++i)
+      io_uring_buf_ring_add(buffer_ring_, buffers_.get() + i * kBufferBytes, kBufferBytes, uint16_t(i),
+                            io_uring_buf_ring_mask(kBufferCount), int(i));
+    io_uring_buf_ring_advance(buffer_ring_, kBufferCount);
+    current_block_ = take_block();
+    return true;
+  }
+
+  ~UringReactor() override {
+    for (Stream* s : streams_by_fd_)
+      if (s && s->fd >= 0) abort(*s);
+    finish_closed();
+    for (int fd : listeners_)
+      if (fd >= 0) close(fd);
+    if (ring_ready_) io_uring_queue_exit(&ring_);
+    if (buffer_ring_) munmap(buffer_ring_, kBufferCount * sizeof(io_uring_buf));
+    for (auto& op : ops_) delete op->orphan;
+  }
+
+  void add_listener(int fd, uint16_t index) override {
+    if (listeners_.size() <= index) listeners_.resize(index + 1, -1);
+    listeners_[index] = fd;
+    arm_accept(index);
+  }
+
+  void run() override {
+    enable_rings(ring_);
+    arm_wake();
+    for (;;) {
+      if (shutting_down_ && stream_count_ == 0) break;
+      int timeout = timers_.wait_ms(now_ms_);
+      if (accept_paused_) timeout = clamp_wait(timeout, accept_resume_ms_);
+      if (shutting_down_) timeout = clamp_wait(timeout, shutdown_deadline_ms_);
+      io_uring_cqe* first = nullptr;
+      __kernel_timespec wait{timeout / 1000, (timeout % 1000) * 1000000LL};
+      io_uring_submit_and_wait_timeout(&ring_, &first, 1, timeout >= 0 ? &wait : nullptr, nullptr);
+      now_ms_ = monotonic_ms();
+      unsigned head, seen = 0;
+      io_uring_cqe* cqe;
+      io_uring_for_each_cqe(&ring_, head, cqe) {
+        complete(cqe->user_data, cqe->res, cqe->flags);
+        ++seen;
+      }
+      io_uring_cq_advance(&ring_, seen);
+      give_back_buffers();
+      timers_.advance(now_ms_, [this](Stream& s) { handler_.on_timer(s); });
+      finish_closed();
+      if (accept_paused_ && now_ms_ >= accept_resume_ms_) resume_accepting();
+      if (shutting_down_ && now_ms_ >= shutdown_deadline_ms_) {
+        for (Stream* s : streams_by_fd_)
+          if (s && s->fd >= 0) abort(*s);
+        finish_closed();
+      }
+    }
+  }
+
+  SendResult send(Stream& s, const iovec* iov, int count, bool force) override {
+    if (s.fd < 0 || (s.reactor_flags & (kFlagCloseAfterFlush | kFlagLingering))) return SendResult::closed;
+    size_t total = 0;
+    for (int i = 0; i < count; ++i) total += iov[i].iov_len;
+    if (s.filter) return send_filtered(s, iov, count, total, force);
+    return send_raw(s, iov, count, total, force);
+  }
+
+  SendResult send_shared(Stream& s, const SharedBuffer& frame) override {
+    if (s.fd < 0 || (s.reactor_flags & (kFlagCloseAfterFlush | kFlagLingering))) return SendResult::closed;
+    iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
+    if (s.filter || &s == cork_stream_) return send(s, &one, 1, false);
+    if (busy(s)) {
+      if (s.pending && s.pending->bytes() > options_.max_queued_bytes) return refuse();
+      if (!s.pending) s.pending = new WriteQueue;
+      return s.pending->append_shared(frame) ? SendResult::queued : refuse();
+    }
+    submit_bytes(s, frame.bytes().data(), frame.size(), nullptr, frame);
+    return SendResult::sent;
+  }
+
+  void close_after_flush(Stream& s) override {
+    if (s.fd < 0) return;
+    if (&s == cork_stream_) flush_cork();
+    if (s.fd < 0) return;
+    if (s.filter && !(s.reactor_flags & kFlagCloseAfterFlush)) {
+      FilterSink sink(*this, s);
+      s.filter->on_close(sink);
+      if (s.fd < 0) return;
+    }
+    s.reactor_flags |= kFlagCloseAfterFlush;
+    if (!busy(s)) half_close(s);
+  }
+
+  void abort(Stream& s) override {
+    if (s.fd < 0) return;
+    if (&s == cork_stream_) cork_size_ = plain_cork_size_ = 0;
+    // shutdown ends the multishot recv and any send in flight, which would otherwise keep the
+    // socket open after close.
+    ::shutdown(s.fd, SHUT_RDWR);
+    close(s.fd);
+    if (s.reactor_flags & kFlagSending) ops_[s.send_slot]->orphan = s.pending;
+    else delete s.pending;
+    s.pending = nullptr;
+    forget_stream(s);
+    if (accept_paused_) accept_resume_ms_ = now_ms_;
+  }
+
+ protected:
+  void begin_shutdown(uint32_t grace_ms) override {
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    shutdown_deadline_ms_ = now_ms_ + grace_ms;
+    for (int& fd : listeners_) {
+      if (fd < 0) continue;
+      ::shutdown(fd, SHUT_RDWR);  // ends the multishot accept
+      close(fd);
+      fd = -1;
+    }
+    handler_.on_shutdown();
+  }
+
+  void emit_ciphertext(Stream& s, Bytes bytes) override {
+    if (s.fd < 0 || bytes.empty()) return;
+    iovec one{const_cast<uint8_t*>(bytes.data()), bytes.size()};
+    send_raw(s, &one, 1, bytes.size(), /*force=*/true);
+  }
+
+ private:
+  static int clamp_wait(int timeout, uint64_t until_ms) {
+    uint64_t now = monotonic_ms();
+    int until = until_ms > now ? int(until_ms - now) : 0;
+    return timeout < 0 ? until : std::min(timeout, until);
+  }
+
+  io_uring_sqe* next_sqe() {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    if (!sqe) {
+      io_uring_submit(&ring_);
+      sqe = io_uring_get_sqe(&ring_);
+    }
+    return sqe;
+  }
+
+  bool busy(const Stream& s) const { return (s.reactor_flags & kFlagSending) || s.pending; }
+  SendResult refuse() {
+    ++counters_.over_limit;
+    return SendResult::over_limit;
+  }
+
+  // ---- completions -----------------------------------------------------------------------
+  void complete(uint64_t user_data, int res, uint32_t flags) {
+    const uint64_t value = user_data & ((1ull << 62) - 1);
+    switch (Op(user_data >> 62)) {
+      case Op::recv: return on_recv(value, res, flags);
+      case Op::send: return on_sent(uint32_t(value), res);
+      case Op::accept: return on_accept(uint16_t(value), res, flags);
+      case Op::wake:
+        mailbox_.drain();
+        if (!(flags & IORING_CQE_F_MORE)) arm_wake();
+        return;
+    }
+  }
+
+  Stream* live_stream(int fd, uint32_t generation) {
+    if (fd < 0 || size_t(fd) >= streams_by_fd_.size()) return nullptr;
+    Stream* s = streams_by_fd_[size_t(fd)];
+    return s && s->generation == generation ? s : nullptr;
+  }
+
+  void on_recv(uint64_t value, int res, uint32_t flags) {
+    Stream* s = live_stream(int(uint32_t(value)), uint32_t(value >> 32));
+    const bool has_buffer = flags & IORING_CQE_F_BUFFER;
+    const uint16_t buffer_id = uint16_t(flags >> IORING_CQE_BUFFER_SHIFT);
+    if (s && res > 0 && has_buffer && !(s->reactor_flags & kFlagLingering)) {
+      uint8_t* data = buffers_.get() + size_t(buffer_id) * kBufferBytes;
+      cork_stream_ = s;
+      bool intact = true;
+      if (s->filter) {
+        FilterSink sink(*this, *s);
+        intact = s->filter->on_input({data, size_t(res)}, plain_buffer_, sink);
+      } else {
+        handler_.on_data(*s, {data, size_t(res)});
+      }
+      flush_cork();
+      if (s->fd >= 0 && !intact) handler_.on_hangup(*s);
+    }
+    if (has_buffer) {
+      io_uring_buf_ring_add(buffer_ring_, buffers_.get() + size_t(buffer_id) * kBufferBytes, kBufferBytes,
+                            buffer_id, io_uring_buf_ring_mask(kBufferCount), int(buffers_returned_));
+      ++buffers_returned_;
+    }
+    if (!s || s->fd < 0) return;
+    if (res == 0 || (res < 0 && res != -ENOBUFS)) {
+      if (s->reactor_flags & kFlagLingering) abort(*s);
+      else handler_.on_hangup(*s);
+      return;
+    }
+    if (!(flags & IORING_CQE_F_MORE)) arm_recv(*s);
+  }
+
+  void give_back_buffers() {
+    if (buffers_returned_) io_uring_buf_ring_advance(buffer_ring_, int(buffers_returned_));
+    buffers_returned_ = 0;
+  }
+
+  void on_accept(uint16_t index, int res, uint32_t flags) {
+    if (index >= listeners_.size() || listeners_[index] < 0) return;
+    if (res >= 0) {
+      sockaddr_storage address{};
+      socklen_t length = sizeof address;
+      getpeername(res, reinterpret_cast<sockaddr*>(&address), &length);
+      Stream* s = adopt_accepted(res, reinterpret_cast<sockaddr*>(&address), index);
+      if (!s) close(res);
+      else arm_recv(*s);
+    } else if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
+      if (!accept_paused_) ++counters_.accept_paused;
+      accept_paused_ = true;
+      accept_resume_ms_ = now_ms_ + options_.accept_pause_ms;
+      return;  // an error ends the multishot accept; resume_accepting re-arms it
+    }
+    if (!(flags & IORING_CQE_F_MORE) && !accept_paused_) arm_accept(index);
+  }
+
+  void resume_accepting() {
+    accept_paused_ = false;
+    for (size_t i = 0; i < listeners_.size(); ++i)
+      if (listeners_[i] >= 0) arm_accept(uint16_t(i));
+  }
+
+  void on_sent(uint32_t slot, int res) {
+    SendOp& op = *ops_[slot];
+    Stream* s = live_stream(op.fd, op.generation);
+    if (s && s != op.stream) s = nullptr;
+    if (res < 0) {
+      release_op(slot);
+      if (s) {
+        s->reactor_flags &= ~kFlagSending;
+        abort(*s);
+      }
+      return;
+    }
+    if (op.from_queue) {
+      WriteQueue* queue = op.orphan ? op.orphan : s ? s->pending : nullptr;
+      if (queue) queue->consume(size_t(res));
+    } else if (uint32_t(res) < op.length && s) {
+      op.data += res;  // a short send: the rest goes in the same op
+      op.length -= uint32_t(res);
+      io_uring_sqe* sqe = next_sqe();
+      io_uring_prep_send(sqe, op.fd, op.data, op.length, MSG_NOSIGNAL);
+      io_uring_sqe_set_data64(sqe, token(Op::send, slot));
+      return;
+    }
+    release_op(slot);
+    if (!s) return;
+    s->reactor_flags &= ~kFlagSending;
+    continue_sending(*s);
+  }
+
+  void continue_sending(Stream& s) {
+    bool drained = false;
+    if (s.pending) {
+      if (!s.pending->empty()) return submit_queue(s);
+      delete s.pending;
+      s.pending = nullptr;
+      drained = true;
+    }
+    if (s.reactor_flags & kFlagCloseAfterFlush) half_close(s);
+    else if (drained) handler_.on_drained(s);
+  }
+
+  // ---- sends -------------------------------------------------------------------------------
+  uint32_t take_op(Stream& s) {
+    uint32_t slot;
+    if (free_ops_.empty()) {
+      slot = uint32_t(ops_.size());
+      ops_.push_back(std::make_unique<SendOp>());
+    } else {
+      slot = free_ops_.back();
+      free_ops_.pop_back();
+    }
+    SendOp& op = *ops_[slot];
+    op.stream = &s;
+    op.generation = s.generation;
+    op.fd = s.fd;
+    s.send_slot = slot;
+    s.reactor_flags |= kFlagSending;
+    return slot;
+  }
+
+  void release_op(uint32_t slot) {
+    SendOp& op = *ops_[slot];
+    if (op.block) release_block(op.block);
+    op.block = nullptr;
+    op.owned = SharedBuffer();
+    delete op.orphan;
+    op.orphan = nullptr;
+    op.from_queue = false;
+    op.stream = nullptr;
+    free_ops_.push_back(slot);
+  }
+
+  void submit_bytes(Stream& s, const uint8_t* data, size_t length, ArenaBlock* block, SharedBuffer owned) {
+    const uint32_t slot = take_op(s);
+    SendOp& op = *ops_[slot];
+    op.block = block;
+    if (block) ++block->refs;
+    op.owned = std::move(owned);
+    op.data = data;
+    op.length = uint32_t(length);
+    io_uring_sqe* sqe = next_sqe();
+    io_uring_prep_send(sqe, s.fd, data, length, MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, token(Op::send, slot));
+  }
+
+  void submit_queue(Stream& s) {
+    const uint32_t slot = take_op(s);
+    SendOp& op = *ops_[slot];
+    op.from_queue = true;
+    op.message = {};
+    op.message.msg_iov = op.iov;
+    op.message.msg_iovlen = size_t(s.pending->gather(op.iov, kMaxIov));
+    io_uring_sqe* sqe = next_sqe();
+    io_uring_prep_sendmsg(sqe, s.fd, &op.message, MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, token(Op::send, slot));
+  }
+
+  SendResult send_raw(Stream& s, const iovec* iov, int count, size_t total, bool force) {
+    if (&s == cork_stream_ && !busy(s) && total <= kArenaCopyLimit) {
+      cork_append(iov, count, total);
+      return SendResult::sent;
+    }
+    if (&s == cork_stream_) flush_cork();  // keep the order: corked bytes go first
+    if (s.fd < 0) return SendResult::closed;
+    if (busy(s)) {
+      if (!force && s.pending && s.pending->bytes() > options_.max_queued_bytes) return refuse();
+      if (!s.pending) s.pending = new WriteQueue;
+      for (int i = 0; i < count; ++i)
+        if (!s.pending->append_copy({static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len}))
+          return refuse();
+      return SendResult::queued;
+    }
+    if (total <= kArenaCopyLimit) {
+      uint8_t* at = arena_reserve(total);
+      gather_into(at, iov, count);
+      submit_bytes(s, at, total, current_block_, {});
+      return SendResult::sent;
+    }
+    SharedBuffer copy = SharedBuffer::allocate(total);
+    if (!copy) return refuse();
+    gather_into(copy.writable_data(), iov, count);
+    copy.set_size(total);
+    const uint8_t* bytes = copy.bytes().data();  // before the handle is moved into the op
+    submit_bytes(s, bytes, total, nullptr, std::move(copy));
+    return SendResult::sent;
+  }
+
+  static void gather_into(uint8_t* out, const iovec* iov, int count) {
+    for (int i = 0; i < count; ++i) {
+      std::memcpy(out, iov[i].iov_base, iov[i].iov_len);
+      out += iov[i].iov_len;
+    }
+  }
+
+  // Plaintext of a filtered stream: corked while it fits, otherwise encrypted at once.
+  SendResult send_filtered(Stream& s, const iovec* iov, int count, size_t total, bool force) {
+    if (!force && s.pending && s.pending->bytes() > options_.max_queued_bytes) return refuse();
+    if (&s == cork_stream_ && plain_cork_size_ + total <= kPlainCorkBytes) {
+      gather_into(plain_cork_.data() + plain_cork_size_, iov, count);
+      plain_cork_size_ += total;
+      return SendResult::sent;
+    }
+    if (&s == cork_stream_) {
+      Stream* corked = cork_stream_;
+      flush_cork();
+      cork_stream_ = corked;
+      if (s.fd < 0) return SendResult::closed;
+    }
+    FilterSink sink(*this, s);
+    if (!s.filter->on_output(iov, count, sink)) {
+      abort(s);
+      return SendResult::closed;
+    }
+    return s.fd < 0 ? SendResult::closed : SendResult::sent;
+  }
+
+  // The cork: bytes for the stream being read, collected contiguously in the arena and sent
+  // with one send when the read is handled.
+  void cork_append(const iovec* iov, int count, size_t total) {
+    const bool contiguous =
+        cork_size_ && cork_start_ + cork_size_ == current_block_->data.get() + current_block_->used;
+    if (cork_size_ && (!contiguous || current_block_->used + total > kArenaBlockBytes)) flush_cork_bytes();
+    uint8_t* at = arena_reserve(total);
+    if (!cork_size_) cork_start_ = at;
+    gather_into(at, iov, count);
+    cork_size_ += total;
+  }
+
+  void flush_cork_bytes() {
+    Stream* s = cork_stream_;
+    if (cork_size_ && s && s->fd >= 0 && !busy(*s)) {
+      submit_bytes(*s, cork_start_, cork_size_, current_block_, {});
+    } else if (cork_size_ && s && s->fd >= 0) {
+      if (!s->pending) s->pending = new WriteQueue;
+      s->pending->append_copy({cork_start_, cork_size_});
+    }
+    cork_size_ = 0;
+  }
+
+  void flush_cork() {
+    Stream* s = cork_stream_;
+    cork_stream_ = nullptr;
+    if (!s || s->fd < 0) {
+      cork_size_ = plain_cork_size_ = 0;
+      return;
+    }
+    if (plain_cork_size_) {
+      iovec one{plain_cork_.data(), plain_cork_size_};
+      plain_cork_size_ = 0;
+      FilterSink sink(*this, *s);
+      if (!s->filter->on_output(&one, 1, sink)) abort(*s);
+      return;
+    }
+    cork_stream_ = s;
+    flush_cork_bytes();
+    cork_stream_ = nullptr;
+  }
+
+  uint8_t* arena_reserve(size_t size) {
+    if (current_block_->used + size > kArenaBlockBytes) {
+      if (cork_size_) flush_cork_bytes();
+      release_block(current_block_);
+      current_block_ = take_block();
+    }
+    uint8_t* at = current_block_->data.get() + current_block_->used;
+    current_block_->used += uint32_t(size);
+    return at;
+  }
+
+  ArenaBlock* take_block() {
+    ArenaBlock* block;
+    if (free_blocks_.empty()) {
+      blocks_.push_back(std::make_unique<ArenaBlock>());
+      block = blocks_.back().get();
+    } else {
+      block = free_blocks_.back();
+      free_blocks_.pop_back();
+    }
+    block->used = 0;
+    block->refs = 1;  // the reactor's own, while it is the block being filled
+    return block;
+  }
+
+  void release_block(ArenaBlock* block) {
+    if (--block->refs == 0) free_blocks_.push_back(block);
+  }
+
+  void half_close(Stream& s) {
+    if (s.reactor_flags & kFlagLingering) return;
+    s.reactor_flags |= kFlagLingering;
+    ::shutdown(s.fd, SHUT_WR);
+  }
+
+  // ---- arming --------------------------------------------------------------------------------
+  void arm_recv(Stream& s) {
+    io_uring_sqe* sqe = next_sqe();
+    io_uring_prep_recv_multishot(sqe, s.fd, nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = kBufferGroup;
+    io_uring_sqe_set_data64(sqe, token(Op::recv, stream_token(s)));
+  }
+
+  void arm_accept(uint16_t index) {
+    io_uring_sqe* sqe = next_sqe();
+    io_uring_prep_multishot_accept(sqe, listeners_[index], nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, token(Op::accept, index));
+  }
+
+  void arm_wake() {
+    io_uring_sqe* sqe = next_sqe();
+    io_uring_prep_poll_multishot(sqe, mailbox_.wake_fd(), POLLIN);
+    io_uring_sqe_set_data64(sqe, token(Op::wake, 0));
+  }
+
+  io_uring ring_{};
+  bool ring_ready_ = false;
+  io_uring_buf_ring* buffer_ring_ = nullptr;
+  std::unique_ptr<uint8_t[]> buffers_;
+  unsigned buffers_returned_ = 0;
+  std::vector<uint8_t> plain_buffer_;
+  std::array<uint8_t, kPlainCorkBytes> plain_cork_;
+  size_t plain_cork_size_ = 0;
+  uint8_t* cork_start_ = nullptr;
+  size_t cork_size_ = 0;
+  std::vector<int> listeners_;
+  std::vector<std::unique_ptr<ArenaBlock>> blocks_;
+  std::vector<ArenaBlock*> free_blocks_;
+  ArenaBlock* current_block_ = nullptr;
+  std::vector<std::unique_ptr<SendOp>> ops_;
+  std::vector<uint32_t> free_ops_;
+  bool accept_paused_ = false;
+  uint64_t accept_resume_ms_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Reactor> make_uring_reactor(StreamHandler& handler, const ReactorOptions& options) {
+  auto reactor = std::make_unique<UringReactor>(handler, options);
+  if (!reactor->init()) return nullptr;
+  return reactor;
+}
+
+}  // namespace wshub::net
