@@ -28,14 +28,16 @@ std::string_view close_reason_prefix(std::string_view reason) {
 
 }  // namespace
 
-Worker::Worker(Server& server, uint32_t index) : server_(server), index_(index) {
+Worker::Worker(Server& server, uint32_t index)
+    : server_(server), index_(index), compression_(server.config().compression) {
   const Limits& limits = server.config().limits;
   net::ReactorOptions options;
   options.max_queued_bytes = limits.max_buffered_bytes;
-  reactor_ = net::make_epoll_reactor(*this, options);
+  reactor_ = net::make_reactor(server.config().io_backend, *this, options, io_backend_, io_fallback_reason_);
   reader_limits_.max_frame_bytes = limits.max_frame_bytes;
   reader_limits_.max_message_bytes = limits.max_message_bytes;
   reader_limits_.max_fragments = limits.max_fragments;
+  compression_.set_reader_limits(reader_limits_);
   http_limits_.max_head_bytes = limits.max_head_bytes;
   http_limits_.max_headers = limits.max_headers;
   ping_ticks_ = ticks_of(limits.ping_interval_ms);
@@ -48,6 +50,7 @@ Worker::Worker(Server& server, uint32_t index) : server_(server), index_(index) 
     route.policy.allowed_origins = config.allowed_origins;
     route.policy.subprotocols = config.subprotocols;
     route.policy.require_subprotocol = config.require_subprotocol;
+    route.policy.deflate = &compression_.policy();
   }
 }
 
@@ -114,7 +117,8 @@ void Worker::on_hangup(net::Stream& stream) {
   // The peer closed TCP (or reset it) without finishing the close handshake, or TLS failed:
   // nothing can be sent any more, so release everything now.
   Connection& c = static_cast<Connection&>(stream);
-  if (auto* session = static_cast<tls::TlsSession*>(c.filter); session && !session->established()) {
+  if (auto* session = static_cast<tls::TlsSession*>(c.filter);
+      session && (session->handshaking() || session->failure() != tls::TlsFailure::none)) {
     session->note_failure(tls::TlsFailure::closed_in_handshake);  // no-op when already failed
     log_tls_failure(c, *session);
   }
@@ -163,7 +167,7 @@ void Worker::on_timer(net::Stream& stream) {
   switch (c.state) {
     case ConnectionState::http:
       server_.counters().count(Limit::handshake_timeout);
-      if (auto* session = static_cast<tls::TlsSession*>(c.filter); session && !session->established()) {
+      if (auto* session = static_cast<tls::TlsSession*>(c.filter); session && session->handshaking()) {
         // No HTTP answer is possible before TLS is up: count, log and cut.
         session->note_failure(tls::TlsFailure::handshake_timeout);
         server_.log_peer_error("{} TLS handshake timeout: not finished within {} ms "
@@ -216,15 +220,18 @@ void Worker::arm_open_timer(Connection& c) {
 void Worker::read_frames(Connection& c, MutableBytes data) {
   c.last_rx_tick = tick();
   for (;;) {
-    proto::ReadEvent event = c.reader.next(data, reader_limits_);
+    proto::ReadEvent event =
+        c.reader.next(data, c.deflate.negotiated ? compression_.reader_limits() : reader_limits_);
     switch (event.kind) {
       case proto::ReadEvent::Kind::need_more: return;
       case proto::ReadEvent::Kind::message:
         if (c.state != ConnectionState::open) continue;  // after our close: discard (§5.5.1)
+        if (event.compressed && !inflate_message(c, event)) return;
         {
           Session session(*this, c);
           c.route->handler->on_message(session, event.opcode, event.payload);
         }
+        if (event.compressed) compression_.after_message();
         if (c.fd < 0 || c.state == ConnectionState::finishing) return;
         continue;
       case proto::ReadEvent::Kind::ping:
@@ -268,6 +275,8 @@ void Worker::fail(Connection& c, proto::ReaderError error) {
 
 bool Worker::send_message(Connection& c, proto::Opcode opcode, Bytes payload) {
   if (c.state != ConnectionState::open) return false;
+  if (c.deflate.negotiated && compression_.worth_compressing(payload.size()))
+    return send_compressed(c, opcode, payload);
   uint8_t header[proto::kMaxHeaderSize];
   const size_t header_size = proto::write_frame_header(header, opcode, payload.size());
   iovec iov[2] = {{header, header_size}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
@@ -334,6 +343,7 @@ void Worker::finish(Connection& c) {
   leave_open(c);
   c.state = ConnectionState::finishing;
   c.reader.release();
+  c.deflate_context.reset();  // no message is read or sent any more
   if (c.fd < 0) return;
   reactor_->close_after_flush(c);
   if (c.fd >= 0)

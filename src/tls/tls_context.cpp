@@ -13,6 +13,8 @@
 
 namespace wshub::tls {
 
+void install_session_keylog(SSL_CTX* context);  // tls_session.cpp
+
 namespace {
 
 // Mozilla's "intermediate" TLS 1.2 list: forward secrecy and AEAD only. TLS 1.3 uses
@@ -78,6 +80,8 @@ SSL_CTX* new_server_context(const std::array<unsigned char, 80>& ticket_keys, st
   ok = ok && SSL_CTX_set_tlsext_ticket_keys(ctx, const_cast<unsigned char*>(ticket_keys.data()),
                                              long(ticket_keys.size())) == 1;
   SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
+  // The TLS 1.3 application secrets, so an established session can drop its SSL object.
+  install_session_keylog(ctx);
   if (!ok) {
     unsigned long code = ERR_get_error();
     ERR_clear_error();
