@@ -44,7 +44,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def _raise_open_file_limit():
+def raise_open_file_limit():
     # The idle scenario holds 10,000 connections: every server gets the hard limit.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:
@@ -52,16 +52,15 @@ def _raise_open_file_limit():
 
 
 class ServerProcess:
-    """One server process. start() returns once its port accepts TCP connections."""
+    """One server process, pinned to `cpu` when given, run under `prefix` (e.g. valgrind)
+    when given. start() returns once its port accepts TCP connections."""
 
     def __init__(self, name, port, cpu=None, log_path=None, prefix=(), peers_dir=PEERS_DIR,
                  wshub=WSHUB):
         self.name = name
         self.port = port
-        self.argv = list(prefix)
-        if cpu is not None:
-            self.argv += ["taskset", "-c", str(cpu)]
-        self.argv += server_command(name, port, peers_dir, wshub)
+        self.argv = ["taskset", "-c", str(cpu)] if cpu is not None else []
+        self.argv += list(prefix) + server_command(name, port, peers_dir, wshub)
         self.log_path = log_path
         self.process = None
         self._log = None
@@ -78,7 +77,7 @@ class ServerProcess:
             out = subprocess.DEVNULL
         # taskset execs the server, so the PID is the server's own.
         self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out,
-                                        stderr=subprocess.STDOUT, preexec_fn=_raise_open_file_limit,
+                                        stderr=subprocess.STDOUT, preexec_fn=raise_open_file_limit,
                                         start_new_session=True)
         deadline = time.monotonic() + timeout
         while True:
