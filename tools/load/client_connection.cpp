@@ -200,7 +200,10 @@ void ClientConnection::read_response(LoopContext& context, ConnectionEvents& eve
     handshake_.reset();
     phase_ = ConnectionPhase::open;
     events.on_open(*this, context);
-    if (is_active() && leftover) consume_frames(MutableBytes(context.read_buffer, leftover), context, events);
+    if (is_active() && leftover && !consume_frames(MutableBytes(context.read_buffer, leftover), context, events))
+      return;
+    // OpenSSL may already hold decrypted frames that epoll will never report again.
+    if (ssl_ && is_active()) read_frames(context, events);
     return;
   }
 }

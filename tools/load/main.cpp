@@ -1,6 +1,7 @@
 // wshub-load's entry point: command line, the checks every mode shares (loopback target,
 // open-file budget, TLS context), the mode, and the report on stdout.
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,6 +9,7 @@
 
 #include "fd_limit.h"
 #include "modes/modes.h"
+#include "proc_stats.h"
 #include "options.h"
 
 namespace {
@@ -27,6 +29,10 @@ uint64_t sockets_needed(const LoadOptions& o) {
 
 bool prepare_target(const LoadOptions& o, TlsClientContext& tls, ConnectTarget& target, std::string& why) {
   if (!resolve_loopback_target(o.url, target.address, why)) return false;
+  if (!o.source_ips.empty() && target.address.family() != AF_INET) {
+    why = "--source-ips are IPv4 loopback addresses, but " + o.url.host + " is IPv6; use ws://127.0.0.1:PORT";
+    return false;
+  }
   target.request_target = o.url.target;
   target.host_header = o.url.host_header;
   target.tls_server_name = o.url.host;
@@ -69,6 +75,17 @@ int main(int argc, char** argv) {
   const uint64_t open_file_limit = raise_open_file_limit();
   if (!fits_open_file_limit(sockets_needed(options), open_file_limit, options.threads, report.fatal))
     return finish(options, report);
+
+  // The server figures are the point of --server-pid: a wrong PID must stop the run, not
+  // quietly drop them from the report.
+  if (options.server_pid > 0) {
+    uint64_t cpu_us = 0;
+    std::string why;
+    if (!read_process_cpu_us(pid_t(options.server_pid), cpu_us, why)) {
+      report.fatal = "--server-pid " + std::to_string(options.server_pid) + ": " + why;
+      return finish(options, report);
+    }
+  }
 
   TlsClientContext tls;
   ConnectTarget target;
