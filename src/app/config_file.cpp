@@ -285,8 +285,44 @@ struct ConfigReader {
     return true;
   }
 
+  bool read_flag(const toml::table& t, std::string_view section, std::string_view key, bool& out) {
+    const toml::node* node = t.get(key);
+    if (!node) return true;
+    if (!node->is_boolean()) return fail(node, fmt::format("{}{}", section, key), "expected true or false");
+    out = *node->value<bool>();
+    return true;
+  }
+
+  // [compression]: permessage-deflate (docs/compression.md).
+  bool read_compression(const toml::table& t, proto::DeflatePolicy& p) {
+    constexpr std::string_view s = "compression.";
+    if (!check_known_keys(t, "compression",
+                          {"enabled", "server_no_context_takeover", "client_no_context_takeover",
+                           "server_max_window_bits", "client_max_window_bits", "level",
+                           "mem_level", "min_message_bytes"}) ||
+        !read_flag(t, s, "enabled", p.enabled) ||
+        !read_flag(t, s, "server_no_context_takeover", p.server_no_context_takeover) ||
+        !read_flag(t, s, "client_no_context_takeover", p.client_no_context_takeover) ||
+        !read_number(t, s, "server_max_window_bits", 15, p.server_max_window_bits) ||
+        !read_number(t, s, "client_max_window_bits", 15, p.client_max_window_bits) ||
+        !read_number(t, s, "level", 9, p.level) || !read_number(t, s, "mem_level", 9, p.mem_level) ||
+        !read_number(t, s, "min_message_bytes", UINT32_MAX, p.min_message_bytes))
+      return false;
+    if (p.server_max_window_bits < 9)
+      return fail(t.get("server_max_window_bits"), "compression.server_max_window_bits",
+                  "must be between 9 and 15: zlib cannot compress with a 256-byte window (8)");
+    if (p.client_max_window_bits < 8)
+      return fail(t.get("client_max_window_bits"), "compression.client_max_window_bits",
+                  "must be between 8 and 15");
+    if (p.level < 1) return fail(t.get("level"), "compression.level", "must be between 1 and 9");
+    if (p.mem_level < 1)
+      return fail(t.get("mem_level"), "compression.mem_level", "must be between 1 and 9");
+    return true;
+  }
+
   bool read(const toml::table& root, AppConfig& out) {
-    if (!check_known_keys(root, "", {"server", "listen", "limits", "route"})) return false;
+    if (!check_known_keys(root, "", {"server", "listen", "limits", "route", "compression"}))
+      return false;
     if (const toml::node* node = root.get("server")) {
       const toml::table* t = node->as_table();
       if (!t) return fail(node, "server", "expected a [server] table");
@@ -319,6 +355,11 @@ struct ConfigReader {
       const toml::array* a = node->as_array();
       if (!a) return fail(node, "route", "expected [[route]] tables");
       if (!read_routes(*a, out.server)) return false;
+    if (const toml::node* node = root.get("compression")) {
+      const toml::table* t = node->as_table();
+      if (!t) return fail(node, "compression", "expected a [compression] table");
+      if (!read_compression(*t, out.server.compression)) return false;
+    }
     }
     return true;
   }

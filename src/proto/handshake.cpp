@@ -163,6 +163,8 @@ HandshakeOutcome check_upgrade(const HttpRequestHead& head, const HandshakePolic
   out.subprotocol = choose_subprotocol(head, policy);
   if (out.subprotocol.empty() && policy.require_subprotocol)
     return fail(HandshakeError::no_acceptable_subprotocol);
+  // An extension that cannot be agreed is left out, never a reason to refuse (RFC 6455 §9.1).
+  if (policy.deflate) out.deflate = negotiate_deflate(head, *policy.deflate);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "proto/deflate_negotiation.h"
 #include "proto/http_head.h"
 
 namespace wshub::proto {
@@ -43,12 +44,14 @@ struct HandshakePolicy {
   std::span<const std::string> allowed_origins;  // empty: any origin, or none, is accepted
   std::span<const std::string> subprotocols;     // the route's, in the server's preference
   bool require_subprotocol = false;
+  const DeflatePolicy* deflate = nullptr;        // null: permessage-deflate is never negotiated
 };
 
 struct HandshakeOutcome {
   HandshakeError error = HandshakeError::none;
   std::string_view key;          // the client's Sec-WebSocket-Key, checked
   std::string_view subprotocol;  // empty when none was agreed; points into the policy
+  DeflateNegotiation deflate;    // permessage-deflate: the agreement and the response value
 };
 
 HandshakeOutcome check_upgrade(const HttpRequestHead& head, const HandshakePolicy& policy);

@@ -34,8 +34,10 @@ class BroadcastHandler final : public RouteHandler {
   void on_open(Session& session) override { members_.add(session.connection()); }
   void on_close(Session& session) override { members_.remove(session.connection()); }
   void on_message(Session& session, proto::Opcode opcode, Bytes payload) override {
-    SharedBuffer frame = encode_shared_frame(opcode, payload);
-    if (frame) group_.publish(frame, worker_index_);
+    // Framed once; compressed at most once per window size for all receivers without context
+    // takeover, on every worker.
+    std::shared_ptr<const proto::FrameVariants> frame = proto::FrameVariants::make(opcode, payload);
+    if (frame) group_.publish(std::move(frame), worker_index_);
   }
 
  private:

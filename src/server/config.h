@@ -9,6 +9,7 @@
 
 #include "net/socket_ops.h"
 #include "server/trusted_proxies.h"
+#include "proto/deflate_negotiation.h"
 #include "tls/tls_config.h"
 
 namespace wshub::server {
@@ -57,6 +58,7 @@ struct ServerConfig {
   Limits limits;
 };
 
+  proto::DeflatePolicy compression;  // [compression]: permessage-deflate (docs/compression.md)
 // The defaults with no config at all: the seed's port, /echo, /login and /health.
 ServerConfig default_server_config();
 

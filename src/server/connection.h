@@ -12,6 +12,7 @@
 #include "net/stream.h"
 #include "proto/http_head.h"
 #include "proto/message_reader.h"
+#include "server/compression.h"
 
 namespace wshub::server {
 
@@ -41,6 +42,7 @@ enum ConnectionFlags : uint8_t {
 struct Connection : net::Stream {
   proto::MessageReader reader;
   std::unique_ptr<PendingHead> pending_head;
+  std::unique_ptr<DeflateContext> deflate_context;  // only with permessage-deflate context takeover
   WorkerRoute* route = nullptr;
   void* route_state = nullptr;  // for the route's handler (the hub keeps its session here)
   net::PeerAddress peer;         // the TCP peer: the client, or a proxy in front of it
@@ -49,6 +51,7 @@ struct Connection : net::Stream {
   uint32_t last_tx_tick = 0;    // ... and when a frame was last sent
   ConnectionState state = ConnectionState::http;
   uint8_t flags = 0;
+  proto::DeflateAgreement deflate;  // permessage-deflate as agreed at the upgrade, if at all
 };
 
 // A handle that stays safe to test after the connection is gone: the memory is pooled and

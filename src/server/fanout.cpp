@@ -10,13 +10,13 @@ namespace {
 
 class DeliverFrame final : public net::MailItem {
  public:
-  DeliverFrame(FanoutMembers& members, SharedBuffer frame)
+  DeliverFrame(FanoutMembers& members, std::shared_ptr<const proto::FrameVariants> frame)
       : members_(members), frame_(std::move(frame)) {}
-  void run() override { members_.deliver(frame_); }
+  void run() override { members_.deliver(*frame_); }
 
  private:
   FanoutMembers& members_;
-  SharedBuffer frame_;
+  std::shared_ptr<const proto::FrameVariants> frame_;
 };
 
 constexpr uintptr_t kNotMember = ~uintptr_t(0);
@@ -47,10 +47,10 @@ void FanoutMembers::remove(Connection& c) {
   members_.pop_back();
 }
 
-void FanoutMembers::deliver(const SharedBuffer& frame) {
+void FanoutMembers::deliver(const proto::FrameVariants& frame) {
   delivering_ = true;
   for (size_t i = 0; i < members_.size(); ++i)
-    if (members_[i]) worker_.send_frame(*members_[i], frame);
+    if (members_[i]) worker_.send_variants(*members_[i], frame);
   delivering_ = false;
   if (has_holes_) compact();
 }
@@ -70,12 +70,12 @@ void FanoutGroup::attach(uint32_t worker_index, net::Reactor& reactor, FanoutMem
   locals_[worker_index] = {&reactor, &members};
 }
 
-void FanoutGroup::publish(const SharedBuffer& frame, uint32_t from) {
+void FanoutGroup::publish(std::shared_ptr<const proto::FrameVariants> frame, uint32_t from) {
   for (size_t i = 0; i < locals_.size(); ++i) {
     if (i == from || !locals_[i].members) continue;
     locals_[i].reactor->post(new DeliverFrame(*locals_[i].members, frame));
   }
-  if (from < locals_.size() && locals_[from].members) locals_[from].members->deliver(frame);
+  if (from < locals_.size() && locals_[from].members) locals_[from].members->deliver(*frame);
 }
 
 }  // namespace wshub::server

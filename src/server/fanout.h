@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "base/shared_buffer.h"
+#include "proto/frame_variants.h"
 #include "server/connection.h"
 
 namespace wshub::net {
@@ -24,8 +26,9 @@ class FanoutMembers {
   // Adds the connection; stores its slot in `route_state` for O(1) removal.
   void add(Connection& c);
   void remove(Connection& c);
-  // Sends `frame` to every member; members closed while sending are dropped afterwards.
-  void deliver(const SharedBuffer& frame);
+  // Sends `frame` to every member, each in the variant it negotiated; members closed while
+  // sending are dropped afterwards.
+  void deliver(const proto::FrameVariants& frame);
   size_t size() const { return members_.size(); }
 
  private:
@@ -43,8 +46,9 @@ class FanoutGroup {
  public:
   explicit FanoutGroup(size_t workers) : locals_(workers) {}
   void attach(uint32_t worker_index, net::Reactor& reactor, FanoutMembers& members);
-  // On worker `from`'s thread: delivers locally now and posts to every other worker.
-  void publish(const SharedBuffer& frame, uint32_t from);
+  // On worker `from`'s thread: delivers locally now and posts to every other worker. Every
+  // worker shares the one FrameVariants, so each compressed variant is made once in all.
+  void publish(std::shared_ptr<const proto::FrameVariants> frame, uint32_t from);
 
  private:
   struct Local {

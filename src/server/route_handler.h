@@ -9,6 +9,7 @@
 #include "base/bytes.h"
 #include "base/shared_buffer.h"
 #include "proto/frame.h"
+#include "proto/frame_variants.h"
 #include "proto/handshake.h"
 #include "server/config.h"
 #include "server/connection.h"
@@ -28,6 +29,9 @@ class Session {
   bool send_text(std::string_view text) { return send(proto::Opcode::text, as_bytes(text)); }
   // Sends a complete frame encoded once for many receivers (see encode_shared_frame).
   bool send_frame(const SharedBuffer& frame);
+  // Sends a message framed once for many receivers, compressed or not as this connection
+  // negotiated (see proto::FrameVariants): what a fan-out sends to each receiver.
+  bool send_variants(const proto::FrameVariants& frame);
   // Starts the close handshake with `code` (never 1005/1006/1015) and a short UTF-8 reason.
   void close(uint16_t code, std::string_view reason);
 

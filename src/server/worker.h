@@ -11,7 +11,9 @@
 #include "net/reactor.h"
 #include "proto/handshake.h"
 #include "proto/http_head.h"
+#include "proto/frame_variants.h"
 #include "proto/message_reader.h"
+#include "server/compression.h"
 #include "server/connection.h"
 #include "server/route_handler.h"
 
@@ -37,6 +39,9 @@ class Worker final : public net::StreamHandler {
   bool send_frame(Connection& c, const SharedBuffer& frame);
   void close_connection(Connection& c, uint16_t code, std::string_view reason);
 
+  // The variant of `frame` that suits `c`: plain, compressed once for everyone without context
+  // takeover, or compressed for `c` alone (worker_deflate.cpp).
+  bool send_variants(Connection& c, const proto::FrameVariants& frame);
   // net::StreamHandler
   net::Stream* open_stream(int fd, const net::PeerAddress& peer, uint16_t listener) override;
   void on_data(net::Stream& stream, MutableBytes data) override;
@@ -62,6 +67,10 @@ class Worker final : public net::StreamHandler {
 
   // WebSocket side (worker.cpp).
   void read_frames(Connection& c, MutableBytes data);
+  // permessage-deflate (worker_deflate.cpp).
+  bool inflate_message(Connection& c, proto::ReadEvent& event);
+  bool send_compressed(Connection& c, proto::Opcode opcode, Bytes payload);
+
   void on_close_frame(Connection& c, const proto::ReadEvent& event);
   void fail(Connection& c, proto::ReaderError error);
   bool after_send(Connection& c, net::SendResult result);
@@ -84,5 +93,6 @@ class Worker final : public net::StreamHandler {
   uint32_t ping_ticks_ = 0;
   uint32_t idle_ticks_ = 0;
 };
+  WorkerCompression compression_;
 
 }  // namespace wshub::server

@@ -148,14 +148,19 @@ void Worker::reject_handshake(Connection& c, proto::HandshakeError error,
 
 void Worker::open_websocket(Connection& c, WorkerRoute& route,
                             const proto::HandshakeOutcome& outcome, MutableBytes rest) {
-  char response[proto::kUpgradeResponseReserve];
-  const size_t size = proto::write_upgrade_response(response, outcome.key, outcome.subprotocol);
+  char response[proto::kUpgradeResponseReserve + proto::kMaxDeflateResponseSize];
+  const size_t size = proto::write_upgrade_response(response, outcome.key, outcome.subprotocol,
+                                                    outcome.deflate.response_value());
   iovec iov{response, size};
   if (reactor_->send(c, &iov, 1, /*force=*/true) == net::SendResult::closed) return;
   server_.counters().upgrades.fetch_add(1, std::memory_order_relaxed);
   spdlog::debug("{} opened {}", describe_peer(c), route.config->path);
   c.route = &route;
   c.state = ConnectionState::open;
+  if (outcome.deflate.accepted) compression_.open(c, outcome.deflate.agreed);
+  else if (outcome.deflate.offers)
+    spdlog::debug("{} permessage-deflate not agreed: {}", describe_peer(c),
+                  proto::deflate_decline_name(outcome.deflate.first_decline));
   c.last_rx_tick = c.last_tx_tick = tick();
   arm_open_timer(c);
   {

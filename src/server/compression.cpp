@@ -1,0 +1,96 @@
+#include "server/compression.h"
+
+#include "proto/utf8.h"
+#include "server/connection.h"
+
+namespace wshub::server {
+
+namespace {
+
+// Buffers above this are freed after the message that grew them: a 16 MiB message once in a
+// while must not leave 16 MiB per worker behind.
+constexpr size_t kKeepBufferBytes = 256 * 1024;
+
+proto::ReaderError reader_error_of(proto::InflateResult result) {
+  switch (result) {
+    case proto::InflateResult::ok: return proto::ReaderError::none;
+    case proto::InflateResult::too_large: return proto::ReaderError::inflated_too_large;
+    case proto::InflateResult::corrupt: return proto::ReaderError::corrupt_deflate;
+    case proto::InflateResult::no_memory: return proto::ReaderError::inflate_no_memory;
+  }
+  return proto::ReaderError::corrupt_deflate;
+}
+
+}  // namespace
+
+WorkerCompression::WorkerCompression(const proto::DeflatePolicy& policy)
+    : policy_(policy),
+      shared_inflater_(15, /*context_takeover=*/false),
+      shared_deflaters_(policy.level, policy.mem_level) {
+  reader_limits_.allow_rsv1 = true;
+}
+
+void WorkerCompression::set_reader_limits(const proto::ReaderLimits& limits) {
+  reader_limits_ = limits;
+  reader_limits_.allow_rsv1 = true;
+}
+
+void WorkerCompression::open(Connection& c, const proto::DeflateAgreement& agreed) {
+  c.deflate = agreed;
+  if (agreed.server_no_context_takeover && agreed.client_no_context_takeover) return;
+  // zlib allocates lazily (the inflater's window on first use, the deflater on first message),
+  // so an idle connection pays for its streams only once it has used them.
+  c.deflate_context = std::make_unique<DeflateContext>();
+  if (!agreed.server_no_context_takeover) {
+    c.deflate_context->deflater = std::make_unique<proto::Deflater>(
+        proto::DeflateSettings{policy_.level, agreed.server_window_bits, policy_.mem_level},
+        /*context_takeover=*/true);
+  }
+  if (!agreed.client_no_context_takeover) {
+    c.deflate_context->inflater =
+        std::make_unique<proto::Inflater>(agreed.client_window_bits, /*context_takeover=*/true);
+  }
+}
+
+proto::ReaderError WorkerCompression::inflate(Connection& c, proto::Opcode opcode,
+                                              Bytes compressed, uint64_t limit, Bytes& message) {
+  proto::Inflater& inflater = c.deflate_context && c.deflate_context->inflater
+                                  ? *c.deflate_context->inflater
+                                  : shared_inflater_;
+  inflated_.clear();
+  proto::InflateResult result = inflater.feed(compressed, inflated_, limit);
+  if (result == proto::InflateResult::ok) result = inflater.finish(inflated_, limit);
+  if (result != proto::InflateResult::ok) {
+    after_message();
+    return reader_error_of(result);
+  }
+  message = inflated_.bytes();
+  // The reader leaves a compressed text message's UTF-8 to whoever inflates it (§8.1 applies to
+  // the inflated bytes).
+  if (opcode == proto::Opcode::text && !proto::is_valid_utf8(message)) {
+    after_message();
+    return proto::ReaderError::invalid_utf8;
+  }
+  return proto::ReaderError::none;
+}
+
+void WorkerCompression::after_message() {
+  inflated_.trim(kKeepBufferBytes);
+  deflated_.trim(kKeepBufferBytes);
+  shared_deflaters_.trim(kKeepBufferBytes);
+}
+
+WorkerCompression::Compressed WorkerCompression::compress(Connection& c, Bytes payload,
+                                                          Bytes& out) {
+  if (c.deflate_context && c.deflate_context->deflater) {
+    // With context takeover every message goes through the stream, shrinking or not: the
+    // peer's window holds what it inflated, and ours must hold the same.
+    if (!c.deflate_context->deflater->compress(payload, deflated_)) return Compressed::failed;
+    out = deflated_.bytes();
+    return Compressed::yes;
+  }
+  if (!shared_deflaters_.compress(payload, c.deflate.server_window_bits, out)) return Compressed::no;
+  return out.size() < payload.size() ? Compressed::yes : Compressed::no;
+}
+
+}  // namespace wshub::server

@@ -1,0 +1,70 @@
+// A worker's permessage-deflate machinery (RFC 7692): one inflater and one set of deflaters
+// shared by all its connections that agreed to no context takeover, the scratch buffers, and
+// the per-connection streams of those that keep context. Knows connections, not sockets: the
+// worker sends what this produces.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "base/bytes.h"
+#include "proto/deflate_negotiation.h"
+#include "proto/deflate_stream.h"
+#include "proto/frame_variants.h"
+#include "proto/message_reader.h"
+
+namespace wshub::server {
+
+struct Connection;
+
+// The zlib streams one connection keeps between messages: only for a direction in which
+// context is taken over. Connections without context takeover have none.
+struct DeflateContext {
+  std::unique_ptr<proto::Deflater> deflater;  // server -> client
+  std::unique_ptr<proto::Inflater> inflater;  // client -> server
+};
+
+class WorkerCompression {
+ public:
+  explicit WorkerCompression(const proto::DeflatePolicy& policy);
+  WorkerCompression(const WorkerCompression&) = delete;
+  WorkerCompression& operator=(const WorkerCompression&) = delete;
+
+  const proto::DeflatePolicy& policy() const { return policy_; }
+  // The worker's reader limits with RSV1 allowed, for connections that negotiated the extension.
+  void set_reader_limits(const proto::ReaderLimits& limits);
+  const proto::ReaderLimits& reader_limits() const { return reader_limits_; }
+  bool worth_compressing(size_t size) const { return size >= policy_.min_message_bytes; }
+
+  // At the upgrade: records `agreed` on the connection and creates the streams it keeps between
+  // messages (none without context takeover).
+  void open(Connection& c, const proto::DeflateAgreement& agreed);
+
+  // Inflates one compressed message of `c`, at most `limit` bytes, and checks a text message's
+  // UTF-8. On none, `message` views this worker's buffer until after_message().
+  proto::ReaderError inflate(Connection& c, proto::Opcode opcode, Bytes compressed,
+                             uint64_t limit, Bytes& message);
+  // Gives back the buffers' memory after a large message.
+  void after_message();
+
+  enum class Compressed : uint8_t { yes, no, failed };
+  // Compresses `payload` for `c`. yes: `out` holds the DEFLATE data (valid until the next call);
+  // no: send it uncompressed (it would not shrink); failed: zlib failed on a stream with context,
+  // and the connection cannot continue.
+  Compressed compress(Connection& c, Bytes payload, Bytes& out);
+
+  // The compressors shared by this thread's connections without context takeover, which
+  // FrameVariants uses to compress a fan-out message once.
+  proto::SharedDeflaters& shared_deflaters() { return shared_deflaters_; }
+
+ private:
+  proto::DeflatePolicy policy_;
+  proto::ReaderLimits reader_limits_;
+  proto::Inflater shared_inflater_;  // window 15: inflates whatever window the client used
+  proto::SharedDeflaters shared_deflaters_;
+  proto::DeflateBuffer inflated_;
+  proto::DeflateBuffer deflated_;
+};
+
+}  // namespace wshub::server
