@@ -320,6 +320,14 @@ struct ConfigReader {
     return true;
   }
 
+  bool read_io_backend(const toml::table& t, server::ServerConfig& config) {
+    std::string io = net::io_backend_name(config.io_backend);
+    if (!read_string(t, "server.", "io", io)) return false;
+    if (!parse_io_backend(io, config.io_backend))
+      return fail(t.get("io"), "server.io", "expected \"auto\", \"epoll\" or \"io_uring\"");
+    return true;
+  }
+
   bool read(const toml::table& root, AppConfig& out) {
     if (!check_known_keys(root, "", {"server", "listen", "limits", "route", "compression"}))
       return false;
@@ -327,7 +335,8 @@ struct ConfigReader {
       const toml::table* t = node->as_table();
       if (!t) return fail(node, "server", "expected a [server] table");
       if (!check_known_keys(*t, "server", {"threads", "log_format", "log_level", "health_path",
-                                           "trusted_proxies"}) ||
+                                           "trusted_proxies", "io"}) ||
+          !read_io_backend(*t, out.server) ||
           !read_trusted_proxies(*t, out.server) ||
           !read_number(*t, "server.", "threads", 1024, out.server.threads) ||
           !read_string(*t, "server.", "log_format", out.log_format) ||
@@ -346,6 +355,11 @@ struct ConfigReader {
       if (!t) return fail(node, "limits", "expected a [limits] table");
       if (!read_limits(*t, out.server.limits)) return false;
     }
+    if (const toml::node* node = root.get("compression")) {
+      const toml::table* t = node->as_table();
+      if (!t) return fail(node, "compression", "expected a [compression] table");
+      if (!read_compression(*t, out.server.compression)) return false;
+    }
     if (const toml::node* node = root.get("listen")) {
       const toml::array* a = node->as_array();
       if (!a) return fail(node, "listen", "expected [[listen]] tables");
@@ -355,17 +369,20 @@ struct ConfigReader {
       const toml::array* a = node->as_array();
       if (!a) return fail(node, "route", "expected [[route]] tables");
       if (!read_routes(*a, out.server)) return false;
-    if (const toml::node* node = root.get("compression")) {
-      const toml::table* t = node->as_table();
-      if (!t) return fail(node, "compression", "expected a [compression] table");
-      if (!read_compression(*t, out.server.compression)) return false;
-    }
     }
     return true;
   }
 };
 
 }  // namespace
+
+bool parse_io_backend(std::string_view text, net::IoBackend& out) {
+  if (text == "auto") out = net::IoBackend::automatic;
+  else if (text == "epoll") out = net::IoBackend::epoll;
+  else if (text == "io_uring") out = net::IoBackend::io_uring;
+  else return false;
+  return true;
+}
 
 bool parse_byte_size(std::string_view text, uint64_t& out) {
   while (!text.empty() && text.back() == ' ') text.remove_suffix(1);

@@ -24,6 +24,9 @@ bool load_config_file(const std::string& path, AppConfig& out, ConfigError& erro
 bool load_config_text(std::string_view text, std::string_view source_name, AppConfig& out,
                       ConfigError& error);
 
+// "auto", "epoll" or "io_uring". False for anything else.
+bool parse_io_backend(std::string_view text, net::IoBackend& out);
+
 // "16MiB", "8 KiB", "1048576": bytes. False when `text` is not a size.
 bool parse_byte_size(std::string_view text, uint64_t& out);
 

@@ -108,6 +108,9 @@ int main(int argc, char** argv) {
   cli.add_option("--config", config_path, "TOML config file")->check(CLI::ExistingFile);
   cli.add_option("--listen", listen, "HOST:PORT to listen on (repeatable; replaces [[listen]])");
   cli.add_option("--threads", threads, "worker threads (default: one per core)");
+  std::string io;
+  cli.add_option("--io", io, "I/O backend: auto, epoll or io_uring")
+      ->check(CLI::IsMember({"auto", "epoll", "io_uring"}));
   cli.add_option("--log-format", log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
   std::string check_path;
   CLI::App* check = cli.add_subcommand("check-config", "validate a config file and exit");
@@ -152,6 +155,7 @@ int main(int argc, char** argv) {
     }
   }
   if (threads) config.server.threads = threads;
+  if (!io.empty()) wshub::app::parse_io_backend(io, config.server.io_backend);
   if (!log_format.empty()) config.log_format = log_format;
   return serve(std::move(config));
 }

@@ -59,6 +59,34 @@ bool Reactor::FilterSink::plaintext(MutableBytes bytes) {
   return stream_.fd >= 0;
 }
 
+const char* io_backend_name(IoBackend backend) {
+  switch (backend) {
+    case IoBackend::automatic: return "auto";
+    case IoBackend::epoll: return "epoll";
+    case IoBackend::io_uring: return "io_uring";
+  }
+  return "?";
+}
+
+// What `automatic` means: the backend measured faster in docs/benchmarks.md.
+constexpr IoBackend kPreferredBackend = IoBackend::io_uring;
+
+std::unique_ptr<Reactor> make_reactor(IoBackend backend, StreamHandler& handler,
+                                      const ReactorOptions& options, IoBackend& chosen,
+                                      std::string& fallback_reason) {
+  if (backend == IoBackend::automatic) backend = kPreferredBackend;
+  if (backend == IoBackend::io_uring) {
+    if (auto reactor = make_uring_reactor(handler, options)) {
+      chosen = IoBackend::io_uring;
+      return reactor;
+    }
+    fallback_reason = "io_uring is not available here (kernel too old, or disabled by sysctl "
+                      "kernel.io_uring_disabled or a seccomp profile)";
+  }
+  chosen = IoBackend::epoll;
+  return make_epoll_reactor(handler, options);
+}
+
 void Reactor::request_shutdown(uint32_t grace_ms) {
   post(new ShutdownRequest([this, grace_ms] { begin_shutdown(grace_ms); }));
 }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "base/shared_buffer.h"
@@ -117,6 +118,16 @@ class Reactor {
   uint32_t next_generation_ = 0;
   virtual void begin_shutdown(uint32_t grace_ms) = 0;
 };
+
+enum class IoBackend : uint8_t { automatic, epoll, io_uring };
+const char* io_backend_name(IoBackend backend);
+
+// Creates the requested backend. `automatic` takes the preferred one (see reactor.cpp) when the
+// kernel allows it; io_uring falls back to epoll when the kernel or a seccomp profile refuses
+// it, and says so in `fallback_reason`.
+std::unique_ptr<Reactor> make_reactor(IoBackend backend, StreamHandler& handler,
+                                      const ReactorOptions& options, IoBackend& chosen,
+                                      std::string& fallback_reason);
 
 std::unique_ptr<Reactor> make_epoll_reactor(StreamHandler& handler, const ReactorOptions& options);
 // Returns null when this kernel or its seccomp profile refuses io_uring.

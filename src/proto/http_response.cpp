@@ -21,7 +21,8 @@ std::string_view http_reason_phrase(uint16_t status) {
 }
 
 std::string make_http_response(uint16_t status, std::string_view content_type,
-                               std::string_view body, std::string_view extra_headers) {
+                               std::string_view body, std::string_view extra_headers,
+                               bool headers_only) {
   std::string out;
   out.reserve(160 + extra_headers.size() + body.size());
   out += "HTTP/1.1 ";
@@ -35,7 +36,7 @@ std::string make_http_response(uint16_t status, std::string_view content_type,
   out += "\r\nConnection: close\r\nCache-Control: no-store\r\n";
   out += extra_headers;
   out += "\r\n";
-  out += body;
+  if (!headers_only) out += body;
   return out;
 }
 

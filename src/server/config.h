@@ -7,9 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "net/reactor.h"
 #include "net/socket_ops.h"
-#include "server/trusted_proxies.h"
 #include "proto/deflate_negotiation.h"
+#include "server/trusted_proxies.h"
 #include "tls/tls_config.h"
 
 namespace wshub::server {
@@ -53,12 +54,13 @@ struct ServerConfig {
   std::vector<RouteConfig> routes;
   std::string health_path = "/health";
   uint32_t threads = 0;  // 0: one per core
+  net::IoBackend io_backend = net::IoBackend::automatic;
   // Peers whose X-Forwarded-For / X-Real-IP name the client; other peers' are ignored.
   TrustedProxies trusted_proxies;
   Limits limits;
+  proto::DeflatePolicy compression;  // [compression]: permessage-deflate (docs/compression.md)
 };
 
-  proto::DeflatePolicy compression;  // [compression]: permessage-deflate (docs/compression.md)
 // The defaults with no config at all: the seed's port, /echo, /login and /health.
 ServerConfig default_server_config();
 

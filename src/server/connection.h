@@ -37,6 +37,7 @@ enum ConnectionFlags : uint8_t {
   kCountedPerIp = 2,      // `client` holds one place in the per-address budget
   kTrustedPeer = 4,       // the TCP peer is a trusted proxy (server.trusted_proxies)
   kForwardedClient = 8,   // `client` came from that proxy's X-Forwarded-For / X-Real-IP
+  kHeadRequest = 16,      // the request was HEAD: answers carry headers only (RFC 9110 §9.3.2)
 };
 
 struct Connection : net::Stream {

@@ -80,6 +80,14 @@ void Server::start() {
     spdlog::info("listening on {} ({}; {} workers share the port through SO_REUSEPORT)",
                  where.text, config_.listeners[l].tls ? "wss, TLS" : "ws", workers_.size());
   }
+  if (!workers_.empty()) {
+    const Worker& first = *workers_.front();
+    if (!first.io_fallback_reason().empty())
+      spdlog::warn("io backend: {} (asked for {}, but {})", net::io_backend_name(first.io_backend()),
+                   net::io_backend_name(config_.io_backend), first.io_fallback_reason());
+    else
+      spdlog::info("io backend: {}", net::io_backend_name(first.io_backend()));
+  }
   spdlog::info("capacity: up to {} connections (open-file limit raised to {})",
                config_.limits.max_connections, net::raise_open_file_limit());
   for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });

@@ -318,7 +318,7 @@ void Worker::send_close_frame(Connection& c, uint16_t code, std::string_view rea
   uint8_t frame[2 + 2 + 123];
   const size_t header_size = proto::write_frame_header(frame, proto::Opcode::close, 2 + reason.size());
   store_be16(frame + header_size, code);
-  std::memcpy(frame + header_size + 2, reason.data(), reason.size());
+  if (!reason.empty()) std::memcpy(frame + header_size + 2, reason.data(), reason.size());
   iovec iov{frame, header_size + 2 + reason.size()};
   // Forced past the buffered-bytes cap: the close frame is what tells the peer why.
   reactor_->send(c, &iov, 1, /*force=*/true);

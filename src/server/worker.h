@@ -32,16 +32,18 @@ class Worker final : public net::StreamHandler {
 
   net::Reactor& reactor() { return *reactor_; }
   uint32_t index() const { return index_; }
+  net::IoBackend io_backend() const { return io_backend_; }
+  const std::string& io_fallback_reason() const { return io_fallback_reason_; }
   void run() { reactor_->run(); }
 
   // For Session; see route_handler.h for the contracts.
   bool send_message(Connection& c, proto::Opcode opcode, Bytes payload);
   bool send_frame(Connection& c, const SharedBuffer& frame);
-  void close_connection(Connection& c, uint16_t code, std::string_view reason);
-
   // The variant of `frame` that suits `c`: plain, compressed once for everyone without context
   // takeover, or compressed for `c` alone (worker_deflate.cpp).
   bool send_variants(Connection& c, const proto::FrameVariants& frame);
+  void close_connection(Connection& c, uint16_t code, std::string_view reason);
+
   // net::StreamHandler
   net::Stream* open_stream(int fd, const net::PeerAddress& peer, uint16_t listener) override;
   void on_data(net::Stream& stream, MutableBytes data) override;
@@ -65,12 +67,12 @@ class Worker final : public net::StreamHandler {
   bool adopt_forwarded_client(Connection& c, const proto::HttpRequestHead& head);
   void log_tls_failure(Connection& c, const tls::TlsSession& session);
 
-  // WebSocket side (worker.cpp).
-  void read_frames(Connection& c, MutableBytes data);
   // permessage-deflate (worker_deflate.cpp).
   bool inflate_message(Connection& c, proto::ReadEvent& event);
   bool send_compressed(Connection& c, proto::Opcode opcode, Bytes payload);
 
+  // WebSocket side (worker.cpp).
+  void read_frames(Connection& c, MutableBytes data);
   void on_close_frame(Connection& c, const proto::ReadEvent& event);
   void fail(Connection& c, proto::ReaderError error);
   bool after_send(Connection& c, net::SendResult result);
@@ -86,13 +88,15 @@ class Worker final : public net::StreamHandler {
   Server& server_;
   const uint32_t index_;
   std::unique_ptr<net::Reactor> reactor_;
+  net::IoBackend io_backend_ = net::IoBackend::epoll;
+  std::string io_fallback_reason_;
   ConnectionPool pool_;
   std::vector<WorkerRoute> routes_;
   proto::ReaderLimits reader_limits_;
+  WorkerCompression compression_;
   proto::HttpLimits http_limits_;
   uint32_t ping_ticks_ = 0;
   uint32_t idle_ticks_ = 0;
 };
-  WorkerCompression compression_;
 
 }  // namespace wshub::server

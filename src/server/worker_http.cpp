@@ -107,6 +107,7 @@ bool Worker::adopt_forwarded_client(Connection& c, const proto::HttpRequestHead&
 
 void Worker::answer_head(Connection& c, const proto::HttpRequestHead& head, MutableBytes rest) {
   if (!adopt_forwarded_client(c, head)) return;
+  if (head.method == "HEAD") c.flags |= kHeadRequest;
   const std::string_view path = head.path();
   if (path == server_.config().health_path && !head.find("Upgrade")) {
     server_.counters().http_responses.fetch_add(1, std::memory_order_relaxed);
@@ -115,6 +116,13 @@ void Worker::answer_head(Connection& c, const proto::HttpRequestHead& head, Muta
   WorkerRoute* route = find_route(path);
   if (!route) {
     server_.counters().not_found.fetch_add(1, std::memory_order_relaxed);
+    // A WebSocket client on a wrong path is usually a proxy rewriting it (proxy_pass with a
+    // trailing slash, a location prefix): worth telling the operator.
+    if (head.find("Upgrade") || head.find("Sec-WebSocket-Key"))
+      server_.log_peer_error("{} GET {} rejected (not_found): no WebSocket route has this path; "
+                             "check the path the proxy forwards (proxy_pass with a URI part "
+                             "rewrites it)",
+                             describe_peer(c), loggable(path));
     std::string body = "No route for " + std::string(loggable(path)) + ". WebSocket routes here:";
     for (const WorkerRoute& r : routes_) body += " " + r.config->path;
     body += "; health: " + server_.config().health_path + "\n";
@@ -173,7 +181,8 @@ void Worker::open_websocket(Connection& c, WorkerRoute& route,
 
 void Worker::respond_and_close(Connection& c, uint16_t status, std::string_view content_type,
                                std::string_view body, std::string_view extra_headers) {
-  const std::string response = proto::make_http_response(status, content_type, body, extra_headers);
+  const std::string response = proto::make_http_response(
+      status, content_type, body, extra_headers, /*headers_only=*/(c.flags & kHeadRequest) != 0);
   iovec iov{const_cast<char*>(response.data()), response.size()};
   reactor_->send(c, &iov, 1, /*force=*/true);
   finish(c);
