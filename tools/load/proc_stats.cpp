@@ -91,15 +91,16 @@ bool read_process_cpu_us(pid_t pid, uint64_t& cpu_us, std::string& why) {
   return true;
 }
 
-bool read_process_rss_kib(pid_t pid, uint64_t& kib, std::string& why) {
+bool read_process_memory(pid_t pid, ProcMemory& memory, std::string& why) {
   const std::string base = "/proc/" + std::to_string(pid);
   std::string text;
   std::string ignored;
-  if (read_small_file(base + "/smaps_rollup", text, ignored) && parse_kib_field(text, "Rss", kib))
+  if (read_small_file(base + "/smaps_rollup", text, ignored) && parse_kib_field(text, "Rss", memory.rss_kib) &&
+      parse_kib_field(text, "Anonymous", memory.anon_kib))
     return true;
   if (!read_small_file(base + "/status", text, why)) return false;
-  if (parse_kib_field(text, "VmRSS", kib)) return true;
-  why = base + "/status: no VmRSS line (is it a kernel thread or a zombie?)";
+  if (parse_kib_field(text, "VmRSS", memory.rss_kib) && parse_kib_field(text, "RssAnon", memory.anon_kib)) return true;
+  why = base + "/status: no VmRSS or RssAnon line (is it a kernel thread or a zombie?)";
   return false;
 }
 

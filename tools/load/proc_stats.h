@@ -27,9 +27,14 @@ bool parse_kib_field(std::string_view text, std::string_view name, uint64_t& kib
 // /proc is not readable.
 bool read_process_cpu_us(pid_t pid, uint64_t& cpu_us, std::string& why);
 
-// Resident memory of `pid`: Rss from smaps_rollup (exact), else VmRSS from status (which
-// the kernel may update lazily, by up to 64 pages per thread).
-bool read_process_rss_kib(pid_t pid, uint64_t& kib, std::string& why);
+struct ProcMemory {
+  uint64_t rss_kib = 0;   // all resident pages, code and mapped files included
+  uint64_t anon_kib = 0;  // resident anonymous pages: the heap and stacks, what connections cost
+};
+
+// Resident memory of `pid`: Rss and Anonymous from smaps_rollup (exact), else VmRSS and
+// RssAnon from status (which the kernel may update lazily, by up to 64 pages per thread).
+bool read_process_memory(pid_t pid, ProcMemory& memory, std::string& why);
 
 // This process's own CPU time (user + system, all threads) in microseconds.
 uint64_t self_cpu_us();

@@ -87,6 +87,9 @@ std::string report_json(const Report& r) {
   if (r.server_rss_kib_before) o.field("server_rss_kib_before", *r.server_rss_kib_before);
   if (r.server_rss_kib_after) o.field("server_rss_kib_after", *r.server_rss_kib_after);
   if (r.rss_per_conn_kib) o.field("rss_per_conn_kib", *r.rss_per_conn_kib, 3);
+  if (r.server_anon_kib_before) o.field("server_anon_kib_before", *r.server_anon_kib_before);
+  if (r.server_anon_kib_after) o.field("server_anon_kib_after", *r.server_anon_kib_after);
+  if (r.anon_per_conn_kib) o.field("anon_per_conn_kib", *r.anon_per_conn_kib, 3);
   if (r.open_time_ms) o.field("open_time_ms", *r.open_time_ms, 1);
   if (r.handshakes_per_sec) o.field("handshakes_per_sec", *r.handshakes_per_sec, 1);
   if (r.deliveries) o.field("deliveries", *r.deliveries);
@@ -148,6 +151,10 @@ std::string report_text(const Report& r) {
     add();
     if (r.rss_per_conn_kib) {
       std::snprintf(line, sizeof line, ", %.3f KiB per connection", *r.rss_per_conn_kib);
+      add();
+    }
+    if (r.anon_per_conn_kib) {
+      std::snprintf(line, sizeof line, " (anonymous: %.3f KiB per connection)", *r.anon_per_conn_kib);
       add();
     }
     out += "\n";

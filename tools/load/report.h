@@ -41,7 +41,10 @@ struct Report {
   std::string server_stats_error;  // why server figures are missing despite --server-pid
   std::optional<uint64_t> server_rss_kib_before;
   std::optional<uint64_t> server_rss_kib_after;
-  std::optional<double> rss_per_conn_kib;
+  std::optional<double> rss_per_conn_kib;  // all resident memory, code pages included
+  std::optional<uint64_t> server_anon_kib_before;
+  std::optional<uint64_t> server_anon_kib_after;
+  std::optional<double> anon_per_conn_kib;  // anonymous memory only: the per-connection cost
   std::optional<double> open_time_ms;  // idle: first connect to last 101
 
   std::optional<double> handshakes_per_sec;

@@ -92,9 +92,9 @@ void run_idle(const LoadOptions& o, const ConnectTarget& target, Report& report)
   report.threads = threads;
   const bool measure_server = o.server_pid > 0;
 
-  uint64_t rss_before = 0;
+  ProcMemory before;
   std::string rss_error;
-  const bool have_rss_before = measure_server && read_process_rss_kib(pid_t(o.server_pid), rss_before, rss_error);
+  const bool have_rss_before = measure_server && read_process_memory(pid_t(o.server_pid), before, rss_error);
 
   RunControl control(threads);
   std::vector<std::unique_ptr<LoadLoop>> loops;
@@ -130,8 +130,8 @@ void run_idle(const LoadOptions& o, const ConnectTarget& target, Report& report)
   const uint64_t hold_start = monotonic_ns();
   on_time = on_time && supervisor.wait_until(hold_start + seconds_to_ns(o.hold_s), nullptr, status);
 
-  uint64_t rss_after = 0;
-  const bool have_rss_after = have_rss_before && read_process_rss_kib(pid_t(o.server_pid), rss_after, rss_error);
+  ProcMemory after;
+  const bool have_rss_after = have_rss_before && read_process_memory(pid_t(o.server_pid), after, rss_error);
   const bool joined = supervisor.stop_and_join();
   supervisor.end_progress();
   if (!on_time || !joined) {
@@ -169,10 +169,20 @@ void run_idle(const LoadOptions& o, const ConnectTarget& target, Report& report)
   // CPU per connection opened, over the opening phase.
   add_cpu_figures(report, cpu, handshakes.count(), last_open - start, measure_server);
   if (measure_server) {
-    if (have_rss_before) report.server_rss_kib_before = rss_before;
-    if (have_rss_after) report.server_rss_kib_after = rss_after;
-    if (have_rss_before && have_rss_after && open_at_end > 0)
-      report.rss_per_conn_kib = (double(rss_after) - double(rss_before)) / double(open_at_end);
+    if (have_rss_before) {
+      report.server_rss_kib_before = before.rss_kib;
+      report.server_anon_kib_before = before.anon_kib;
+    }
+    if (have_rss_after) {
+      report.server_rss_kib_after = after.rss_kib;
+      report.server_anon_kib_after = after.anon_kib;
+    }
+    // Total RSS also grows by the code and library pages the first handshakes fault in (about
+    // 2 MiB for wshub), which is not a per-connection cost; anonymous memory is.
+    if (have_rss_before && have_rss_after && open_at_end > 0) {
+      report.rss_per_conn_kib = (double(after.rss_kib) - double(before.rss_kib)) / double(open_at_end);
+      report.anon_per_conn_kib = (double(after.anon_kib) - double(before.anon_kib)) / double(open_at_end);
+    }
     if (!have_rss_after && report.server_stats_error.empty()) report.server_stats_error = rss_error;
   }
 }

@@ -49,21 +49,26 @@ TEST(ProcStatus, FindsVmRss) {
 TEST(ProcStatus, SmapsRollupRssIsNotConfusedWithLongerNames) {
   const char* rollup =
       "55d0c0000000-7ffd00000000 ---p 00000000 00:00 0    [rollup]\n"
-      "Rss:                8192 kB\nPss:                7000 kB\nPss_Anon:           3000 kB\n";
+      "Rss:                8192 kB\nPss:                7000 kB\nPss_Anon:           3000 kB\n"
+      "Anonymous:          2500 kB\n";
   uint64_t kib = 0;
   ASSERT_TRUE(parse_kib_field(rollup, "Rss", kib));
   EXPECT_EQ(kib, 8192u);
   ASSERT_TRUE(parse_kib_field(rollup, "Pss", kib));
   EXPECT_EQ(kib, 7000u);
+  ASSERT_TRUE(parse_kib_field(rollup, "Anonymous", kib));
+  EXPECT_EQ(kib, 2500u);
 }
 
 TEST(ProcStats, ReadsThisProcess) {
   uint64_t cpu_us = 0;
-  uint64_t rss_kib = 0;
+  ProcMemory memory;
   std::string why;
   ASSERT_TRUE(read_process_cpu_us(getpid(), cpu_us, why)) << why;
-  ASSERT_TRUE(read_process_rss_kib(getpid(), rss_kib, why)) << why;
-  EXPECT_GT(rss_kib, 0u);
+  ASSERT_TRUE(read_process_memory(getpid(), memory, why)) << why;
+  EXPECT_GT(memory.rss_kib, 0u);
+  EXPECT_GT(memory.anon_kib, 0u);
+  EXPECT_LE(memory.anon_kib, memory.rss_kib);
   EXPECT_FALSE(read_process_cpu_us(0x7ffffff0, cpu_us, why));
   EXPECT_FALSE(why.empty());
 }
