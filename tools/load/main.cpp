@@ -9,6 +9,7 @@
 
 #include "fd_limit.h"
 #include "modes/modes.h"
+#include "proc_listener.h"
 #include "proc_stats.h"
 #include "options.h"
 
@@ -85,6 +86,14 @@ int main(int argc, char** argv) {
       report.fatal = "--server-pid " + std::to_string(options.server_pid) + ": " + why;
       return finish(options, report);
     }
+    // A warning, not a refusal: some servers measure right from another process than the
+    // one holding the listener (a master that hands sockets to workers).
+    std::string comm;
+    if (process_listens_on(pid_t(options.server_pid), options.url.port, comm) == ListenerCheck::does_not_listen)
+      std::fprintf(stderr,
+                   "wshub-load: warning: --server-pid %lld ('%s') has no listening socket on port %u, so the server "
+                   "figures are probably not the server's (a shell's PID from `cd dir && server &`?)\n",
+                   (long long)options.server_pid, comm.c_str(), unsigned(options.url.port));
   }
 
   TlsClientContext tls;
