@@ -32,7 +32,7 @@ constexpr uint16_t kBufferGroup = 0;
 constexpr size_t kArenaBlockBytes = 64 * 1024;
 constexpr size_t kArenaCopyLimit = 16 * 1024;  // larger sends get a buffer of their own
 constexpr size_t kPlainCorkBytes = 16 * 1024;
-constexpr int kMaxIov = 64;
+constexpr int kMaxIov = 16;  // per queued send; a send op exists per busy stream
 constexpr uint8_t kFlagSending = 8;  // the stream has a send in flight
 
 // Debian's liburing 2.3 declares io_uring_enable_rings but does not export it.
@@ -93,7 +93,10 @@ class UringReactor final : public Reactor {
     registration.ring_entries = kBufferCount;
     registration.bgid = kBufferGroup;
     if (io_uring_register_buf_ring(&ring_, &registration, 0) != 0) return false;
+    // Touched now, once: the ring is a fixed cost of the thread, not of the connections that
+    // happen to be the first to use each buffer.
     buffers_.reset(new uint8_t[kBufferCount * kBufferBytes]);
+    std::memset(buffers_.get(), 0, kBufferCount * kBufferBytes);
     for (unsigned i = 0; i < kBufferCount; ++i)
       io_uring_buf_ring_add(buffer_ring_, buffers_.get() + i * kBufferBytes, kBufferBytes, uint16_t(i),
                             io_uring_buf_ring_mask(kBufferCount), int(i));
@@ -507,6 +510,11 @@ class UringReactor final : public Reactor {
       return;
     }
     if (plain_cork_size_) {
+      // Ciphertext corked earlier in this read (a handshake's last flight, session tickets)
+      // goes out before the records sealing the corked plaintext.
+      cork_stream_ = s;
+      flush_cork_bytes();
+      cork_stream_ = nullptr;
       iovec one{plain_cork_.data(), plain_cork_size_};
       plain_cork_size_ = 0;
       FilterSink sink(*this, *s);

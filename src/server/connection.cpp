@@ -3,19 +3,20 @@
 namespace wshub::server {
 
 Connection* ConnectionPool::acquire() {
-  if (free_.empty()) {
+  if (!free_) {
     slabs_.push_back(std::make_unique<Slot[]>(kSlab));
     Slot* slab = slabs_.back().get();
     for (size_t i = kSlab; i-- > 0;) {
-      new (&slab[i]) net::Stream();  // a released slot always holds a closed Stream
-      free_.push_back(&slab[i]);
+      auto* closed = new (&slab[i]) net::Stream();
+      closed->timer_next = free_;
+      free_ = closed;
     }
   }
-  Slot* slot = free_.back();
-  free_.pop_back();
+  net::Stream* slot = free_;
+  free_ = slot->timer_next;
   ++in_use_;
-  const uint32_t generation = reinterpret_cast<net::Stream*>(slot)->generation;
-  reinterpret_cast<net::Stream*>(slot)->~Stream();
+  const uint32_t generation = slot->generation;
+  slot->~Stream();
   auto* connection = new (slot) Connection();
   connection->generation = generation;
   return connection;
@@ -28,7 +29,8 @@ void ConnectionPool::release(Connection* connection) {
   connection->~Connection();
   auto* closed = new (connection) net::Stream();
   closed->generation = generation;
-  free_.push_back(reinterpret_cast<Slot*>(connection));
+  closed->timer_next = free_;
+  free_ = closed;
   --in_use_;
 }
 

@@ -66,9 +66,14 @@ struct ConnectionRef {
 };
 
 // Fixed-size connection objects carved from slabs, per worker thread: no allocator call per
-// accept, and the memory of a closed connection is only ever reused as a Connection.
+// accept, and the memory of a closed connection is only ever reused as a Connection. A free
+// slot holds a closed Stream (fd -1, its last generation) whose timer link chains the free list,
+// so the list costs no memory of its own.
 class ConnectionPool {
  public:
+  ConnectionPool() = default;
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
   Connection* acquire();
   void release(Connection* connection);
   size_t in_use() const { return in_use_; }
@@ -79,7 +84,7 @@ class ConnectionPool {
     unsigned char bytes[sizeof(Connection)];
   };
   std::vector<std::unique_ptr<Slot[]>> slabs_;
-  std::vector<Slot*> free_;
+  net::Stream* free_ = nullptr;
   size_t in_use_ = 0;
 };
 
