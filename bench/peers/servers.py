@@ -15,12 +15,15 @@ ROOT = Path(__file__).resolve().parents[2]
 PEERS_DIR = ROOT / "build" / "peers"
 WSHUB = ROOT / "build" / "release" / "wshub"
 
-# Order used in reports: wshub first, then the peers.
+# Order used in reports: wshub first, then the peers. "wshub" runs with its default I/O
+# backend (--io auto); "wshub-epoll" forces the epoll backend.
+WSHUB_VARIANTS = ["wshub", "wshub-epoll"]
 PEERS = ["beast", "websocketpp", "lws", "gorilla", "node"]
-ALL_SERVERS = ["wshub"] + PEERS
+ALL_SERVERS = WSHUB_VARIANTS + PEERS
 
 LABELS = {
     "wshub": "wshub (1 thread)",
+    "wshub-epoll": "wshub (1 thread, --io epoll)",
     "beast": "Boost.Beast",
     "websocketpp": "websocketpp",
     "lws": "libwebsockets",
@@ -33,6 +36,8 @@ def server_command(name, port, peers_dir=PEERS_DIR, wshub=WSHUB):
     """The argv that starts server `name` listening on 127.0.0.1:port."""
     if name == "wshub":
         return [str(wshub), "--listen", f"127.0.0.1:{port}", "--threads", "1"]
+    if name == "wshub-epoll":
+        return [str(wshub), "--listen", f"127.0.0.1:{port}", "--threads", "1", "--io", "epoll"]
     if name not in PEERS:
         raise ValueError(f"unknown server {name!r}; known: {', '.join(ALL_SERVERS)}")
     return [str(Path(peers_dir) / f"{name}-echo"), str(port)]
