@@ -26,7 +26,7 @@ struct DeflatePolicy {
   uint8_t client_max_window_bits = 15;  // 8..15: asked of clients that offer the parameter
   uint8_t level = 6;                    // zlib level 1..9
   uint8_t mem_level = 8;                // zlib memLevel 1..9
-  uint32_t min_message_bytes = 64;      // smaller messages are sent uncompressed
+  uint32_t min_message_bytes = 128;     // smaller messages are sent uncompressed
 };
 
 // What both sides agreed to for one connection.
