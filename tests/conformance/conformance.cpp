@@ -5,6 +5,7 @@ namespace wshub::test {
 void ConformanceTest::start_server(std::string config_toml) {
   ServerOptions options;
   options.config_toml = std::move(config_toml);
+  options.extra_args = server_args_;
   server_ = std::make_unique<ServerProcess>(std::move(options));
 }
 
@@ -56,8 +57,8 @@ std::string first_difference(std::string_view got, std::string_view expected) {
 }  // namespace
 
 ::testing::AssertionResult receives_message(TestClient& client, proto::Opcode opcode,
-                                            std::string_view expected) {
-  const Incoming in = client.next();
+                                            std::string_view expected, milliseconds wait) {
+  const Incoming in = client.next(wait);
   const char* want = opcode == proto::Opcode::text ? "text" : "binary";
   if (in.kind != Incoming::Kind::message || in.opcode != opcode)
     return ::testing::AssertionFailure()
@@ -92,6 +93,13 @@ std::string first_difference(std::string_view got, std::string_view expected) {
   if (end.kind != Incoming::Kind::eof)
     return ::testing::AssertionFailure()
            << "after its close " << code << " the server should close TCP (eof); got " << end;
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult server_closes_tcp(TestClient& client) {
+  const Incoming end = client.next();
+  if (end.kind != Incoming::Kind::eof)
+    return ::testing::AssertionFailure() << "expected the server to close TCP (eof), got " << end;
   return ::testing::AssertionSuccess();
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <thread>
 
 #include "support/server_process.h"
@@ -19,11 +20,17 @@ namespace wshub::test {
 // What the reader reports for a close frame that carried no payload at all.
 inline constexpr uint16_t kNoCloseCode = 1005;
 
+// The defaults, except that the server sends no keep-alive pings of its own: every event a
+// test sees answers something it sent, however long a sanitizer build takes.
+inline constexpr const char* kQuietConfig = "[limits]\nping_interval_ms = 0\n";
+
 class ConformanceTest : public ::testing::Test {
  public:
   // A suite that needs a config defines its own SetUpTestSuite calling start_server(toml).
-  static void SetUpTestSuite() { start_server({}); }
+  static void SetUpTestSuite() { start_server(kQuietConfig); }
   static void TearDownTestSuite() { server_.reset(); }
+  // Passed to every server started from now on (after --listen and --threads).
+  static void add_server_arg(std::string arg) { server_args_.push_back(std::move(arg)); }
 
  protected:
   static void start_server(std::string config_toml);
@@ -37,6 +44,7 @@ class ConformanceTest : public ::testing::Test {
 
  private:
   static inline std::unique_ptr<ServerProcess> server_;
+  static inline std::vector<std::string> server_args_;
 };
 
 // Valid UTF-8 of exactly `size` bytes mixing 1- to 4-byte code points, so that fragment and
@@ -49,12 +57,15 @@ std::string binary_data(size_t size);
 ::testing::AssertionResult receives_text(TestClient& client, std::string_view expected);
 ::testing::AssertionResult receives_binary(TestClient& client, std::string_view expected);
 ::testing::AssertionResult receives_message(TestClient& client, proto::Opcode opcode,
-                                            std::string_view expected);
+                                            std::string_view expected,
+                                            milliseconds wait = kDefaultWait);
 // The next event is a pong carrying exactly `expected`.
 ::testing::AssertionResult receives_pong(TestClient& client, std::string_view expected);
 // The next event is a close frame with `code` (kNoCloseCode: an empty close frame), and then
 // the server closes TCP: the read after it reports EOF, within the usual wait.
 ::testing::AssertionResult closes_with(TestClient& client, uint16_t code);
+// The next event is EOF: the server closed TCP (after a close frame the caller already read).
+::testing::AssertionResult server_closes_tcp(TestClient& client);
 // Sends close 1000 and expects the close handshake to complete: the connection was healthy.
 ::testing::AssertionResult closes_cleanly(TestClient& client);
 

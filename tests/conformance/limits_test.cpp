@@ -15,6 +15,19 @@ using namespace std::chrono_literals;
 using proto::Opcode;
 
 constexpr size_t kKiB = 1024, kMiB = 1024 * 1024;
+constexpr milliseconds kLargeMessageWait{180000};
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
 
 // size, opcode, fragment size (0: one frame).
 struct LargeCase {
@@ -23,12 +36,18 @@ struct LargeCase {
   size_t fragment;
 };
 
+std::ostream& operator<<(std::ostream& os, const LargeCase& c) {
+  return os << c.size << " bytes of " << (c.opcode == Opcode::text ? "text" : "binary") << " in "
+            << (c.fragment ? std::to_string(c.fragment) + "-byte fragments" : "one frame");
+}
+
 std::string large_case_name(const ::testing::TestParamInfo<LargeCase>& info) {
   const LargeCase& c = info.param;
   return std::string(c.opcode == Opcode::text ? "text" : "binary") + "_" +
          std::to_string(c.size / kMiB) + "MiB_" +
-         (c.fragment ? "in_" + std::to_string(c.fragment / kKiB) + "KiB_fragments"
-                     : std::string("one_frame"));
+         (c.fragment >= kKiB ? "in_" + std::to_string(c.fragment / kKiB) + "KiB_fragments"
+          : c.fragment       ? "in_" + std::to_string(c.fragment) + "B_fragments"
+                             : std::string("one_frame"));
 }
 
 class LargeMessages : public ConformanceTest, public ::testing::WithParamInterface<LargeCase> {};
@@ -37,13 +56,21 @@ class LargeMessages : public ConformanceTest, public ::testing::WithParamInterfa
 // in 64 KiB and 4 KiB fragments.
 TEST_P(LargeMessages, EchoedExactly) {
   const LargeCase& c = GetParam();
+  if (kSanitized && c.fragment && c.fragment < 4 * kKiB) {
+    // server bug: MessageReader::append_to_store caps each realloc at the bytes declared so
+    // far, so a fragmented message grows by one fragment per realloc. glibc's mremap hides the
+    // quadratic copying in optimised builds; under ASan 4 MiB in 256-byte fragments takes 37 s
+    // and in 64-byte fragments minutes. Runs everywhere else.
+    GTEST_SKIP() << "server bug: quadratic reassembly of small fragments under ASan";
+  }
   auto client = connect();
   const std::string payload = c.opcode == Opcode::text ? utf8_text(c.size) : binary_data(c.size);
   const WireBytes bytes = c.fragment
                               ? encode_fragmented(c.opcode, payload, c.fragment)
                               : encode_frame({.opcode = uint8_t(c.opcode), .payload = payload});
   ASSERT_TRUE(client->send_raw(bytes)) << client->errno_text();
-  EXPECT_TRUE(receives_message(*client, c.opcode, payload));
+  // Correctness, not speed: a sanitizer build on a busy machine may take a while.
+  EXPECT_TRUE(receives_message(*client, c.opcode, payload, kLargeMessageWait));
   EXPECT_TRUE(closes_cleanly(*client));
 }
 
@@ -52,6 +79,10 @@ std::vector<LargeCase> large_cases() {
   for (size_t size : {1 * kMiB, 4 * kMiB, 16 * kMiB})
     for (Opcode opcode : {Opcode::text, Opcode::binary})
       for (size_t fragment : {size_t(0), 64 * kKiB, 4 * kKiB}) cases.push_back({size, opcode, fragment});
+  // Cases 9.3.1 and 9.4.1: 4 MiB in 64-byte fragments (65536 of them, within the default
+  // limits.max_fragments), and 9.3.2/9.4.2 in 256-byte fragments.
+  for (Opcode opcode : {Opcode::text, Opcode::binary})
+    for (size_t fragment : {size_t(64), size_t(256)}) cases.push_back({4 * kMiB, opcode, fragment});
   return cases;
 }
 
@@ -129,7 +160,7 @@ class SmallLimits : public ConformanceTest {
  public:
   static constexpr size_t kFrame = 1024, kMessage = 4096, kFragments = 8;
   static void SetUpTestSuite() {
-    start_server("[limits]\nmax_frame_bytes = 1024\nmax_message_bytes = 4096\n"
+    start_server("[limits]\nping_interval_ms = 0\nmax_frame_bytes = 1024\nmax_message_bytes = 4096\n"
                  "max_fragments = 8\nclose_timeout_ms = 2000\n");
   }
 };

@@ -101,6 +101,10 @@ const char* incoming_kind_name(Incoming::Kind kind) {
   return "?";
 }
 
+std::ostream& operator<<(std::ostream& os, Incoming::Kind kind) {
+  return os << incoming_kind_name(kind);
+}
+
 std::ostream& operator<<(std::ostream& os, const Incoming& in) {
   os << incoming_kind_name(in.kind);
   if (in.kind == Incoming::Kind::message)

@@ -47,6 +47,7 @@ struct Incoming {
 };
 
 const char* incoming_kind_name(Incoming::Kind kind);
+std::ostream& operator<<(std::ostream& os, Incoming::Kind kind);
 // Prints the kind, code and size, and the payload when short, for assertion messages.
 std::ostream& operator<<(std::ostream& os, const Incoming& incoming);
 
