@@ -15,6 +15,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -503,6 +504,8 @@ def write_report(config, chosen_scenarios, results, callgrind, facts, versions, 
     if backend:
         w(f"- wshub's default I/O backend (`--io auto`) chose **{backend}** on this machine "
           "(from its log); the `--io epoll` row forces the epoll backend.")
+    w("- wshub and wshub-load are copied from `build/release/` to `build/bench/bin/` when the "
+      "run starts and measured from there, so a rebuild during the run cannot change them.")
     w("- Server commands (PORT is a free port picked per run):")
     w("")
     w("  ```")
@@ -707,6 +710,19 @@ def main(argv):
     if missing:
         sys.exit(f"run_bench: not built: {', '.join(missing)} (run bench/run.sh, or "
                  "bench/build-peers.sh for the peers)")
+    # build/release is shared with whoever else builds in this tree: measure copies taken
+    # now, so that a rebuild during the run can neither swap nor briefly remove a binary.
+    snapshot = work_dir / "bin"
+    snapshot.mkdir(exist_ok=True)
+    if servers.WSHUB.exists():
+        shutil.copy2(servers.WSHUB, snapshot / "wshub")
+        servers.WSHUB = snapshot / "wshub"
+    shutil.copy2(config.load, snapshot / "wshub-load")
+    config.load = snapshot / "wshub-load"
+    for binary in (servers.WSHUB, config.load):
+        if binary.exists() and subprocess.run([str(binary), "--help"], capture_output=True).returncode:
+            sys.exit(f"run_bench: {binary} does not run (copied mid-build?): run again")
+    versions = software_versions()
     chosen_scenarios = scenarios(config)
     if args.scenarios:
         keys = args.scenarios.split(",")
@@ -756,7 +772,7 @@ def main(argv):
     raw = work_dir / f"results-{started:%Y%m%dT%H%M%S}.json"
     raw.write_text(json.dumps([r.__dict__ for r in results], indent=1, default=str))
 
-    write_report(config, chosen_scenarios, results, callgrind, machine_facts(), software_versions(), started,
+    write_report(config, chosen_scenarios, results, callgrind, machine_facts(), versions, started,
                  finished, " ".join(load_before), " ".join(load_after))
     print(f"run_bench: wrote {config.output} (raw results: {raw})")
     failed = [r for r in results if r.failure or (metric(r.data, "errors") or 0) > 0]

@@ -32,8 +32,11 @@ LABELS = {
 }
 
 
-def server_command(name, port, peers_dir=PEERS_DIR, wshub=WSHUB):
-    """The argv that starts server `name` listening on 127.0.0.1:port."""
+def server_command(name, port, peers_dir=None, wshub=None):
+    """The argv that starts server `name` listening on 127.0.0.1:port; the binaries are
+    looked up in PEERS_DIR and WSHUB unless given."""
+    peers_dir = peers_dir or PEERS_DIR
+    wshub = wshub or WSHUB
     if name == "wshub":
         return [str(wshub), "--listen", f"127.0.0.1:{port}", "--threads", "1"]
     if name == "wshub-epoll":
@@ -60,8 +63,8 @@ class ServerProcess:
     """One server process, pinned to `cpu` when given, run under `prefix` (e.g. valgrind)
     when given. start() returns once its port accepts TCP connections."""
 
-    def __init__(self, name, port, cpu=None, log_path=None, prefix=(), peers_dir=PEERS_DIR,
-                 wshub=WSHUB):
+    def __init__(self, name, port, cpu=None, log_path=None, prefix=(), peers_dir=None,
+                 wshub=None):
         self.name = name
         self.port = port
         self.argv = ["taskset", "-c", str(cpu)] if cpu is not None else []
