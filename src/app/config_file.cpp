@@ -106,7 +106,8 @@ struct ConfigReader {
     return check_known_keys(t, "limits",
                             {"max_connections", "max_connections_per_ip", "max_head_bytes",
                              "max_headers", "max_frame_bytes", "max_message_bytes",
-                             "max_fragments", "max_buffered_bytes", "handshake_timeout_ms",
+                             "max_fragments", "max_buffered_bytes", "max_handshakes_per_second_per_ip",
+                             "max_handshakes_per_second", "max_pings_per_second", "handshake_timeout_ms",
                              "ping_interval_ms", "idle_timeout_ms", "close_timeout_ms",
                              "shutdown_grace_ms"}) &&
            read_number(t, s, "max_connections", UINT32_MAX, l.max_connections) &&
@@ -116,6 +117,10 @@ struct ConfigReader {
            read_number(t, s, "max_frame_bytes", uint64_t(1) << 40, l.max_frame_bytes) &&
            read_number(t, s, "max_message_bytes", uint64_t(1) << 40, l.max_message_bytes) &&
            read_number(t, s, "max_fragments", UINT32_MAX, l.max_fragments) &&
+           read_number(t, s, "max_handshakes_per_second_per_ip", UINT32_MAX,
+                       l.max_handshakes_per_second_per_ip) &&
+           read_number(t, s, "max_handshakes_per_second", UINT32_MAX, l.max_handshakes_per_second) &&
+           read_number(t, s, "max_pings_per_second", 63, l.max_pings_per_second) &&
            read_number(t, s, "max_buffered_bytes", uint64_t(1) << 40, l.max_buffered_bytes) &&
            read_number(t, s, "handshake_timeout_ms", 3600000, l.handshake_timeout_ms) &&
            read_number(t, s, "ping_interval_ms", 3600000, l.ping_interval_ms) &&

@@ -23,6 +23,13 @@ struct Limits {
   uint64_t max_frame_bytes = 16u << 20;
   uint64_t max_message_bytes = 16u << 20;
   uint32_t max_fragments = 131072;
+  // Off by default: behind a proxy without trusted_proxies, or behind carrier NAT, many
+  // clients share one address. docs/config.md gives recommended values.
+  uint32_t max_handshakes_per_second_per_ip = 0;
+  uint32_t max_handshakes_per_second = 0;  // all clients together; 0: off
+  // Pings answered per connection per second; a client sending more than four times this is
+  // closed with 1008. Well above any keep-alive (browsers send none, libraries one per 20 s).
+  uint32_t max_pings_per_second = 20;
   uint64_t max_buffered_bytes = 1u << 20;  // unsent bytes per connection before it is cut
   uint32_t handshake_timeout_ms = 10000;
   // Below nginx's default proxy_read_timeout (60 s) and common load balancer idle timeouts

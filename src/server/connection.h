@@ -52,6 +52,8 @@ struct Connection : net::Stream {
   uint32_t last_tx_tick = 0;    // ... and when a frame was last sent
   ConnectionState state = ConnectionState::http;
   uint8_t flags = 0;
+  uint8_t ping_window = 0;       // low bits of the second the ping count belongs to
+  uint8_t pings_in_window = 0;   // pings received in that second, saturating
   proto::DeflateAgreement deflate;  // permessage-deflate as agreed at the upgrade, if at all
 };
 

@@ -12,6 +12,10 @@ const char* limit_name(Limit limit) {
     case Limit::idle_timeout: return "idle_timeout";
     case Limit::close_timeout: return "close_timeout";
     case Limit::buffered_bytes: return "max_buffered_bytes";
+    case Limit::handshake_rate_per_ip: return "max_handshakes_per_second_per_ip";
+    case Limit::handshake_rate_total: return "max_handshakes_per_second";
+    case Limit::ping_flood: return "ping_flood";
+    case Limit::pongs_withheld: return "pongs_withheld";
     case Limit::count_: break;
   }
   return "?";

@@ -20,6 +20,10 @@ enum class Limit : uint8_t {
   idle_timeout,
   close_timeout,
   buffered_bytes,
+  handshake_rate_per_ip,
+  handshake_rate_total,
+  ping_flood,
+  pongs_withheld,
   count_
 };
 const char* limit_name(Limit limit);

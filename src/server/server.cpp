@@ -35,7 +35,9 @@ Server::Server(ServerConfig config)
         config.limits.max_connections = resolve_max_connections(config.limits.max_connections);
         return std::move(config);
       }()),
-      budget_(config_.limits.max_connections, config_.limits.max_connections_per_ip) {}
+      budget_(config_.limits.max_connections, config_.limits.max_connections_per_ip),
+      handshake_rate_(config_.limits.max_handshakes_per_second_per_ip,
+                      config_.limits.max_handshakes_per_second) {}
 
 Server::~Server() {
   request_shutdown();

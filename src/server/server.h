@@ -13,6 +13,7 @@
 #include "base/log_limiter.h"
 #include "server/config.h"
 #include "server/connection_budget.h"
+#include "server/handshake_rate.h"
 #include "server/counters.h"
 
 namespace wshub::tls {
@@ -45,6 +46,7 @@ class Server {
   const ServerConfig& config() const { return config_; }
   ServerCounters& counters() { return counters_; }
   ConnectionBudget& budget() { return budget_; }
+  HandshakeRate& handshake_rate() { return handshake_rate_; }
   std::string health_json() const;
   // The TLS context of listener `index`, or null for a ws:// listener.
   tls::TlsContext* tls_context(size_t index) {
@@ -73,6 +75,7 @@ class Server {
   ServerConfig config_;
   ServerCounters counters_;
   ConnectionBudget budget_;
+  HandshakeRate handshake_rate_;
   LogLimiter peer_log_limiter_{20};
   std::vector<std::unique_ptr<tls::TlsContext>> tls_contexts_;  // by listener; null: ws://
   std::vector<std::unique_ptr<FanoutGroup>> fanout_groups_;  // by route index

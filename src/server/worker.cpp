@@ -235,7 +235,12 @@ void Worker::read_frames(Connection& c, MutableBytes data) {
         if (c.fd < 0 || c.state == ConnectionState::finishing) return;
         continue;
       case proto::ReadEvent::Kind::ping:
-        if (c.state == ConnectionState::open) send_control(c, proto::Opcode::pong, event.payload);
+        if (c.state != ConnectionState::open) continue;
+        if (!admit_ping(c)) return;
+        if (c.pings_in_window <= server_.config().limits.max_pings_per_second)
+          send_control(c, proto::Opcode::pong, event.payload);
+        else
+          server_.counters().count(Limit::pongs_withheld);
         if (c.fd < 0) return;
         continue;
       case proto::ReadEvent::Kind::pong:
@@ -245,6 +250,28 @@ void Worker::read_frames(Connection& c, MutableBytes data) {
       case proto::ReadEvent::Kind::error: return fail(c, event.error);
     }
   }
+}
+
+// Counts the ping in its one-second window. Pongs beyond limits.max_pings_per_second are
+// withheld (RFC 6455 §5.5.3 lets an endpoint answer only the latest ping); past four times
+// that, the client is closed with 1008. False when it was closed.
+bool Worker::admit_ping(Connection& c) {
+  const uint32_t limit = server_.config().limits.max_pings_per_second;
+  if (limit == 0) return true;
+  const uint8_t second = uint8_t(reactor_->now_ms() / 1000);
+  if (c.ping_window != second) {
+    c.ping_window = second;
+    c.pings_in_window = 0;
+  }
+  if (c.pings_in_window < 255) ++c.pings_in_window;
+  if (c.pings_in_window <= std::min<uint32_t>(4 * limit, 254)) return true;
+  server_.counters().count(Limit::ping_flood);
+  server_.log_peer_error("{} closed with 1008: more than {} pings in one second "
+                         "(4 x limits.max_pings_per_second)",
+                         describe_peer(c), std::min<uint32_t>(4 * limit, 254));
+  send_close_frame(c, 1008, "ping flood: too many pings per second");
+  finish(c);
+  return false;
 }
 
 void Worker::on_close_frame(Connection& c, const proto::ReadEvent& event) {

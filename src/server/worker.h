@@ -65,6 +65,8 @@ class Worker final : public net::StreamHandler {
                          std::string_view body, std::string_view extra_headers = {});
   WorkerRoute* find_route(std::string_view path);
   bool adopt_forwarded_client(Connection& c, const proto::HttpRequestHead& head);
+  bool admit_handshake_rate(Connection& c);
+  bool admit_ping(Connection& c);
   void log_tls_failure(Connection& c, const tls::TlsSession& session);
 
   // permessage-deflate (worker_deflate.cpp).

@@ -105,6 +105,24 @@ bool Worker::adopt_forwarded_client(Connection& c, const proto::HttpRequestHead&
   return false;
 }
 
+bool Worker::admit_handshake_rate(Connection& c) {
+  const HandshakeRate::Verdict verdict = server_.handshake_rate().admit(c.client, reactor_->now_ms());
+  if (verdict == HandshakeRate::Verdict::admitted) return true;
+  const bool per_ip = verdict == HandshakeRate::Verdict::over_per_ip;
+  const Limit limit = per_ip ? Limit::handshake_rate_per_ip : Limit::handshake_rate_total;
+  const uint32_t value = per_ip ? server_.handshake_rate().per_ip_limit() : server_.handshake_rate().total_limit();
+  server_.counters().count(limit);
+  server_.log_peer_error("{} refused with 429: limits.{} ({} per second) reached", describe_peer(c),
+                         limit_name(limit), value);
+  respond_and_close(c, 429, "text/plain; charset=utf-8",
+                    per_ip ? "This client address opens connections faster than "
+                             "limits.max_handshakes_per_second_per_ip allows; retry in a second.\n"
+                           : "The server takes no more handshakes this second "
+                             "(limits.max_handshakes_per_second); retry in a second.\n",
+                    "Retry-After: 1\r\n");
+  return false;
+}
+
 void Worker::answer_head(Connection& c, const proto::HttpRequestHead& head, MutableBytes rest) {
   if (!adopt_forwarded_client(c, head)) return;
   if (head.method == "HEAD") c.flags |= kHeadRequest;
@@ -113,6 +131,8 @@ void Worker::answer_head(Connection& c, const proto::HttpRequestHead& head, Muta
     server_.counters().http_responses.fetch_add(1, std::memory_order_relaxed);
     return respond_and_close(c, 200, "application/json", server_.health_json());
   }
+  // Health checks are exempt: a balancer polling /health must never be locked out.
+  if (!admit_handshake_rate(c)) return;
   WorkerRoute* route = find_route(path);
   if (!route) {
     server_.counters().not_found.fetch_add(1, std::memory_order_relaxed);
