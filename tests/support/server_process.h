@@ -14,10 +14,10 @@
 namespace wshub::test {
 
 struct ServerOptions {
-  std::string config_toml;          // written to a temp file and passed as --config when set
+  std::string config_toml = {};               // written to a temp file, passed as --config
   uint32_t threads = 1;
-  std::vector<std::string> extra_args;
-  std::string binary;               // empty: wshub_binary_path()
+  std::vector<std::string> extra_args = {};   // after --listen and --threads
+  std::string binary = {};                    // empty: wshub_binary_path()
   std::chrono::milliseconds start_wait{30000};  // for the "listening on" line
   std::chrono::milliseconds stop_wait{30000};   // after SIGTERM, before SIGKILL
 };

@@ -124,7 +124,7 @@ std::ostream& operator<<(std::ostream& os, const Incoming& in) {
 }
 
 TestClient::TestClient(uint16_t port, std::string_view host)
-    : reader_(std::make_unique<proto::MessageReader>()), rx_(kReceiveBuffer) {
+    : host_(host), port_(port), reader_(std::make_unique<proto::MessageReader>()), rx_(kReceiveBuffer) {
   limits_.expect_masked = false;
   limits_.max_frame_bytes = uint64_t(1) << 32;
   limits_.max_message_bytes = uint64_t(1) << 32;
@@ -162,10 +162,10 @@ HandshakeResponse TestClient::handshake(std::string_view path,
   uint8_t nonce[16];
   for (uint8_t& byte : nonce) byte = uint8_t(next_mask_key());
   const std::string key = base64(nonce, sizeof nonce);
-  std::string request = "GET " + std::string(path) +
-                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                        "Connection: Upgrade\r\nSec-WebSocket-Key: " + key +
-                        "\r\nSec-WebSocket-Version: 13\r\n";
+  std::string request = "GET " + std::string(path) + " HTTP/1.1\r\nHost: " + host_ + ":" +
+                        std::to_string(port_) +
+                        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " +
+                        key + "\r\nSec-WebSocket-Version: 13\r\n";
   for (const std::string& header : extra_headers) request += header + "\r\n";
   request += "\r\n";
   request.append(reinterpret_cast<const char*>(pipelined.data()), pipelined.size());
@@ -305,8 +305,8 @@ Incoming::Kind TestClient::fill(Clock::time_point deadline) {
 
 Incoming TestClient::next(milliseconds wait) {
   Incoming in;
-  if (ended_ != Incoming::Kind::message) {
-    in.kind = ended_;
+  if (ended_) {
+    in.kind = *ended_;
     return in;
   }
   const Clock::time_point deadline = Clock::now() + wait;
@@ -331,7 +331,8 @@ Incoming TestClient::next(milliseconds wait) {
             break;
           case Kind::error:
             // The reader must not be fed after an error: report it from now on.
-            in.kind = ended_ = Incoming::Kind::bad_frame;
+            in.kind = Incoming::Kind::bad_frame;
+            ended_ = in.kind;
             in.error = event.error;
             break;
           case Kind::need_more: break;

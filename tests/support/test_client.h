@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -117,12 +118,14 @@ class TestClient {
   uint32_t next_mask_key();
 
   int fd_ = -1;
+  std::string host_;
+  uint16_t port_ = 0;
   std::unique_ptr<proto::MessageReader> reader_;
   proto::ReaderLimits limits_;
   std::vector<uint8_t> rx_;
   size_t rx_begin_ = 0;
   size_t rx_end_ = 0;
-  Incoming::Kind ended_ = Incoming::Kind::message;  // eof or reset once the stream ended
+  std::optional<Incoming::Kind> ended_;  // eof, reset or bad_frame once nothing more can come
   uint32_t mask_state_ = 0x9e3779b9;
   std::string errno_text_;
 };
