@@ -13,6 +13,7 @@
 #include "net/peer_address.h"
 #include "server/server.h"
 #include "tls/dev_certificates.h"
+#include "tls/tls_context.h"
 
 namespace {
 
@@ -25,6 +26,18 @@ int check_config(const std::string& path) {
   if (!wshub::app::load_config_file(path, config, error)) {
     std::fprintf(stderr, "%s\n", error.message.c_str());
     return 1;
+  }
+  // The certificate files too: the same checks as at start (PEM, validity, matching key).
+  for (const wshub::server::ListenerConfig& listener : config.server.listeners) {
+    if (!listener.tls) continue;
+    try {
+      wshub::tls::TlsContext context(*listener.tls, listener.address.text);
+      for (const std::string& summary : context.summaries())
+        std::printf("%s: TLS %s\n", listener.address.text.c_str(), summary.c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: %s\n", path.c_str(), e.what());
+      return 1;
+    }
   }
   std::printf("%s: ok (%zu listeners, %zu routes)\n", path.c_str(), config.server.listeners.size(),
               config.server.routes.size());

@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import ssl
+import subprocess
 import time
 
 import websockets
@@ -211,6 +212,24 @@ class TlsBehaviour(h.TempDirCase):
                 await ws.send("x")
                 self.assertEqual(await ws.recv(), "reply")
         asyncio.run(run())
+
+
+class StartupChecks(h.TempDirCase):
+    def test_a_bad_pair_stops_the_start_and_check_config_names_it(self):
+        _, cert, _ = self.certs("test.ws.com", sub="one")
+        _, _, other_key = self.certs("other.ws.com", sub="two")
+        config = os.path.join(self.tmp, "bad.toml")
+        with open(config, "w") as f:
+            f.write(tls_config(cert, other_key))
+        expected = (f"TLS listener 127.0.0.1:0: {other_key}: the private key does not match the "
+                    f"certificate in {cert} (CN=test.ws.com, DNS:test.ws.com)")
+        check = subprocess.run([h.wshub_binary(), "check-config", config], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 1)
+        self.assertIn(expected, check.stderr)
+        start = subprocess.run([h.wshub_binary(), "--config", config], capture_output=True, text=True,
+                               timeout=30)
+        self.assertEqual(start.returncode, 1)
+        self.assertIn(expected, start.stderr)
 
 
 def raw_handshake(port, forwarded=None, real_ip=None, path="/echo"):
