@@ -1,0 +1,344 @@
+# Shared pieces of the hardening tests: a wshub started with a chosen I/O backend and resource
+# limits, its memory and CPU time from /proc, /health, a well-behaved probe client, hostile raw
+# sockets from several loopback source addresses, and a base test case that fails when the
+# server does not exit 0 (under ASan/LSan a leak or an error report makes the exit non-zero).
+# Knows nothing of wshub's internals: only its command line, its log lines, /health and the wire.
+
+import json
+import os
+import resource
+import socket
+import struct
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+
+import harness  # noqa: E402
+from harness import (HttpResponse, client_frame, connect, parse_server_frame,  # noqa: E402,F401
+                     read_head, read_until_close, upgrade_request, wshub_binary)
+
+main = harness.main
+
+# Hostile clients need thousands of sockets in this process: take the hard limit.
+_soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if _soft < _hard:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (_hard, _hard))
+
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+
+# How long a well-behaved client may take for connect + handshake + one echo + close while an
+# attack runs. Not a speed claim: an unhurt server answers in milliseconds, a starved one never;
+# the bound is wide because two shared cores also run the attacker and, in the debug preset,
+# an ASan build.
+GOOD_CLIENT_SECONDS = 5.0
+
+
+class Server(harness.Wshub):
+    """harness.Wshub with an I/O backend (--io), an optional open-file limit set before exec
+    (both soft and hard, so the server cannot raise it), and extra environment variables."""
+
+    def __init__(self, config=None, threads=1, io=None, nofile=None, env=None, extra_args=()):
+        args = list(extra_args)
+        if io:
+            args += ["--io", io]
+        super().__init__(config=config, threads=threads, extra_args=args)
+        self.io = io
+        self.nofile = nofile
+        self.env = env
+
+    def start(self, timeout=20.0):
+        args = [wshub_binary(), "--listen", "127.0.0.1:0", "--threads", str(self.threads)]
+        if self.config is not None:
+            self.config_path = os.path.join(self.dir.name, "wshub.toml")
+            with open(self.config_path, "w") as f:
+                f.write(self.config)
+            args += ["--config", self.config_path]
+        args += self.extra_args
+        nofile = self.nofile
+
+        def limit_files():
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
+        env = dict(os.environ)
+        env.update(self.env or {})
+        self._log_file = open(self.log_path, "wb")
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=self._log_file, env=env, preexec_fn=limit_files,
+                                        close_fds=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = harness._LISTENING.search(self.log())
+            if match:
+                self.port = int(match.group(1))
+                return self
+            if self.process.poll() is not None:
+                raise RuntimeError(f"wshub exited with {self.process.returncode} before "
+                                   f"listening; stderr:\n{self.log()}")
+            time.sleep(0.02)
+        self.process.kill()
+        self.process.wait()
+        raise RuntimeError(f"wshub did not log 'listening on' within {timeout}s; "
+                           f"stderr:\n{self.log()}")
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def backend(self):
+        """The backend the server says it runs ('epoll' or 'io_uring'), from its log."""
+        line = self.wait_for_log(r"io backend: ", timeout=5.0) or ""
+        return "io_uring" if "io backend: io_uring" in line else "epoll"
+
+    def sanitized(self):
+        """True when the binary runs with AddressSanitizer (the debug preset)."""
+        try:
+            with open(f"/proc/{self.pid}/maps") as f:
+                return "libasan" in f.read()
+        except OSError:
+            return False
+
+    # --- /proc ------------------------------------------------------------------------------
+    def status_kib(self, field):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise AssertionError(f"no {field} in /proc/{self.pid}/status")
+
+    def rss_kib(self):
+        return self.status_kib("VmRSS")
+
+    def reset_peak_rss(self):
+        """Resets VmHWM to the current RSS (clear_refs 5), so a later peak_rss_kib() is the peak
+        of what happened in between. False where the kernel does not allow it."""
+        try:
+            with open(f"/proc/{self.pid}/clear_refs", "w") as f:
+                f.write("5")
+            return True
+        except OSError:
+            return False
+
+    def peak_rss_kib(self):
+        return self.status_kib("VmHWM")
+
+    def cpu_seconds(self):
+        """utime + stime of the whole process (all threads), in seconds."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        # fields[0] is the state (field 3); utime and stime are fields 14 and 15.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def open_fds(self):
+        return len(os.listdir(f"/proc/{self.pid}/fd"))
+
+    # --- HTTP -------------------------------------------------------------------------------
+    def health(self):
+        response = harness.http_get(self.port, "/health")
+        if response.status != 200:
+            raise AssertionError(f"/health answered {response.status_line}: {response.text}")
+        return json.loads(response.text)
+
+    def limit_count(self, name):
+        return self.health()["counters"]["limits"].get(name, 0)
+
+    def wait_health(self, predicate, timeout=20.0, interval=0.1):
+        """Polls /health until predicate(health) holds; returns the last health seen and
+        whether it held."""
+        deadline = time.monotonic() + timeout
+        while True:
+            health = self.health()
+            if predicate(health):
+                return health, True
+            if time.monotonic() >= deadline:
+                return health, False
+            time.sleep(interval)
+
+
+def note(text):
+    """A measured figure, printed to stderr so ctest's log keeps it beside the verdict."""
+    print(f"  [measured] {text}", file=sys.stderr, flush=True)
+
+
+def others(health):
+    """Open connections in a /health answer, not counting the one that asked for it."""
+    return health["connections"] - 1
+
+
+class HardeningCase(unittest.TestCase):
+    """Starts servers through self.start_server; each is stopped with SIGTERM at the end of the
+    test, and the test fails unless it exits 0. `io` selects the backend in subclasses."""
+
+    io = None
+
+    def start_server(self, config, threads=2, **kwargs):
+        server = Server(config=config, threads=threads, io=self.io, **kwargs)
+        self.addCleanup(server.close)
+        server.start()
+        self.addCleanup(self._assert_clean_exit, server)
+        if self.io == "io_uring" and server.backend() != "io_uring":
+            self.skipTest("io_uring is not available here: the server fell back to epoll")
+        return server
+
+    def _assert_clean_exit(self, server):
+        code = server.stop()
+        log = server.log()
+        self.assertEqual(code, 0, f"wshub exit code after SIGTERM; stderr tail:\n{log[-6000:]}")
+        self.assertNotIn("ERROR: AddressSanitizer", log)
+        self.assertNotIn("ERROR: LeakSanitizer", log)
+        self.assertNotIn("runtime error:", log)  # UBSan
+
+    def assert_good_client_served(self, server, path="/echo", source="127.0.0.1"):
+        """A well-behaved client connects, upgrades, gets its message echoed and closes
+        cleanly, within GOOD_CLIENT_SECONDS."""
+        elapsed = probe_echo(server.port, path=path, source=source, timeout=GOOD_CLIENT_SECONDS)
+        self.assertLess(elapsed, GOOD_CLIENT_SECONDS)
+        return elapsed
+
+    def assert_log_line(self, server, pattern, timeout=10.0):
+        line = server.wait_for_log(pattern, timeout=timeout)
+        self.assertIsNotNone(line, f"no log line matching {pattern!r}; stderr tail:\n"
+                                   f"{server.log()[-4000:]}")
+        return line
+
+
+# --- clients --------------------------------------------------------------------------------
+
+def source_socket(source, blocking=True, rcvbuf=None):
+    """A TCP socket bound to `source` (an address in 127.0.0.0/8) before connecting, so
+    thousands of connections can spread over several source addresses' port ranges."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.bind((source, 0))
+    sock.setblocking(blocking)
+    return sock
+
+
+def open_socket(port, source="127.0.0.1", timeout=10.0, rcvbuf=None):
+    sock = source_socket(source, rcvbuf=rcvbuf)
+    sock.settimeout(timeout)
+    sock.connect(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
+def reset_close(sock):
+    """Closes with SO_LINGER 0: the kernel sends RST instead of FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+class WsClient:
+    """A raw WebSocket client on a blocking socket: the upgrade, masked frames out, server
+    frames in. Every byte on the wire is the test's choice."""
+
+    def __init__(self, port, path="/echo", source="127.0.0.1", timeout=10.0, rcvbuf=None,
+                 upgrade=True):
+        self.sock = open_socket(port, source=source, timeout=timeout, rcvbuf=rcvbuf)
+        self.buffer = b""
+        self.response = None
+        if upgrade:
+            self.sock.sendall(upgrade_request(path))
+            self.response = HttpResponse(read_head(self.sock))
+            if self.response.status != 101:
+                raise AssertionError(f"upgrade to {path} answered {self.response.status_line}: "
+                                     f"{self.response.text}")
+            self.buffer = self.response.rest
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def send_frame(self, opcode, payload, fin=True):
+        self.sock.sendall(client_frame(opcode, payload, fin=fin))
+
+    def read_frame(self):
+        """(fin, opcode, payload) of the next server frame; AssertionError on EOF."""
+        while True:
+            frame = parse_server_frame(self.buffer)
+            if frame:
+                fin, opcode, payload, self.buffer = frame
+                return fin, opcode, payload
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise AssertionError(f"connection closed inside a frame; have {self.buffer[:64]!r}")
+            self.buffer += chunk
+
+    def read_until_close(self, skip=(0x9, 0xA)):
+        """Reads frames until the server's close frame; returns (code, reason, frames before).
+        Pings and pongs (`skip`) are counted in the frames before, not returned separately."""
+        frames = []
+        while True:
+            fin, opcode, payload = self.read_frame()
+            if opcode == 0x8:
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+                return code, payload[2:].decode("utf-8", "replace"), frames
+            frames.append((opcode, payload))
+
+    def eof_after_close(self, timeout=10.0):
+        """True when the server closes TCP after its close frame (FIN or RST), within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while self.sock.recv(65536):
+                pass
+        except ConnectionResetError:
+            pass
+        except socket.timeout:
+            return False
+        return True
+
+    def echo(self, payload=b"hello", opcode=0x1):
+        self.send_frame(opcode, payload)
+        while True:
+            fin, op, data = self.read_frame()
+            if op in (0x9, 0xA):
+                continue
+            if (op, data) != (opcode, payload):
+                raise AssertionError(f"echo of {payload[:32]!r} answered opcode {op} "
+                                     f"{data[:64]!r}")
+            return data
+
+    def close(self, code=1000):
+        try:
+            self.send_frame(0x8, struct.pack("!H", code))
+            while True:
+                fin, op, data = self.read_frame()
+                if op == 0x8:
+                    break
+        finally:
+            self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+        return False
+
+
+def probe_echo(port, path="/echo", source="127.0.0.1", timeout=GOOD_CLIENT_SECONDS):
+    """A well-behaved client: connect, upgrade, one echo, clean close. Returns the seconds it
+    took; raises if any step fails or stalls past `timeout`."""
+    started = time.monotonic()
+    client = WsClient(port, path=path, source=source, timeout=timeout)
+    try:
+        payload = f"probe {time.monotonic_ns()}".encode()
+        client.echo(payload)
+        client.close()
+    finally:
+        client.sock.close()
+    return time.monotonic() - started
+
+
+def http_request(port, request, source="127.0.0.1", timeout=10.0):
+    """Sends raw request bytes from `source`, reads until the server closes; HttpResponse."""
+    with open_socket(port, source=source, timeout=timeout) as sock:
+        try:
+            sock.sendall(request)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return HttpResponse(read_until_close(sock))
