@@ -19,6 +19,7 @@ import unittest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _LISTENING = re.compile(r"listening on ([0-9.]+):(\d+) \((wss|ws)")
 _binary = None
+_io_backend = None  # --io BACKEND: run every wshub with it (default: wshub's own choice)
 
 
 def wshub_binary():
@@ -30,11 +31,15 @@ def wshub_binary():
 
 def main():
     """unittest.main() after taking --wshub PATH out of argv."""
-    global _binary
+    global _binary, _io_backend
     argv = list(sys.argv)
     if "--wshub" in argv:
         i = argv.index("--wshub")
         _binary = argv[i + 1]
+        del argv[i:i + 2]
+    if "--io" in argv:
+        i = argv.index("--io")
+        _io_backend = argv[i + 1]
         del argv[i:i + 2]
     unittest.main(argv=argv, verbosity=2)
 
@@ -130,7 +135,10 @@ class Wshub(Process):
         self.ports = {"ws": [], "wss": []}
 
     def start(self, threads=1, timeout=20.0):
-        self.spawn([wshub_binary(), "--config", self.config_path, "--threads", str(threads)])
+        args = [wshub_binary(), "--config", self.config_path, "--threads", str(threads)]
+        if _io_backend:
+            args += ["--io", _io_backend]
+        self.spawn(args)
         with open(self.config_path) as f:
             expected = f.read().count("[[listen]]")
         deadline = time.monotonic() + timeout
