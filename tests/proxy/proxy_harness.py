@@ -304,6 +304,8 @@ def read_http_response(sock, limit=1 << 20):
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
+    if status == 101:
+        return status, headers, ""  # what follows are frames, not a body
     length = int(headers.get("content-length", "-1"))
     while (length < 0 or len(body) < length) and len(body) < limit:
         try:
