@@ -11,6 +11,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -147,12 +148,18 @@ class Server(harness.Wshub):
 
     def wait_health(self, predicate, timeout=20.0, interval=0.1):
         """Polls /health until predicate(health) holds; returns the last health seen and
-        whether it held."""
+        whether it held. A 503 (the server at its connection limit, /health included) counts
+        as not yet."""
         deadline = time.monotonic() + timeout
+        health = None
         while True:
-            health = self.health()
-            if predicate(health):
-                return health, True
+            response = harness.http_get(self.port, "/health")
+            if response.status == 200:
+                health = json.loads(response.text)
+                if predicate(health):
+                    return health, True
+            elif response.status != 503:
+                raise AssertionError(f"/health answered {response.status_line}: {response.text}")
             if time.monotonic() >= deadline:
                 return health, False
             time.sleep(interval)
@@ -174,7 +181,15 @@ class HardeningCase(unittest.TestCase):
 
     io = None
 
-    def start_server(self, config, threads=2, **kwargs):
+    def start_server(self, config, threads=2, measures_memory=False, **kwargs):
+        """A server for this test. `measures_memory` turns ASan's quarantine off in the debug
+        preset: freed blocks would otherwise sit in a quarantine of up to 256 MiB instead of
+        being reused, and RSS would measure the quarantine, not the server."""
+        if measures_memory:
+            env = dict(kwargs.pop("env", None) or {})
+            saved = env.get("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", ""))
+            env["ASAN_OPTIONS"] = (saved + ":" if saved else "") + "quarantine_size_mb=0"
+            kwargs["env"] = env
         server = Server(config=config, threads=threads, io=self.io, **kwargs)
         self.addCleanup(server.close)
         server.start()
@@ -197,6 +212,37 @@ class HardeningCase(unittest.TestCase):
         elapsed = probe_echo(server.port, path=path, source=source, timeout=GOOD_CLIENT_SECONDS)
         self.assertLess(elapsed, GOOD_CLIENT_SECONDS)
         return elapsed
+
+    def assert_served_during(self, server, attack, seconds=2.0, path="/echo",
+                             source="127.0.0.1", interval=0.2):
+        """Runs attack(stop_event) in a thread and, while it runs, has a well-behaved client
+        served again and again for `seconds`. Returns the probes' durations. An exception in
+        the attack fails the test after the probes."""
+        stop = threading.Event()
+        failure = []
+
+        def run():
+            try:
+                attack(stop)
+            except Exception as e:  # reported below, on the test's thread
+                failure.append(e)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        probes = []
+        try:
+            time.sleep(0.3)  # let the attack get going
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                probes.append(self.assert_good_client_served(server, path=path, source=source))
+                time.sleep(interval)
+        finally:
+            stop.set()
+            thread.join(60)
+        self.assertFalse(thread.is_alive(), "the attack did not stop")
+        if failure:
+            raise failure[0]
+        return probes
 
     def assert_log_line(self, server, pattern, timeout=10.0):
         line = server.wait_for_log(pattern, timeout=timeout)

@@ -51,7 +51,7 @@ def warm_up(server):
 
 class OversizeHeads(HardeningCase):
     def setUp(self):
-        self.server = self.start_server(LIMITS)
+        self.server = self.start_server(LIMITS, measures_memory=True)
 
     def head_errors(self):
         return self.server.health()["counters"]["head_errors"]
@@ -131,7 +131,7 @@ class OversizeHeads(HardeningCase):
 
 class OversizeFrames(HardeningCase):
     def setUp(self):
-        self.server = self.start_server(LIMITS)
+        self.server = self.start_server(LIMITS, measures_memory=True)
 
     def frame_errors(self):
         return self.server.health()["counters"]["frame_errors"]
@@ -201,7 +201,7 @@ class DeclaredButNotSent(HardeningCase):
     def test_declared_16_mib_frames_cost_what_arrived(self):
         server = self.start_server("[limits]\nmax_frame_bytes = \"16MiB\"\n"
                                    "max_message_bytes = \"16MiB\"\n",
-                                   env={"ASAN_OPTIONS": "quarantine_size_mb=0"})
+                                   measures_memory=True)
         warm_up(server)
         rss_before = server.rss_kib()
         server.reset_peak_rss()
