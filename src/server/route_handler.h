@@ -35,7 +35,9 @@ class Session {
   // Starts the close handshake with `code` (never 1005/1006/1015) and a short UTF-8 reason.
   void close(uint16_t code, std::string_view reason);
 
-  const net::PeerAddress& peer() const { return connection_.peer; }
+  const net::PeerAddress& peer() const { return connection_.peer; }  // the TCP peer (maybe a proxy)
+  // The client's address: the TCP peer's, or what a trusted proxy forwarded (docs/config.md).
+  const net::IpAddress& client() const { return connection_.client; }
   ConnectionRef ref() const { return {&connection_, connection_.generation}; }
   void*& state() { return connection_.route_state; }
   Worker& worker() { return worker_; }
