@@ -30,12 +30,13 @@ struct DeflatePolicy {
 };
 
 // What both sides agreed to for one connection.
+// Kept in every connection, hence bit fields (two bytes).
 struct DeflateAgreement {
-  bool negotiated = false;
-  bool server_no_context_takeover = false;  // we reset our compressor after each message
-  bool client_no_context_takeover = false;  // the client resets its compressor after each message
-  uint8_t server_window_bits = 15;          // the window our compressor uses (9..15)
-  uint8_t client_window_bits = 15;          // the largest window the client may use (8..15)
+  bool negotiated : 1 = false;
+  bool server_no_context_takeover : 1 = false;  // we reset our compressor after each message
+  bool client_no_context_takeover : 1 = false;  // the client resets its compressor after each message
+  uint8_t server_window_bits : 4 = 15;          // the window our compressor uses (9..15)
+  uint8_t client_window_bits : 4 = 15;          // the largest window the client may use (8..15)
   bool operator==(const DeflateAgreement&) const = default;
 };
 
