@@ -76,9 +76,8 @@ sigset_t block_control_signals() {
   return set;
 }
 
-int serve(AppConfig config) {
+int serve(AppConfig config, const sigset_t& signals) {
   wshub::app::configure_logging(config.log_format, config.log_level);
-  const sigset_t signals = block_control_signals();
   wshub::server::Server server(std::move(config.server));
   try {
     server.start();
@@ -112,6 +111,9 @@ int serve(AppConfig config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First of all, so that a SIGTERM arriving while the server starts is held and then handled
+  // as an orderly stop, never the default action.
+  const sigset_t signals = block_control_signals();
   CLI::App cli{"wshub: a WebSocket server and push hub"};
   cli.set_version_flag("--version", std::string("wshub ") + WSHUB_VERSION);
   std::string config_path;
@@ -170,5 +172,5 @@ int main(int argc, char** argv) {
   if (threads) config.server.threads = threads;
   if (!io.empty()) wshub::app::parse_io_backend(io, config.server.io_backend);
   if (!log_format.empty()) config.log_format = log_format;
-  return serve(std::move(config));
+  return serve(std::move(config), signals);
 }
