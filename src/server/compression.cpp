@@ -36,27 +36,36 @@ void WorkerCompression::set_reader_limits(const proto::ReaderLimits& limits) {
 }
 
 void WorkerCompression::open(Connection& c, const proto::DeflateAgreement& agreed) {
-  c.deflate = agreed;
-  if (agreed.server_no_context_takeover && agreed.client_no_context_takeover) return;
+  if (agreed.server_no_context_takeover && agreed.client_no_context_takeover) {
+    for (const auto& shared : shared_agreements_) {
+      if (shared->agreed == agreed) {
+        c.deflate.reset(shared.get());
+        return;
+      }
+    }
+    shared_agreements_.push_back(std::make_unique<ConnectionDeflate>());
+    shared_agreements_.back()->agreed = agreed;
+    c.deflate.reset(shared_agreements_.back().get());
+    return;
+  }
   // zlib allocates lazily (the inflater's window on first use, the deflater on first message),
   // so an idle connection pays for its streams only once it has used them.
-  c.deflate_context = std::make_unique<DeflateContext>();
+  auto own = std::make_unique<ConnectionDeflate>();
+  own->agreed = agreed;
+  own->owned = true;
   if (!agreed.server_no_context_takeover) {
-    c.deflate_context->deflater = std::make_unique<proto::Deflater>(
+    own->deflater = std::make_unique<proto::Deflater>(
         proto::DeflateSettings{policy_.level, agreed.server_window_bits, policy_.mem_level},
         /*context_takeover=*/true);
   }
-  if (!agreed.client_no_context_takeover) {
-    c.deflate_context->inflater =
-        std::make_unique<proto::Inflater>(agreed.client_window_bits, /*context_takeover=*/true);
-  }
+  if (!agreed.client_no_context_takeover)
+    own->inflater = std::make_unique<proto::Inflater>(agreed.client_window_bits, /*context_takeover=*/true);
+  c.deflate.reset(own.release());
 }
 
 proto::ReaderError WorkerCompression::inflate(Connection& c, proto::Opcode opcode,
                                               Bytes compressed, uint64_t limit, Bytes& message) {
-  proto::Inflater& inflater = c.deflate_context && c.deflate_context->inflater
-                                  ? *c.deflate_context->inflater
-                                  : shared_inflater_;
+  proto::Inflater& inflater = c.deflate->inflater ? *c.deflate->inflater : shared_inflater_;
   inflated_.clear();
   proto::InflateResult result = inflater.feed(compressed, inflated_, limit);
   if (result == proto::InflateResult::ok) result = inflater.finish(inflated_, limit);
@@ -82,14 +91,15 @@ void WorkerCompression::after_message() {
 
 WorkerCompression::Compressed WorkerCompression::compress(Connection& c, Bytes payload,
                                                           Bytes& out) {
-  if (c.deflate_context && c.deflate_context->deflater) {
+  if (c.deflate->deflater) {
     // With context takeover every message goes through the stream, shrinking or not: the
     // peer's window holds what it inflated, and ours must hold the same.
-    if (!c.deflate_context->deflater->compress(payload, deflated_)) return Compressed::failed;
+    if (!c.deflate->deflater->compress(payload, deflated_)) return Compressed::failed;
     out = deflated_.bytes();
     return Compressed::yes;
   }
-  if (!shared_deflaters_.compress(payload, c.deflate.server_window_bits, out)) return Compressed::no;
+  if (!shared_deflaters_.compress(payload, c.deflate->agreed.server_window_bits, out))
+    return Compressed::no;
   return out.size() < payload.size() ? Compressed::yes : Compressed::no;
 }
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "base/bytes.h"
 #include "proto/deflate_negotiation.h"
@@ -18,12 +19,25 @@ namespace wshub::server {
 
 struct Connection;
 
-// The zlib streams one connection keeps between messages: only for a direction in which
-// context is taken over. Connections without context takeover have none.
-struct DeflateContext {
-  std::unique_ptr<proto::Deflater> deflater;  // server -> client
-  std::unique_ptr<proto::Inflater> inflater;  // client -> server
+// What one connection agreed to, and the zlib streams it keeps between messages: only for a
+// direction in which context is taken over. Connections without context takeover in either
+// direction have no streams of their own; they point to one immutable instance per agreement,
+// owned by their worker, so permessage-deflate costs them one pointer.
+struct ConnectionDeflate {
+  proto::DeflateAgreement agreed;
+  bool owned = false;                          // belongs to its connection (it has streams)
+  std::unique_ptr<proto::Deflater> deflater;  // server -> client, with server context takeover
+  std::unique_ptr<proto::Inflater> inflater;  // client -> server, with client context takeover
 };
+
+// Deletes only what the connection owns; the shared instances live as long as their worker,
+// which outlives its connections.
+struct ReleaseConnectionDeflate {
+  void operator()(ConnectionDeflate* deflate) const {
+    if (deflate->owned) delete deflate;
+  }
+};
+using ConnectionDeflatePtr = std::unique_ptr<ConnectionDeflate, ReleaseConnectionDeflate>;
 
 class WorkerCompression {
  public:
@@ -37,7 +51,7 @@ class WorkerCompression {
   const proto::ReaderLimits& reader_limits() const { return reader_limits_; }
   bool worth_compressing(size_t size) const { return size >= policy_.min_message_bytes; }
 
-  // At the upgrade: records `agreed` on the connection and creates the streams it keeps between
+  // At the upgrade: gives the connection its agreement and the streams it keeps between
   // messages (none without context takeover).
   void open(Connection& c, const proto::DeflateAgreement& agreed);
 
@@ -65,6 +79,8 @@ class WorkerCompression {
   proto::SharedDeflaters shared_deflaters_;
   proto::DeflateBuffer inflated_;
   proto::DeflateBuffer deflated_;
+  // The shared agreements of connections without context takeover, one per distinct agreement.
+  std::vector<std::unique_ptr<ConnectionDeflate>> shared_agreements_;
 };
 
 }  // namespace wshub::server

@@ -43,7 +43,7 @@ enum ConnectionFlags : uint8_t {
 struct Connection : net::Stream {
   proto::MessageReader reader;
   std::unique_ptr<PendingHead> pending_head;
-  std::unique_ptr<DeflateContext> deflate_context;  // only with permessage-deflate context takeover
+  ConnectionDeflatePtr deflate;  // null: no permessage-deflate (see server/compression.h)
   WorkerRoute* route = nullptr;
   void* route_state = nullptr;  // for the route's handler (the hub keeps its session here)
   net::PeerAddress peer;         // the TCP peer: the client, or a proxy in front of it
@@ -54,7 +54,6 @@ struct Connection : net::Stream {
   uint8_t flags = 0;
   uint8_t ping_window = 0;       // low bits of the second the ping count belongs to
   uint8_t pings_in_window = 0;   // pings received in that second, saturating
-  proto::DeflateAgreement deflate;  // permessage-deflate as agreed at the upgrade, if at all
 };
 
 // A handle that stays safe to test after the connection is gone: the memory is pooled and

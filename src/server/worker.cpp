@@ -221,7 +221,7 @@ void Worker::read_frames(Connection& c, MutableBytes data) {
   c.last_rx_tick = tick();
   for (;;) {
     proto::ReadEvent event =
-        c.reader.next(data, c.deflate.negotiated ? compression_.reader_limits() : reader_limits_);
+        c.reader.next(data, c.deflate ? compression_.reader_limits() : reader_limits_);
     switch (event.kind) {
       case proto::ReadEvent::Kind::need_more: return;
       case proto::ReadEvent::Kind::message:
@@ -302,7 +302,7 @@ void Worker::fail(Connection& c, proto::ReaderError error) {
 
 bool Worker::send_message(Connection& c, proto::Opcode opcode, Bytes payload) {
   if (c.state != ConnectionState::open) return false;
-  if (c.deflate.negotiated && compression_.worth_compressing(payload.size()))
+  if (c.deflate && compression_.worth_compressing(payload.size()))
     return send_compressed(c, opcode, payload);
   uint8_t header[proto::kMaxHeaderSize];
   const size_t header_size = proto::write_frame_header(header, opcode, payload.size());
@@ -370,7 +370,7 @@ void Worker::finish(Connection& c) {
   leave_open(c);
   c.state = ConnectionState::finishing;
   c.reader.release();
-  c.deflate_context.reset();  // no message is read or sent any more
+  c.deflate.reset();  // no message is read or sent any more
   if (c.fd < 0) return;
   reactor_->close_after_flush(c);
   if (c.fd >= 0)

@@ -42,12 +42,12 @@ bool Worker::send_compressed(Connection& c, proto::Opcode opcode, Bytes payload)
 
 bool Worker::send_variants(Connection& c, const proto::FrameVariants& frame) {
   if (c.state != ConnectionState::open) return false;
-  if (!c.deflate.negotiated || !compression_.worth_compressing(frame.payload().size()))
+  if (!c.deflate || !compression_.worth_compressing(frame.payload().size()))
     return send_frame(c, frame.plain());
-  if (c.deflate.server_no_context_takeover) {
+  if (c.deflate->agreed.server_no_context_takeover) {
     // Compressed once for every receiver with this window, on whichever thread needed it first.
     const SharedBuffer* compressed =
-        frame.compressed(c.deflate.server_window_bits, compression_.shared_deflaters());
+        frame.compressed(c.deflate->agreed.server_window_bits, compression_.shared_deflaters());
     return send_frame(c, compressed ? *compressed : frame.plain());
   }
   // Context takeover: this connection's stream holds its own history; nothing can be shared.
