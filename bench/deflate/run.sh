@@ -5,13 +5,16 @@
 #
 #   bench/deflate/run.sh [BUILD_DIR]      (default build/release; needs wshub and wshub_deflate_echo)
 #
-# Environment: SECONDS_PER_RUN (10), CONNECTIONS (4), DEPTH (16), HOLD (2000), IO (epoll).
+# Environment: SECONDS_PER_RUN (10), ROUNDS (3), CONNECTIONS (4), DEPTH (16), HOLD (2000),
+# IO (epoll); ROUNDS=0 skips the CPU runs, HOLD=0 the memory runs. Each CPU run is repeated ROUNDS times, the modes interleaved within each round;
+# the summary gives the median round per mode (the machine is shared: rounds spread the noise).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build/release}
 WSHUB=$BUILD/wshub
 CLIENT=$BUILD/wshub_deflate_echo
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-4}
 DEPTH=${DEPTH:-16}
 HOLD=${HOLD:-2000}
@@ -55,19 +58,37 @@ server_max_window_bits = 12
 client_max_window_bits = 12
 mem_level = 5"
 
-echo "# server CPU per echoed message (wshub on CPU 0, client on CPU 1, $CONNECTIONS connections x $DEPTH in flight, ${SECONDS_PER_RUN}s, io $IO)"
-for run in "none|$NO_TAKEOVER" "no-takeover|$NO_TAKEOVER" "takeover|$TAKEOVER" "takeover|$TAKEOVER_SMALL"; do
-  mode=${run%%|*}
-  config=${run#*|}
-  start_server "$mode" "$config"
-  label=$mode
-  [[ "$config" == *mem_level* ]] && label="$mode(12/5)"
-  echo -n "$label: "
-  taskset -c 1 "$CLIENT" --port "$port" --server-pid "$server_pid" --mode "$mode" \
-    --connections "$CONNECTIONS" --depth "$DEPTH" --seconds "$SECONDS_PER_RUN"
-  stop_server
+if [ "$ROUNDS" -gt 0 ]; then
+echo "# server CPU per echoed message (wshub on CPU 0, client on CPU 1, $CONNECTIONS connections x $DEPTH in flight, ${SECONDS_PER_RUN}s x $ROUNDS rounds, io $IO)"
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for round in $(seq "$ROUNDS"); do
+  for run in "none|$NO_TAKEOVER" "no-takeover|$NO_TAKEOVER" "takeover|$TAKEOVER" "takeover|$TAKEOVER_SMALL"; do
+    mode=${run%%|*}
+    config=${run#*|}
+    start_server "$mode" "$config"
+    label=$mode
+    [[ "$config" == *mem_level* ]] && label="$mode(12/5)"
+    line=$(taskset -c 1 "$CLIENT" --port "$port" --server-pid "$server_pid" --mode "$mode" \
+      --connections "$CONNECTIONS" --depth "$DEPTH" --seconds "$SECONDS_PER_RUN")
+    echo "round $round $label: $line"
+    echo "$label $line" >> "$work/cpu.txt"
+    stop_server
+  done
 done
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# median over rounds: server CPU us per message, bytes per message client->server / server->client"
+for label in none no-takeover takeover "takeover(12/5)"; do
+  awk -v label="$label" '
+    $1 != label { next }
+    { for (i = 1; i <= NF; ++i) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      us[++n] = v["server_us_per_msg"]; up = v["to_server_bytes_per_msg"]; down = v["to_client_bytes_per_msg"] }
+    END {
+          for (i = 2; i <= n; ++i) { x = us[i]; j = i - 1; while (j > 0 && us[j] + 0 > x + 0) { us[j + 1] = us[j]; --j } us[j + 1] = x }
+          printf "%-16s %6.2f us/msg  (rounds: %s .. %s)  %s / %s bytes\n", label, us[int((n + 1) / 2)], us[1], us[n], up, down }' "$work/cpu.txt"
+done
+fi
 
+[ "$HOLD" -gt 0 ] || exit 0
 echo "# server RSS per idle connection after one compressed message each way ($HOLD connections)"
 for run in "none|$NO_TAKEOVER" "no-takeover|$NO_TAKEOVER" "takeover|$TAKEOVER" "takeover|$TAKEOVER_SMALL"; do
   mode=${run%%|*}

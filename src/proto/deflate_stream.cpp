@@ -174,7 +174,7 @@ InflateResult Inflater::finish(DeflateBuffer& out, uint64_t limit) {
 }
 
 bool Inflater::restart_keeping_window() {
-  // A block with BFINAL ends the zlib stream (RFC 7692 §7.2.3.3 allows it), but with context
+  // A block with BFINAL ends the zlib stream (RFC 7692 §7.2.3.4 allows it), but with context
   // takeover the next message may still refer to this one's bytes: carry the window over.
   z_stream& z = stream_->z;
   uInt have = 0;
