@@ -178,7 +178,7 @@ TEST(DeflateStream, InflatesPlainZlibOutputWithEveryFlushShape) {
     EXPECT_EQ(str(out.bytes()), message);
   }
   for (bool trailing_empty_block : {false, true}) {
-    // BFINAL set (§7.2.3.3), optionally followed by the empty block's first byte.
+    // BFINAL set (§7.2.3.4), optionally followed by the empty block's first byte.
     ZlibDeflate z;
     std::string compressed = zlib_message(z.z, message, Z_FINISH);
     if (trailing_empty_block) compressed.push_back('\0');
