@@ -50,6 +50,7 @@ class Server(harness.Wshub):
         self.io = io
         self.nofile = nofile
         self.env = env
+        self.refused_health_polls = 0
 
     def start(self, timeout=20.0):
         args = [wshub_binary(), "--listen", "127.0.0.1:0", "--threads", str(self.threads)]
@@ -150,7 +151,7 @@ class Server(harness.Wshub):
     def wait_health(self, predicate, timeout=20.0, interval=0.1):
         """Polls /health until predicate(health) holds; returns the last health seen and
         whether it held. A 503 (the server at its connection limit, /health included) counts
-        as not yet."""
+        as not yet, and in refused_health_polls (the server counts it as max_connections)."""
         deadline = time.monotonic() + timeout
         health = None
         while True:
@@ -159,7 +160,9 @@ class Server(harness.Wshub):
                 health = json.loads(response.text)
                 if predicate(health):
                     return health, True
-            elif response.status != 503:
+            elif response.status == 503:
+                self.refused_health_polls += 1
+            else:
                 raise AssertionError(f"/health answered {response.status_line}: {response.text}")
             if time.monotonic() >= deadline:
                 return health, False
