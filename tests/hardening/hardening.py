@@ -19,7 +19,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 
 import harness  # noqa: E402
-from harness import (HttpResponse, client_frame, connect, parse_server_frame,  # noqa: E402,F401
+from harness import (HttpResponse, client_frame, parse_server_frame,  # noqa: E402,F401
                      read_head, read_until_close, upgrade_request, wshub_binary)
 
 main = harness.main
@@ -264,6 +264,16 @@ class HardeningCase(unittest.TestCase):
         self.assertIsNotNone(line, f"no log line matching {pattern!r}; stderr tail:\n"
                                    f"{server.log()[-4000:]}")
         return line
+
+
+def on_both_backends(namespace, *mixins):
+    """For each test mixin, defines <Name>IoUring and <Name>Epoll test cases in `namespace`
+    (a module's globals()), running the same tests with --io io_uring and --io epoll."""
+    for mixin in mixins:
+        for io, suffix in (("io_uring", "IoUring"), ("epoll", "Epoll")):
+            name = mixin.__name__ + suffix
+            namespace[name] = type(name, (mixin, HardeningCase), {"io": io,
+                                                                  "__module__": mixin.__module__})
 
 
 # --- clients --------------------------------------------------------------------------------

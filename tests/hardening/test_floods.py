@@ -13,7 +13,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import hardening  # noqa: E402
-from hardening import HardeningCase, WsClient, client_frame  # noqa: E402
+from hardening import WsClient, client_frame  # noqa: E402
 
 CONFIG = """
 [limits]
@@ -44,7 +44,7 @@ def within_one_second_window(action):
     return action()
 
 
-class PingFlood(HardeningCase):
+class PingFlood:
     def setUp(self):
         self.server = self.start_server(CONFIG)
 
@@ -119,7 +119,7 @@ class PingFlood(HardeningCase):
         self.assertLess(growth, 8 * 1024, f"peak RSS grew by {growth} KiB")
 
 
-class TinyFrameFlood(HardeningCase):
+class TinyFrameFlood:
     def setUp(self):
         self.server = self.start_server(CONFIG)
 
@@ -176,6 +176,9 @@ class TinyFrameFlood(HardeningCase):
                          {"too_many_fragments": len(closes)})
         # Each flooder's message is cut at 1000 bytes held: 8 MiB is generous.
         self.assertLess(growth, 8 * 1024, f"peak RSS grew by {growth} KiB")
+
+
+hardening.on_both_backends(globals(), PingFlood, TinyFrameFlood)
 
 
 if __name__ == "__main__":

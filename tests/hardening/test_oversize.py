@@ -14,7 +14,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import hardening  # noqa: E402
-from hardening import HardeningCase, WsClient, http_request, upgrade_request  # noqa: E402
+from hardening import WsClient, upgrade_request  # noqa: E402
 
 LIMITS = """
 [limits]
@@ -49,7 +49,7 @@ def warm_up(server):
         client.read_until_close()
 
 
-class OversizeHeads(HardeningCase):
+class OversizeHeads:
     def setUp(self):
         self.server = self.start_server(LIMITS, measures_memory=True)
 
@@ -129,7 +129,7 @@ class OversizeHeads(HardeningCase):
         self.assert_good_client_served(self.server)
 
 
-class OversizeFrames(HardeningCase):
+class OversizeFrames:
     def setUp(self):
         self.server = self.start_server(LIMITS, measures_memory=True)
 
@@ -193,7 +193,7 @@ class OversizeFrames(HardeningCase):
         self.assert_good_client_served(self.server)
 
 
-class DeclaredButNotSent(HardeningCase):
+class DeclaredButNotSent:
     """200 connections each declare a 16 MiB frame (allowed: it is the default limit) and send
     only its header and 100 bytes. The server must grow by what arrived, not by what was
     declared: 200 x 16 MiB would be 3.2 GiB."""
@@ -235,8 +235,7 @@ class DeclaredButNotSent(HardeningCase):
         self.assertTrue(ok, f"connections not released: {health}")
 
 
-class DeclaredButNotSentEpoll(DeclaredButNotSent):
-    io = "epoll"
+hardening.on_both_backends(globals(), OversizeHeads, OversizeFrames, DeclaredButNotSent)
 
 
 if __name__ == "__main__":

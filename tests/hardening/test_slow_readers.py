@@ -8,7 +8,6 @@
 # receive all 2,000 messages in order, and new clients are served while it happens.
 
 import os
-import socket
 import sys
 import threading
 import time
