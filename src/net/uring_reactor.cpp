@@ -70,7 +70,9 @@ struct SendOp {
 class UringReactor final : public Reactor {
  public:
   UringReactor(StreamHandler& handler, const ReactorOptions& options)
-      : Reactor(handler, options), plain_buffer_(options.read_buffer_bytes) {}
+      : Reactor(handler, options),
+        plain_buffer_(options.read_buffer_bytes),
+        large_read_(options.read_buffer_bytes) {}
 
   // Sets up the ring and the receive buffers; false when the kernel refuses.
   bool init() {
@@ -134,13 +136,15 @@ class UringReactor final : public Reactor {
       __kernel_timespec wait{timeout / 1000, (timeout % 1000) * 1000000LL};
       io_uring_submit_and_wait_timeout(&ring_, &first, 1, timeout >= 0 ? &wait : nullptr, nullptr);
       now_ms_ = monotonic_ms();
-      unsigned head, seen = 0;
-      io_uring_cqe* cqe;
-      io_uring_for_each_cqe(&ring_, head, cqe) {
-        complete(cqe->user_data, cqe->res, cqe->flags);
-        ++seen;
+      // The batch is fixed at its tail now; completions posted while it is handled wait for the
+      // next turn. Handlers may look ahead in it (see later_recv_in_batch).
+      batch_head_ = *ring_.cq.khead;
+      batch_tail_ = io_uring_smp_load_acquire(ring_.cq.ktail);
+      for (batch_at_ = batch_head_; batch_at_ != batch_tail_; ++batch_at_) {
+        const io_uring_cqe& cqe = ring_.cq.cqes[batch_at_ & ring_.cq.ring_mask];
+        complete(cqe.user_data, cqe.res, cqe.flags);
       }
-      io_uring_cq_advance(&ring_, seen);
+      io_uring_cq_advance(&ring_, batch_tail_ - batch_head_);
       give_back_buffers();
       timers_.advance(now_ms_, [this](Stream& s) { handler_.on_timer(s); });
       finish_closed();
@@ -267,18 +271,16 @@ class UringReactor final : public Reactor {
     Stream* s = live_stream(int(uint32_t(value)), uint32_t(value >> 32));
     const bool has_buffer = flags & IORING_CQE_F_BUFFER;
     const uint16_t buffer_id = uint16_t(flags >> IORING_CQE_BUFFER_SHIFT);
+    bool peer_closed = false;
     if (s && res > 0 && has_buffer && !(s->reactor_flags & kFlagLingering)) {
-      uint8_t* data = buffers_.get() + size_t(buffer_id) * kBufferBytes;
-      cork_stream_ = s;
-      bool intact = true;
-      if (s->filter) {
-        FilterSink sink(*this, *s);
-        intact = s->filter->on_input({data, size_t(res)}, plain_buffer_, sink);
-      } else {
-        handler_.on_data(*s, {data, size_t(res)});
-      }
-      flush_cork();
-      if (s->fd >= 0 && !intact) handler_.on_hangup(*s);
+      MutableBytes data{buffers_.get() + size_t(buffer_id) * kBufferBytes, size_t(res)};
+      // A full buffer means a large message is streaming in: read the rest straight away into
+      // the big per-thread buffer behind it, so large messages are handled whole (as with
+      // epoll) instead of in 16 KiB pieces the reader would have to reassemble.
+      // Only when no later completion of this stream waits in the batch: its bytes come first.
+      if (size_t(res) == kBufferBytes && !later_recv_in_batch(token(Op::recv, value)))
+        data = read_more(*s, data, peer_closed);
+      deliver(*s, data);
     }
     if (has_buffer) {
       io_uring_buf_ring_add(buffer_ring_, buffers_.get() + size_t(buffer_id) * kBufferBytes, kBufferBytes,
@@ -286,12 +288,50 @@ class UringReactor final : public Reactor {
       ++buffers_returned_;
     }
     if (!s || s->fd < 0) return;
-    if (res == 0 || (res < 0 && res != -ENOBUFS)) {
+    if (peer_closed || res == 0 || (res < 0 && res != -ENOBUFS)) {
       if (s->reactor_flags & kFlagLingering) abort(*s);
       else handler_.on_hangup(*s);
       return;
     }
     if (!(flags & IORING_CQE_F_MORE)) arm_recv(*s);
+  }
+
+  bool later_recv_in_batch(uint64_t user_data) const {
+    for (unsigned at = batch_at_ + 1; at != batch_tail_; ++at)
+      if (ring_.cq.cqes[at & ring_.cq.ring_mask].user_data == user_data) return true;
+    return false;
+  }
+
+  // Copies `first` into the large buffer and reads whatever else the socket holds behind it.
+  // With deferred task work the multishot recv only runs while this thread waits, and no later
+  // completion of this stream is in the batch, so these bytes are the ones that follow `first`.
+  MutableBytes read_more(Stream& s, MutableBytes first, bool& peer_closed) {
+    std::memcpy(large_read_.data(), first.data(), first.size());
+    size_t have = first.size();
+    while (have < large_read_.size()) {
+      const ssize_t n = ::recv(s.fd, large_read_.data() + have, large_read_.size() - have, MSG_DONTWAIT);
+      if (n > 0) {
+        have += size_t(n);
+        continue;
+      }
+      if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) peer_closed = true;
+      if (n < 0 && errno == EINTR) continue;
+      break;
+    }
+    return {large_read_.data(), have};
+  }
+
+  void deliver(Stream& s, MutableBytes data) {
+    cork_stream_ = &s;
+    bool intact = true;
+    if (s.filter) {
+      FilterSink sink(*this, s);
+      intact = s.filter->on_input(data, plain_buffer_, sink);
+    } else {
+      handler_.on_data(s, data);
+    }
+    flush_cork();
+    if (s.fd >= 0 && !intact) handler_.on_hangup(s);
   }
 
   void give_back_buffers() {
@@ -441,19 +481,53 @@ class UringReactor final : public Reactor {
       submit_bytes(s, at, total, current_block_, {});
       return SendResult::sent;
     }
-    SharedBuffer copy = SharedBuffer::allocate(total);
+    // A large send costs more in copying than in a system call: offer it to the socket now,
+    // from the caller's memory, and keep a copy only of what the socket did not take.
+    size_t written = 0;
+    if (!send_now(s, iov, count, written)) return SendResult::closed;
+    if (written == total) return SendResult::sent;
+    SharedBuffer copy = SharedBuffer::allocate(total - written);
     if (!copy) return refuse();
-    gather_into(copy.writable_data(), iov, count);
-    copy.set_size(total);
+    gather_into(copy.writable_data(), iov, count, written);
+    copy.set_size(total - written);
     const uint8_t* bytes = copy.bytes().data();  // before the handle is moved into the op
-    submit_bytes(s, bytes, total, nullptr, std::move(copy));
+    submit_bytes(s, bytes, total - written, nullptr, std::move(copy));
     return SendResult::sent;
   }
 
-  static void gather_into(uint8_t* out, const iovec* iov, int count) {
+  // Copies the bytes of `iov` after the first `skip` into `out`.
+  static void gather_into(uint8_t* out, const iovec* iov, int count, size_t skip = 0) {
     for (int i = 0; i < count; ++i) {
-      std::memcpy(out, iov[i].iov_base, iov[i].iov_len);
-      out += iov[i].iov_len;
+      const size_t length = iov[i].iov_len;
+      if (skip >= length) {
+        skip -= length;
+        continue;
+      }
+      std::memcpy(out, static_cast<const uint8_t*>(iov[i].iov_base) + skip, length - skip);
+      out += length - skip;
+      skip = 0;
+    }
+  }
+
+  // One non-blocking sendmsg on an idle stream. False (and the stream aborted) when the peer
+  // is gone; otherwise `written` says how much the socket took.
+  bool send_now(Stream& s, const iovec* iov, int count, size_t& written) {
+    msghdr message{};
+    message.msg_iov = const_cast<iovec*>(iov);
+    message.msg_iovlen = size_t(count);
+    for (;;) {
+      const ssize_t n = ::sendmsg(s.fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) {
+        written = size_t(n);
+        return true;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        written = 0;
+        return true;
+      }
+      abort(s);
+      return false;
     }
   }
 
@@ -584,10 +658,12 @@ class UringReactor final : public Reactor {
 
   io_uring ring_{};
   bool ring_ready_ = false;
+  unsigned batch_head_ = 0, batch_at_ = 0, batch_tail_ = 0;  // the completions being handled
   io_uring_buf_ring* buffer_ring_ = nullptr;
   std::unique_ptr<uint8_t[]> buffers_;
   unsigned buffers_returned_ = 0;
   std::vector<uint8_t> plain_buffer_;
+  std::vector<uint8_t> large_read_;  // large messages are read whole into this
   std::array<uint8_t, kPlainCorkBytes> plain_cork_;
   size_t plain_cork_size_ = 0;
   uint8_t* cork_start_ = nullptr;

@@ -158,13 +158,15 @@ MessageReader::HeaderStatus MessageReader::read_header(MutableBytes& input,
   return HeaderStatus::need_more;
 }
 
-bool MessageReader::append_to_store(const uint8_t* data, size_t size) {
+bool MessageReader::append_to_store(const uint8_t* data, size_t size, uint64_t max_message_bytes) {
   Store& s = store();
   if (s.size + size > s.capacity) {
     // Grow by what arrived, never by what the peer declared: a header claiming 16 MiB costs
-    // nothing until the bytes come.
+    // nothing until the bytes come. Doubling keeps a message sent in many small fragments
+    // linear (each byte is copied O(1) times on average); the configured limit caps the
+    // doubling, so the buffer never exceeds the largest message allowed.
     size_t capacity = std::max<size_t>({s.size + size, s.capacity * 2, 4096});
-    capacity = std::min<size_t>(capacity, std::max<size_t>(message_size_, s.size + size));
+    capacity = size_t(std::min<uint64_t>(capacity, std::max<uint64_t>(max_message_bytes, s.size + size)));
     auto* grown = static_cast<uint8_t*>(std::realloc(s.data, capacity));
     if (!grown) return false;
     s.data = grown;
@@ -191,7 +193,7 @@ ReadEvent MessageReader::finish_message(Bytes payload, bool utf8_pending) {
   return event;
 }
 
-ReadEvent MessageReader::read_data_payload(MutableBytes& input) {
+ReadEvent MessageReader::read_data_payload(MutableBytes& input, const ReaderLimits& limits) {
   const bool text = message_opcode_ == uint8_t(Opcode::text) && !message_compressed_;
   // Fast path: a whole single-frame message in the input is handed out where it lies.
   if (!frame_started_payload_ && frame_fin_ && frame_opcode_ != 0 &&
@@ -213,7 +215,8 @@ ReadEvent MessageReader::read_data_payload(MutableBytes& input) {
   frame_started_payload_ = true;
   // Checking each piece as it arrives refuses a bad message at its first bad byte.
   if (text && !utf8_.feed(data, n)) return error_event(ReaderError::invalid_utf8);
-  if (n && !append_to_store(data, n)) return error_event(ReaderError::message_too_large);
+  if (n && !append_to_store(data, n, limits.max_message_bytes))
+    return error_event(ReaderError::message_too_large);
   if (frame_remaining_ != 0) return {};
   in_payload_ = false;
   if (!frame_fin_) {
@@ -294,7 +297,7 @@ ReadEvent MessageReader::next(MutableBytes& input, const ReaderLimits& limits) {
     }
     const bool control = is_control(Opcode(frame_opcode_));
     if (input.empty() && frame_remaining_ != 0) return {};
-    ReadEvent event = control ? read_control_payload(input) : read_data_payload(input);
+    ReadEvent event = control ? read_control_payload(input) : read_data_payload(input, limits);
     if (event.kind != ReadEvent::Kind::need_more) return event;
     if (input.empty() && in_payload_) return {};
   }

@@ -60,11 +60,11 @@ class MessageReader {
   HeaderStatus read_header(MutableBytes& input, const ReaderLimits& limits, ReaderError& error);
   ReaderError check_header(const uint8_t* header, const ReaderLimits& limits);
   ReaderError start_frame(const uint8_t* header, const ReaderLimits& limits);
-  ReadEvent read_data_payload(MutableBytes& input);
+  ReadEvent read_data_payload(MutableBytes& input, const ReaderLimits& limits);
   ReadEvent read_control_payload(MutableBytes& input);
   ReadEvent finish_control(Bytes payload);
   ReadEvent finish_message(Bytes payload, bool utf8_pending);
-  bool append_to_store(const uint8_t* data, size_t size);
+  bool append_to_store(const uint8_t* data, size_t size, uint64_t max_message_bytes);
   Store& store();
 
   Store* store_ = nullptr;

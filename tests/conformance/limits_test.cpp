@@ -56,13 +56,6 @@ class LargeMessages : public ConformanceTest, public ::testing::WithParamInterfa
 // in 64 KiB and 4 KiB fragments.
 TEST_P(LargeMessages, EchoedExactly) {
   const LargeCase& c = GetParam();
-  if (kSanitized && c.fragment && c.fragment < 4 * kKiB) {
-    // server bug: MessageReader::append_to_store caps each realloc at the bytes declared so
-    // far, so a fragmented message grows by one fragment per realloc. glibc's mremap hides the
-    // quadratic copying in optimised builds; under ASan 4 MiB in 256-byte fragments takes 37 s
-    // and in 64-byte fragments minutes. Runs everywhere else.
-    GTEST_SKIP() << "server bug: quadratic reassembly of small fragments under ASan";
-  }
   auto client = connect();
   const std::string payload = c.opcode == Opcode::text ? utf8_text(c.size) : binary_data(c.size);
   const WireBytes bytes = c.fragment
