@@ -29,8 +29,8 @@ struct DeflatePolicy {
   uint32_t min_message_bytes = 128;     // smaller messages are sent uncompressed
 };
 
-// What both sides agreed to for one connection.
-// Kept in every connection, hence bit fields (two bytes).
+// What both sides agreed to for one connection (two bytes: one copy per distinct agreement in
+// each worker, or one per connection that keeps context; see server/compression.h).
 struct DeflateAgreement {
   bool negotiated : 1 = false;
   bool server_no_context_takeover : 1 = false;  // we reset our compressor after each message
