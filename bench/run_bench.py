@@ -87,7 +87,7 @@ def scenarios(config):
                  ["--connections", "10", "--size", "65536", "--binary", "--depth", "1"] + echo_time),
         Scenario("idle", "idle", f"Idle: {n:,} connections",
                  f"{n:,} connections open the WebSocket and stay silent for "
-                 f"{config.idle_hold:g} s: server RSS growth divided by connections.",
+                 f"{config.idle_hold:g} s: growth of the server's anonymous memory (and of its total RSS) divided by connections.",
                  ["--connections", str(n), "--hold", f"{config.idle_hold:g}",
                   "--source-ips", "127.0.0.1-127.0.0.8"]),
     ]
@@ -393,7 +393,7 @@ def summarize(results, scenario, server):
         if metric(r.data, "error"):
             notes.append(f"round {r.round}: {metric(r.data, 'error')}")
         # wshub-load explains here why a server figure is missing; only that case matters.
-        headline = "server_cpu_us_per_msg" if scenario.mode == "echo" else "rss_per_conn_kib"
+        headline = "server_cpu_us_per_msg" if scenario.mode == "echo" else "anon_per_conn_kib"
         if metric(r.data, "server_stats_error") and metric(r.data, headline) is None:
             notes.append(f"round {r.round}: {metric(r.data, 'server_stats_error')}")
     failed = [r for r in rows if r.failure]
@@ -414,6 +414,7 @@ def summarize(results, scenario, server):
         "cpu_max": max(cpu_values) if cpu_values else None,
         "p99_us": med("latency_us.p99"),
         "rss_per_conn_kib": med("rss_per_conn_kib"),
+        "anon_per_conn_kib": med("anon_per_conn_kib"),
         "rss_before": med("server_rss_kib_before"),
         "rss_after": med("server_rss_kib_after"),
         "notes": "; ".join(notes).replace("|", "/").replace("\n", " "),
@@ -546,18 +547,21 @@ def write_report(config, chosen_scenarios, results, callgrind, facts, versions, 
                   f"| {fmt(row['cpu_us_per_msg'])} | {span} | {fmt(row['p99_us'], 0)} "
                   f"| {fmt_ratio(row['cpu_us_per_msg'], best)} | {row['notes']} |")
         else:
-            best, best_name = best_peer(rows, "rss_per_conn_kib")
+            # Anonymous memory is what connections cost in user space; total RSS also counts
+            # code pages the first handshakes touch, once, which is not a per-connection cost.
+            best, best_name = best_peer(rows, "anon_per_conn_kib")
             if best:
-                w(f"Best peer by memory per connection: {servers.LABELS[best_name]} "
+                w(f"Best peer by user-space memory per connection: {servers.LABELS[best_name]} "
                   f"({best:.2f} KiB).")
                 w("")
-            w("| server | RSS before KiB | RSS with connections KiB | RSS per idle connection KiB "
-              "| memory vs best peer | notes |")
-            w("|---|---:|---:|---:|---:|---|")
+            w("| server | anonymous KiB per idle connection | total RSS KiB per idle connection "
+              "| RSS before KiB | RSS with connections KiB | memory vs best peer | notes |")
+            w("|---|---:|---:|---:|---:|---:|---|")
             for row in rows:
-                w(f"| {servers.LABELS[row['server']]} | {fmt(row['rss_before'], 0)} "
-                  f"| {fmt(row['rss_after'], 0)} | {fmt(row['rss_per_conn_kib'])} "
-                  f"| {fmt_ratio(row['rss_per_conn_kib'], best)} | {row['notes']} |")
+                w(f"| {servers.LABELS[row['server']]} | {fmt(row['anon_per_conn_kib'])} "
+                  f"| {fmt(row['rss_per_conn_kib'])} | {fmt(row['rss_before'], 0)} "
+                  f"| {fmt(row['rss_after'], 0)} "
+                  f"| {fmt_ratio(row['anon_per_conn_kib'], best)} | {row['notes']} |")
         w("")
 
     w("## Instructions per echo message (callgrind)")
@@ -616,12 +620,12 @@ def write_report(config, chosen_scenarios, results, callgrind, facts, versions, 
 
     w("## Per-round values")
     w("")
-    w("Server CPU µs/msg (echo) or RSS KiB per connection (idle), round by round.")
+    w("Server CPU µs/msg (echo) or anonymous KiB per connection (idle), round by round.")
     w("")
     w("| scenario | server | " + " | ".join(f"round {i + 1}" for i in range(config.rounds)) + " |")
     w("|---|---|" + "---:|" * config.rounds)
     for scenario in chosen_scenarios:
-        key = "server_cpu_us_per_msg" if scenario.mode == "echo" else "rss_per_conn_kib"
+        key = "server_cpu_us_per_msg" if scenario.mode == "echo" else "anon_per_conn_kib"
         for server in config.servers:
             cells = []
             for i in range(config.rounds):
@@ -749,7 +753,7 @@ def main(argv):
                                f"p99 {fmt(metric(result.data, 'latency_us.p99'), 0)} µs, "
                                f"errors {metric(result.data, 'errors')}")
                 else:
-                    summary = (f"{fmt(metric(result.data, 'rss_per_conn_kib'))} KiB/conn, "
+                    summary = (f"{fmt(metric(result.data, 'anon_per_conn_kib'))} KiB/conn, "
                                f"errors {metric(result.data, 'errors')}")
                 print(f"[{done_count}/{total}] round {round_no} {scenario.key:12s} "
                       f"{server:12s} {summary}", flush=True)
