@@ -69,22 +69,12 @@ class EpollReactor final : public Reactor {
     epoll_event events[kMaxEvents];
     for (;;) {
       if (shutting_down_ && stream_count_ == 0) break;
-      int timeout = timers_.wait_ms(now_ms_);
-      if (!ready_again_.empty()) timeout = 0;
-      if (accept_paused_) timeout = clamp_wait(timeout, accept_resume_ms_);
-      if (shutting_down_) timeout = clamp_wait(timeout, shutdown_deadline_ms_);
+      const int timeout = ready_again_.empty() ? turn_timeout() : 0;
       int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
       now_ms_ = monotonic_ms();
       for (int i = 0; i < n; ++i) dispatch(events[i]);
       run_ready_again();
-      timers_.advance(now_ms_, [this](Stream& s) { handler_.on_timer(s); });
-      finish_closed();
-      if (accept_paused_ && now_ms_ >= accept_resume_ms_) resume_accepting();
-      if (shutting_down_ && now_ms_ >= shutdown_deadline_ms_) {
-        for (Stream* s : streams_by_fd_)
-          if (s && s->fd >= 0) abort(*s);
-        finish_closed();
-      }
+      finish_turn();
     }
   }
 
@@ -152,8 +142,7 @@ class EpollReactor final : public Reactor {
     delete s.pending;
     s.pending = nullptr;
     forget_stream(s);
-    // A descriptor came free: if accepting paused on EMFILE, try again soon.
-    if (accept_paused_) accept_resume_ms_ = now_ms_;
+    note_descriptor_freed();
   }
 
  protected:
@@ -169,11 +158,6 @@ class EpollReactor final : public Reactor {
   }
 
  private:
-  static int clamp_wait(int timeout, uint64_t until_ms) {
-    uint64_t now = monotonic_ms();
-    int until = until_ms > now ? int(until_ms - now) : 0;
-    return timeout < 0 ? until : std::min(timeout, until);
-  }
 
   void dispatch(const epoll_event& ev) {
     const uint64_t token = ev.data.u64;
@@ -215,11 +199,7 @@ class EpollReactor final : public Reactor {
     }
   }
 
-  void pause_accepting() {
-    if (accept_paused_) return;
-    accept_paused_ = true;
-    ++counters_.accept_paused;
-    accept_resume_ms_ = now_ms_ + options_.accept_pause_ms;
+  void stop_accepting() override {
     for (int fd : listeners_) {
       if (fd < 0) continue;
       epoll_event ev{};
@@ -227,8 +207,7 @@ class EpollReactor final : public Reactor {
     }
   }
 
-  void resume_accepting() {
-    accept_paused_ = false;
+  void restart_accepting() override {
     for (size_t i = 0; i < listeners_.size(); ++i) {
       if (listeners_[i] < 0) continue;
       epoll_event ev{};
@@ -420,8 +399,6 @@ class EpollReactor final : public Reactor {
   std::array<uint8_t, kCorkBytes> cork_;
   size_t cork_size_ = 0;
   std::vector<std::pair<Stream*, uint64_t>> ready_again_;
-  bool accept_paused_ = false;
-  uint64_t accept_resume_ms_ = 0;
 };
 
 }  // namespace

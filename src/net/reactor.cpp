@@ -1,5 +1,7 @@
 #include "net/reactor.h"
 
+#include <algorithm>
+
 #include "base/clock.h"
 
 namespace wshub::net {
@@ -51,6 +53,45 @@ void Reactor::finish_closed() {
     batch.swap(closed_);
     for (Stream* s : batch) handler_.on_closed(*s);
   }
+}
+
+namespace {
+
+int clamp_wait(int timeout, uint64_t until_ms) {
+  const uint64_t now = monotonic_ms();
+  const int until = until_ms > now ? int(until_ms - now) : 0;
+  return timeout < 0 ? until : std::min(timeout, until);
+}
+
+}  // namespace
+
+int Reactor::turn_timeout() const {
+  int timeout = timers_.wait_ms(now_ms_);
+  if (accept_paused_) timeout = clamp_wait(timeout, accept_resume_ms_);
+  if (shutting_down_) timeout = clamp_wait(timeout, shutdown_deadline_ms_);
+  return timeout;
+}
+
+void Reactor::finish_turn() {
+  timers_.advance(now_ms_, [this](Stream& s) { handler_.on_timer(s); });
+  finish_closed();
+  if (accept_paused_ && now_ms_ >= accept_resume_ms_) {
+    accept_paused_ = false;
+    restart_accepting();
+  }
+  if (shutting_down_ && now_ms_ >= shutdown_deadline_ms_) {
+    for (Stream* s : streams_by_fd_)
+      if (s && s->fd >= 0) abort(*s);
+    finish_closed();
+  }
+}
+
+void Reactor::pause_accepting() {
+  if (accept_paused_) return;
+  accept_paused_ = true;
+  ++counters_.accept_paused;
+  accept_resume_ms_ = now_ms_ + options_.accept_pause_ms;
+  stop_accepting();
 }
 
 bool Reactor::FilterSink::plaintext(MutableBytes bytes) {

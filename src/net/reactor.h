@@ -91,6 +91,24 @@ class Reactor {
   // Filtered (TLS) output for the socket: the backend writes or queues it, in order.
   virtual void emit_ciphertext(Stream& stream, Bytes bytes) = 0;
 
+  // How long the next wait may last: until the next timer tick, a paused accept's resumption
+  // or the shutdown deadline, whichever is first; -1 for no limit.
+  int turn_timeout() const;
+  // The end of every loop turn: fire due timers, release closed streams, resume accepting
+  // when due, and cut what is left once the shutdown deadline has passed.
+  void finish_turn();
+  // On EMFILE, ENFILE and the like: stop accepting for options_.accept_pause_ms (or until a
+  // descriptor is freed), so a full descriptor table causes no busy loop.
+  void pause_accepting();
+  // A descriptor came free: if accepting is paused, try again at the end of this turn.
+  void note_descriptor_freed() {
+    if (accept_paused_) accept_resume_ms_ = now_ms_;
+  }
+  virtual void stop_accepting() {}
+  virtual void restart_accepting() = 0;
+  bool accept_paused_ = false;
+  uint64_t accept_resume_ms_ = 0;
+
   // Lets a StreamFilter hand plaintext to the handler and ciphertext to the backend.
   class FilterSink final : public FilterOutput {
    public:

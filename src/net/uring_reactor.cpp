@@ -129,9 +129,7 @@ class UringReactor final : public Reactor {
     arm_wake();
     for (;;) {
       if (shutting_down_ && stream_count_ == 0) break;
-      int timeout = timers_.wait_ms(now_ms_);
-      if (accept_paused_) timeout = clamp_wait(timeout, accept_resume_ms_);
-      if (shutting_down_) timeout = clamp_wait(timeout, shutdown_deadline_ms_);
+      const int timeout = turn_timeout();
       io_uring_cqe* first = nullptr;
       __kernel_timespec wait{timeout / 1000, (timeout % 1000) * 1000000LL};
       io_uring_submit_and_wait_timeout(&ring_, &first, 1, timeout >= 0 ? &wait : nullptr, nullptr);
@@ -146,14 +144,7 @@ class UringReactor final : public Reactor {
       }
       io_uring_cq_advance(&ring_, batch_tail_ - batch_head_);
       give_back_buffers();
-      timers_.advance(now_ms_, [this](Stream& s) { handler_.on_timer(s); });
-      finish_closed();
-      if (accept_paused_ && now_ms_ >= accept_resume_ms_) resume_accepting();
-      if (shutting_down_ && now_ms_ >= shutdown_deadline_ms_) {
-        for (Stream* s : streams_by_fd_)
-          if (s && s->fd >= 0) abort(*s);
-        finish_closed();
-      }
+      finish_turn();
     }
   }
 
@@ -202,7 +193,7 @@ class UringReactor final : public Reactor {
     else delete s.pending;
     s.pending = nullptr;
     forget_stream(s);
-    if (accept_paused_) accept_resume_ms_ = now_ms_;
+    note_descriptor_freed();
   }
 
  protected:
@@ -226,11 +217,6 @@ class UringReactor final : public Reactor {
   }
 
  private:
-  static int clamp_wait(int timeout, uint64_t until_ms) {
-    uint64_t now = monotonic_ms();
-    int until = until_ms > now ? int(until_ms - now) : 0;
-    return timeout < 0 ? until : std::min(timeout, until);
-  }
 
   io_uring_sqe* next_sqe() {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
@@ -349,16 +335,13 @@ class UringReactor final : public Reactor {
       if (!s) close(res);
       else arm_recv(*s);
     } else if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
-      if (!accept_paused_) ++counters_.accept_paused;
-      accept_paused_ = true;
-      accept_resume_ms_ = now_ms_ + options_.accept_pause_ms;
-      return;  // an error ends the multishot accept; resume_accepting re-arms it
+      pause_accepting();
+      return;  // an error ends the multishot accept; restart_accepting re-arms it
     }
     if (!(flags & IORING_CQE_F_MORE) && !accept_paused_) arm_accept(index);
   }
 
-  void resume_accepting() {
-    accept_paused_ = false;
+  void restart_accepting() override {
     for (size_t i = 0; i < listeners_.size(); ++i)
       if (listeners_[i] >= 0) arm_accept(uint16_t(i));
   }
@@ -674,8 +657,6 @@ class UringReactor final : public Reactor {
   ArenaBlock* current_block_ = nullptr;
   std::vector<std::unique_ptr<SendOp>> ops_;
   std::vector<uint32_t> free_ops_;
-  bool accept_paused_ = false;
-  uint64_t accept_resume_ms_ = 0;
 };
 
 }  // namespace

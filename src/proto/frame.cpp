@@ -31,4 +31,15 @@ size_t write_masked_frame_header(uint8_t* out, Opcode opcode, uint64_t payload_l
   return size + 4;
 }
 
+SharedBuffer encode_shared_frame(Opcode opcode, Bytes payload, uint8_t rsv) {
+  uint8_t header[kMaxHeaderSize];
+  const size_t header_size = write_frame_header(header, opcode, payload.size(), /*fin=*/true, rsv);
+  SharedBuffer frame = SharedBuffer::allocate(header_size + payload.size());
+  if (!frame) return frame;
+  std::memcpy(frame.writable_data(), header, header_size);
+  if (!payload.empty()) std::memcpy(frame.writable_data() + header_size, payload.data(), payload.size());
+  frame.set_size(header_size + payload.size());
+  return frame;
+}
+
 }  // namespace wshub::proto

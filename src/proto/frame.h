@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/bytes.h"
+#include "base/shared_buffer.h"
+
 namespace wshub::proto {
 
 enum class Opcode : uint8_t {
@@ -48,5 +51,10 @@ size_t write_frame_header(uint8_t* out, Opcode opcode, uint64_t payload_length, 
 // The same with a masking key, as a client writes it.
 size_t write_masked_frame_header(uint8_t* out, Opcode opcode, uint64_t payload_length,
                                  uint32_t mask_key, bool fin = true, uint8_t rsv = 0);
+
+// One complete unmasked frame (header and payload) in a shared buffer that any thread may queue
+// to any connection: what a message for many receivers is encoded into, once. Empty on
+// allocation failure. The header is frame_header_size(payload.size(), false) bytes.
+SharedBuffer encode_shared_frame(Opcode opcode, Bytes payload, uint8_t rsv = 0);
 
 }  // namespace wshub::proto

@@ -10,17 +10,6 @@ namespace {
 // Marks a slot whose compressed frame would not be smaller than the plain one.
 SharedBuffer* const kNoGain = reinterpret_cast<SharedBuffer*>(uintptr_t(1));
 
-SharedBuffer encode(Opcode opcode, Bytes payload, uint8_t rsv, size_t& header_size) {
-  uint8_t header[kMaxHeaderSize];
-  header_size = write_frame_header(header, opcode, payload.size(), /*fin=*/true, rsv);
-  SharedBuffer frame = SharedBuffer::allocate(header_size + payload.size());
-  if (!frame) return frame;
-  std::memcpy(frame.writable_data(), header, header_size);
-  if (!payload.empty()) std::memcpy(frame.writable_data() + header_size, payload.data(), payload.size());
-  frame.set_size(header_size + payload.size());
-  return frame;
-}
-
 }  // namespace
 
 bool SharedDeflaters::compress(Bytes message, uint8_t window_bits, Bytes& out) {
@@ -46,10 +35,10 @@ size_t SharedDeflaters::memory_bytes() const {
 }
 
 std::shared_ptr<FrameVariants> FrameVariants::make(Opcode opcode, Bytes payload) {
-  size_t header_size = 0;
-  SharedBuffer plain = encode(opcode, payload, 0, header_size);
+  SharedBuffer plain = encode_shared_frame(opcode, payload);
   if (!plain) return nullptr;
-  return std::make_shared<FrameVariants>(opcode, std::move(plain), header_size);
+  return std::make_shared<FrameVariants>(opcode, std::move(plain),
+                                         frame_header_size(payload.size(), /*masked=*/false));
 }
 
 FrameVariants::FrameVariants(Opcode opcode, SharedBuffer plain, size_t header_size)
@@ -78,8 +67,7 @@ const SharedBuffer* FrameVariants::compressed(uint8_t window_bits,
   SharedBuffer* made = kNoGain;
   Bytes deflated;
   if (deflaters.compress(message, bits, deflated)) {
-    size_t header_size = 0;
-    SharedBuffer frame = encode(opcode_, deflated, kRsv1, header_size);
+    SharedBuffer frame = encode_shared_frame(opcode_, deflated, kRsv1);
     if (frame && frame.size() < plain_.size()) made = new SharedBuffer(std::move(frame));
   }
   SharedBuffer* expected = nullptr;

@@ -17,7 +17,7 @@ class EchoHandler final : public RouteHandler {
 class ReplyHandler final : public RouteHandler {
  public:
   explicit ReplyHandler(std::string_view text)
-      : frame_(encode_shared_frame(proto::Opcode::text, as_bytes(text))) {}
+      : frame_(proto::encode_shared_frame(proto::Opcode::text, as_bytes(text))) {}
   void on_message(Session& session, proto::Opcode, Bytes) override { session.send_frame(frame_); }
 
  private:

@@ -27,7 +27,7 @@ class Session {
   // (for example because it passed its buffered-bytes cap).
   bool send(proto::Opcode opcode, Bytes payload);
   bool send_text(std::string_view text) { return send(proto::Opcode::text, as_bytes(text)); }
-  // Sends a complete frame encoded once for many receivers (see encode_shared_frame).
+  // Sends a complete frame encoded once for many receivers (see proto::encode_shared_frame).
   bool send_frame(const SharedBuffer& frame);
   // Sends a message framed once for many receivers, compressed or not as this connection
   // negotiated (see proto::FrameVariants): what a fan-out sends to each receiver.
@@ -64,8 +64,5 @@ struct WorkerRoute {
   std::unique_ptr<RouteHandler> handler;
   proto::HandshakePolicy policy;
 };
-
-// Encodes one unmasked frame into a shared buffer that any thread may queue to any connection.
-SharedBuffer encode_shared_frame(proto::Opcode opcode, Bytes payload);
 
 }  // namespace wshub::server

@@ -385,15 +385,5 @@ void Session::close(uint16_t code, std::string_view reason) {
   worker_.close_connection(connection_, code, reason);
 }
 
-SharedBuffer encode_shared_frame(proto::Opcode opcode, Bytes payload) {
-  uint8_t header[proto::kMaxHeaderSize];
-  const size_t header_size = proto::write_frame_header(header, opcode, payload.size());
-  SharedBuffer frame = SharedBuffer::allocate(header_size + payload.size());
-  if (!frame) return frame;
-  std::memcpy(frame.writable_data(), header, header_size);
-  if (!payload.empty()) std::memcpy(frame.writable_data() + header_size, payload.data(), payload.size());
-  frame.set_size(header_size + payload.size());
-  return frame;
-}
 
 }  // namespace wshub::server
