@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # python3-websockets (Debian's 10.4) against the real wshub binary: echo at every length
-# encoding, fragments, ping, close codes, the seed's /login reply, and the absence of
-# permessage-deflate (not implemented yet, so the offer must be declined, not half-accepted).
+# encoding, fragments, ping, close codes, the seed's /login reply, and, with the default config
+# ([compression] off), permessage-deflate declined cleanly rather than half-accepted. The
+# compressed cases live in tests/compression/.
 
 import asyncio
 import os
@@ -158,7 +159,8 @@ class PythonInterop(harness.ServerTestCase):
 
     def test_permessage_deflate_offer_is_declined(self):
         async def go():
-            # compression="deflate" is websockets' default: it offers permessage-deflate.
+            # compression="deflate" is websockets' default: it offers permessage-deflate, which
+            # the default config (compression off) declines.
             async with self.connect(compression="deflate") as ws:
                 self.assertIn("permessage-deflate",
                               ws.request_headers.get("Sec-WebSocket-Extensions", ""))

@@ -1,7 +1,8 @@
 // Node's `ws` (pinned in package.json) and, when node runs with --experimental-websocket,
 // Node's built-in WebSocket, against the real wshub binary: echo at every length encoding,
 // fragments, ping/pong, close codes, the seed's `new WebSocket("ws://host/login")`, and the
-// permessage-deflate offer declined (not implemented yet).
+// permessage-deflate offer declined by the default config ([compression] off; the compressed
+// cases live in tests/compression/).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
