@@ -8,6 +8,7 @@ import functools
 import json
 import os
 import resource
+import signal
 import socket
 import struct
 import subprocess
@@ -36,6 +37,28 @@ IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
 # the bound is wide because two shared cores also run the attacker and, in the debug preset,
 # an ASan build.
 GOOD_CLIENT_SECONDS = 5.0
+
+
+def thread_stacks(pid):
+    """Every thread's state and, with gdb installed, its stack: for a server that hangs."""
+    lines = []
+    for tid in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/task/{tid}/wchan") as f:
+                wchan = f.read().strip()
+        except OSError:
+            continue
+        lines.append(f"thread {tid}: state {fields[0]}, CPU {int(fields[11]) + int(fields[12])} "
+                     f"ticks, waiting in {wchan}")
+    try:
+        gdb = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt 8"],
+                             capture_output=True, text=True, timeout=60)
+        lines.append(gdb.stdout[-6000:])
+    except (OSError, subprocess.TimeoutExpired) as e:
+        lines.append(f"(no stacks: {e})")
+    return "\n".join(lines)
 
 
 class Server(harness.Wshub):
@@ -90,6 +113,24 @@ class Server(harness.Wshub):
     @property
     def pid(self):
         return self.process.pid
+
+    def stop(self, timeout=30.0):
+        """SIGTERM and wait, as harness.Wshub.stop; a server still running after `timeout`
+        (shutdown_grace_ms is 5 s) has its threads' stacks appended to its log (gdb, where
+        installed) before it is killed, so the failure shows where it hung."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                stacks = thread_stacks(self.process.pid)
+                with open(self.log_path, "ab") as f:
+                    f.write(f"\n[hardening] still running {timeout:.0f} s after SIGTERM; "
+                            f"threads:\n{stacks}\n".encode())
+                self.process.kill()
+                self.process.wait()
+                self.exit_code = "killed: still running 30 s after SIGTERM"
+        return super().stop(timeout)
 
     def backend(self):
         """The backend the server says it runs ('epoll' or 'io_uring'), from its log."""
@@ -216,7 +257,7 @@ class HardeningCase(unittest.TestCase):
     def _assert_clean_exit(self, server):
         code = server.stop()
         log = server.log()
-        self.assertEqual(code, 0, f"wshub exit code after SIGTERM; stderr tail:\n{log[-6000:]}")
+        self.assertEqual(code, 0, f"wshub exit code after SIGTERM; stderr tail:\n{log[-9000:]}")
         self.assertNotIn("ERROR: AddressSanitizer", log)
         self.assertNotIn("ERROR: LeakSanitizer", log)
         self.assertNotIn("runtime error:", log)  # UBSan
