@@ -190,15 +190,18 @@ class SlowReaders:
             except Exception as e:
                 outcomes[name] = repr(e)
 
-        threads = [threading.Thread(target=read_all, args=("broadcast reader", reader, 512)),
-                   threading.Thread(target=read_all, args=("publisher", publisher, 512)),
-                   threading.Thread(target=read_all, args=("echo client", echo, 2048))]
+        threads = [threading.Thread(target=read_all, args=args, daemon=True) for args in (
+            ("broadcast reader", reader, 512), ("publisher", publisher, 512),
+            ("echo client", echo, 2048))]
         for thread in threads:
             thread.start()
         publisher.send(b"".join(masked_frame(0x2, message(i)) for i in range(512)))
         echo.send(b"".join(masked_frame(0x2, b"e" * 1024) for _ in range(2048)))
         for thread in threads:
-            thread.join(60)
+            thread.join(20)
+        for name, thread in zip(("broadcast reader", "publisher", "echo client"), threads):
+            if thread.is_alive():
+                outcomes[name] = "still waiting for messages after 20 s"
         hardening.note(f"2 MiB bursts to fast readers ({server.backend()}): {outcomes}")
         self.assertEqual(outcomes, {"broadcast reader": "all", "publisher": "all",
                                     "echo client": "all"})
