@@ -114,10 +114,10 @@ class Server(harness.Wshub):
     def pid(self):
         return self.process.pid
 
-    def stop(self, timeout=30.0):
+    def stop(self, timeout=15.0):
         """SIGTERM and wait, as harness.Wshub.stop; a server still running after `timeout`
-        (shutdown_grace_ms is 5 s) has its threads' stacks appended to its log (gdb, where
-        installed) before it is killed, so the failure shows where it hung."""
+        (three times the default shutdown_grace_ms) has its threads' stacks appended to its log
+        (gdb, where installed) before it is killed, so the failure shows where it hung."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -129,7 +129,7 @@ class Server(harness.Wshub):
                             f"threads:\n{stacks}\n".encode())
                 self.process.kill()
                 self.process.wait()
-                self.exit_code = "killed: still running 30 s after SIGTERM"
+                self.exit_code = f"killed: still running {timeout:.0f} s after SIGTERM"
         return super().stop(timeout)
 
     def backend(self):
