@@ -338,7 +338,7 @@ class EpollReactor final : public Reactor {
   }
 
   SendResult refuse(Stream& s) {
-    ++counters_.over_limit;
+    ReactorCounters::bump(counters_.over_limit);
     return SendResult::over_limit;
   }
 

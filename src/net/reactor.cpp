@@ -23,7 +23,7 @@ Reactor::Reactor(StreamHandler& handler, const ReactorOptions& options)
     : handler_(handler), options_(options), timers_(monotonic_ms()), now_ms_(monotonic_ms()) {}
 
 Stream* Reactor::adopt_accepted(int fd, const sockaddr* peer, uint16_t listener) {
-  ++counters_.accepted;
+  ReactorCounters::bump(counters_.accepted);
   Stream* s = handler_.open_stream(fd, PeerAddress::from_sockaddr(peer), listener);
   if (!s) return nullptr;
   s->fd = fd;
@@ -89,7 +89,7 @@ void Reactor::finish_turn() {
 void Reactor::pause_accepting() {
   if (accept_paused_) return;
   accept_paused_ = true;
-  ++counters_.accept_paused;
+  ReactorCounters::bump(counters_.accept_paused);
   accept_resume_ms_ = now_ms_ + options_.accept_pause_ms;
   stop_accepting();
 }

@@ -6,6 +6,7 @@
 
 #include <sys/uio.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -26,10 +27,14 @@ struct ReactorOptions {
   uint32_t accept_pause_ms = 100;     // after EMFILE/ENFILE, wait this long before accepting
 };
 
+// Written by the reactor's thread only; atomics so /health may read them from another.
 struct ReactorCounters {
-  uint64_t accepted = 0;
-  uint64_t accept_paused = 0;  // times accepting paused on EMFILE/ENFILE/ENOMEM
-  uint64_t over_limit = 0;     // sends refused at the queue cap
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> accept_paused{0};  // times accepting paused on EMFILE/ENFILE/ENOMEM
+  std::atomic<uint64_t> over_limit{0};     // sends refused at the queue cap
+  static void bump(std::atomic<uint64_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
 };
 
 class Reactor {

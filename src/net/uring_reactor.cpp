@@ -32,7 +32,7 @@ constexpr uint16_t kBufferGroup = 0;
 constexpr size_t kArenaBlockBytes = 64 * 1024;
 constexpr size_t kArenaCopyLimit = 16 * 1024;  // larger sends get a buffer of their own
 constexpr size_t kPlainCorkBytes = 16 * 1024;
-constexpr int kMaxIov = 16;  // per queued send; a send op exists per busy stream
+constexpr int kMaxIov = 64;  // per queued send (the iovec array exists only for those)
 constexpr uint8_t kFlagSending = 8;  // the stream has a send in flight
 
 // Debian's liburing 2.3 declares io_uring_enable_rings but does not export it.
@@ -63,7 +63,8 @@ struct SendOp {
   const uint8_t* data = nullptr;
   uint32_t length = 0;
   bool from_queue = false;  // gathered from the stream's WriteQueue
-  iovec iov[kMaxIov];
+  uint32_t submitted_turn = 0;     // the loop turn that prepared it
+  std::unique_ptr<iovec[]> iov;    // allocated on the op's first queued send
   msghdr message{};
 };
 
@@ -130,6 +131,7 @@ class UringReactor final : public Reactor {
     for (;;) {
       if (shutting_down_ && stream_count_ == 0) break;
       const int timeout = turn_timeout();
+      ++turn_;  // sends prepared from here on meet the kernel in the coming wait
       io_uring_cqe* first = nullptr;
       __kernel_timespec wait{timeout / 1000, (timeout % 1000) * 1000000LL};
       io_uring_submit_and_wait_timeout(&ring_, &first, 1, timeout >= 0 ? &wait : nullptr, nullptr);
@@ -161,7 +163,7 @@ class UringReactor final : public Reactor {
     iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
     if (s.filter || &s == cork_stream_) return send(s, &one, 1, false);
     if (busy(s)) {
-      if (s.pending && s.pending->bytes() > options_.max_queued_bytes) return refuse();
+      if (over_cap(s)) return refuse();
       if (!s.pending) s.pending = new WriteQueue;
       return s.pending->append_shared(frame) ? SendResult::queued : refuse();
     }
@@ -228,8 +230,21 @@ class UringReactor final : public Reactor {
   }
 
   bool busy(const Stream& s) const { return (s.reactor_flags & kFlagSending) || s.pending; }
+
+  // The buffered-bytes cap, judged as epoll judges it: a client is slow when its socket is
+  // full. Bytes queued behind a send prepared in this very turn have not met the socket yet
+  // (the send reaches the kernel with the next wait), so they may pass the cap, up to four
+  // times it; once a send has been through a wait without completing, the socket is full and
+  // the cap applies.
+  bool over_cap(const Stream& s) const {
+    const size_t queued = s.pending ? s.pending->bytes() : 0;
+    const size_t cap = options_.max_queued_bytes;
+    if (queued <= cap) return false;
+    const bool fresh_send = (s.reactor_flags & kFlagSending) && ops_[s.send_slot]->submitted_turn == turn_;
+    return !fresh_send || queued > 4 * cap;
+  }
   SendResult refuse() {
-    ++counters_.over_limit;
+    ReactorCounters::bump(counters_.over_limit);
     return SendResult::over_limit;
   }
 
@@ -401,6 +416,7 @@ class UringReactor final : public Reactor {
     op.stream = &s;
     op.generation = s.generation;
     op.fd = s.fd;
+    op.submitted_turn = turn_;
     s.send_slot = slot;
     s.reactor_flags |= kFlagSending;
     return slot;
@@ -436,8 +452,9 @@ class UringReactor final : public Reactor {
     SendOp& op = *ops_[slot];
     op.from_queue = true;
     op.message = {};
-    op.message.msg_iov = op.iov;
-    op.message.msg_iovlen = size_t(s.pending->gather(op.iov, kMaxIov));
+    if (!op.iov) op.iov.reset(new iovec[kMaxIov]);
+    op.message.msg_iov = op.iov.get();
+    op.message.msg_iovlen = size_t(s.pending->gather(op.iov.get(), kMaxIov));
     io_uring_sqe* sqe = next_sqe();
     io_uring_prep_sendmsg(sqe, s.fd, &op.message, MSG_NOSIGNAL);
     io_uring_sqe_set_data64(sqe, token(Op::send, slot));
@@ -451,7 +468,7 @@ class UringReactor final : public Reactor {
     if (&s == cork_stream_) flush_cork();  // keep the order: corked bytes go first
     if (s.fd < 0) return SendResult::closed;
     if (busy(s)) {
-      if (!force && s.pending && s.pending->bytes() > options_.max_queued_bytes) return refuse();
+      if (!force && over_cap(s)) return refuse();
       if (!s.pending) s.pending = new WriteQueue;
       for (int i = 0; i < count; ++i)
         if (!s.pending->append_copy({static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len}))
@@ -516,7 +533,7 @@ class UringReactor final : public Reactor {
 
   // Plaintext of a filtered stream: corked while it fits, otherwise encrypted at once.
   SendResult send_filtered(Stream& s, const iovec* iov, int count, size_t total, bool force) {
-    if (!force && s.pending && s.pending->bytes() > options_.max_queued_bytes) return refuse();
+    if (!force && over_cap(s)) return refuse();
     if (&s == cork_stream_ && plain_cork_size_ + total <= kPlainCorkBytes) {
       gather_into(plain_cork_.data() + plain_cork_size_, iov, count);
       plain_cork_size_ += total;
@@ -642,6 +659,7 @@ class UringReactor final : public Reactor {
   io_uring ring_{};
   bool ring_ready_ = false;
   unsigned batch_head_ = 0, batch_at_ = 0, batch_tail_ = 0;  // the completions being handled
+  uint32_t turn_ = 0;
   io_uring_buf_ring* buffer_ring_ = nullptr;
   std::unique_ptr<uint8_t[]> buffers_;
   unsigned buffers_returned_ = 0;

@@ -10,6 +10,7 @@ namespace {
 // Private copies are packed into chunks of at least this size, so a slow reader's many small
 // messages cost a few allocations, not one each.
 constexpr size_t kCopyChunkSize = 4096;
+constexpr size_t kLargestCopyChunk = 64 * 1024;
 }  // namespace
 
 WriteQueue::~WriteQueue() {
@@ -52,7 +53,10 @@ bool WriteQueue::append_copy(Bytes bytes) {
       if (bytes.empty()) return true;
     }
   }
-  SharedBuffer chunk = SharedBuffer::allocate(std::max(bytes.size(), kCopyChunkSize));
+  // Chunks grow with the queue (up to 64 KiB), so a backlog drains in few large gathers while a
+  // queue of a few small messages stays small.
+  const size_t chunk_size = std::max(bytes.size(), std::clamp(bytes_ / 2, kCopyChunkSize, kLargestCopyChunk));
+  SharedBuffer chunk = SharedBuffer::allocate(chunk_size);
   if (!chunk) return false;
   std::memcpy(chunk.writable_data(), bytes.data(), bytes.size());
   chunk.set_size(bytes.size());

@@ -38,7 +38,6 @@ struct ServerCounters {
   std::atomic<uint64_t> frame_errors[size_t(proto::ReaderError::count_)] = {};
   std::atomic<uint64_t> limits[size_t(Limit::count_)] = {};
   std::atomic<uint64_t> closes_received{0};
-  std::atomic<uint64_t> accept_pauses{0};
 
   void count(proto::HttpHeadError e) { head_errors[size_t(e)].fetch_add(1, std::memory_order_relaxed); }
   void count(proto::HandshakeError e) { handshake_errors[size_t(e)].fetch_add(1, std::memory_order_relaxed); }
@@ -46,7 +45,8 @@ struct ServerCounters {
   void count(Limit l) { limits[size_t(l)].fetch_add(1, std::memory_order_relaxed); }
 
   // {"head_errors":{...},"handshake_errors":{...},...}: only the non-zero entries.
-  std::string to_json() const;
+  // `accept_pauses` comes from the reactors, which count their own.
+  std::string to_json(uint64_t accept_pauses) const;
 };
 
 }  // namespace wshub::server

@@ -148,11 +148,14 @@ std::string Server::health_json() const {
                        tls_contexts_[i]->counters().to_json());
   }
   tls += ']';
+  uint64_t accept_pauses = 0;
+  for (const auto& worker : workers_)
+    accept_pauses += worker->reactor().counters().accept_paused.load(std::memory_order_relaxed);
   return fmt::format(
       "{{\"status\":\"ok\",\"version\":\"{}\",\"uptime_ms\":{},\"workers\":{},"
       "\"connections\":{},\"max_connections\":{},\"counters\":{},\"tls\":{}}}\n",
       WSHUB_VERSION, monotonic_ms() - started_ms_, workers_.size(), budget_.open(),
-      config_.limits.max_connections, counters_.to_json(), tls);
+      config_.limits.max_connections, counters_.to_json(accept_pauses), tls);
 }
 
 }  // namespace wshub::server

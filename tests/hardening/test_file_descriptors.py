@@ -140,16 +140,10 @@ class FileDescriptors:
 
 class FileDescriptorsIoUring(FileDescriptors, HardeningCase):
     io = "io_uring"
-    # BUG (reported): nothing copies the reactors' accept pauses into counters.accept_pauses.
-    # Remove with the fix: an unexpected success fails the suite.
-    test_emfile_pause_is_counted_at_health = hardening.known_server_bug(
-        FileDescriptors.test_emfile_pause_is_counted_at_health)
 
 
 class FileDescriptorsEpoll(FileDescriptors, HardeningCase):
     io = "epoll"
-    test_emfile_pause_is_counted_at_health = hardening.known_server_bug(
-        FileDescriptors.test_emfile_pause_is_counted_at_health)
 
 
 if __name__ == "__main__":

@@ -224,13 +224,6 @@ handler = "echo"
 class SlowReadersIoUring(SlowReaders, HardeningCase):
     io = "io_uring"
 
-    # BUG (reported, issue 6 hardening): the io_uring backend counts bytes that only wait for
-    # the loop turn's submit as unsent, so a burst over max_buffered_bytes within one turn cuts
-    # readers that read as fast as they can (epoll passes). Remove this line with the fix: an
-    # unexpected success fails the suite.
-    test_fast_readers_survive_a_burst_larger_than_the_cap = hardening.known_server_bug(
-        SlowReaders.test_fast_readers_survive_a_burst_larger_than_the_cap)
-
 
 class SlowReadersEpoll(SlowReaders, HardeningCase):
     io = "epoll"
