@@ -20,8 +20,8 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 
 import harness  # noqa: E402
-from harness import (HttpResponse, client_frame, parse_server_frame,  # noqa: E402,F401
-                     read_head, read_until_close, upgrade_request, wshub_binary)
+from harness import (HttpResponse, client_frame, read_head,  # noqa: E402,F401
+                     read_until_close, upgrade_request, wshub_binary)
 
 main = harness.main
 
@@ -352,7 +352,8 @@ class WsClient:
     def __init__(self, port, path="/echo", source="127.0.0.1", timeout=10.0, rcvbuf=None,
                  upgrade=True):
         self.sock = open_socket(port, source=source, timeout=timeout, rcvbuf=rcvbuf)
-        self.buffer = b""
+        self.buffer = bytearray()  # server bytes received; those before `offset` are parsed
+        self.offset = 0
         self.response = None
         if upgrade:
             self.sock.sendall(upgrade_request(path))
@@ -360,7 +361,7 @@ class WsClient:
             if self.response.status != 101:
                 raise AssertionError(f"upgrade to {path} answered {self.response.status_line}: "
                                      f"{self.response.text}")
-            self.buffer = self.response.rest
+            self.buffer = bytearray(self.response.rest)
 
     def send(self, data):
         self.sock.sendall(data)
@@ -369,16 +370,42 @@ class WsClient:
         self.sock.sendall(client_frame(opcode, payload, fin=fin))
 
     def read_frame(self):
-        """(fin, opcode, payload) of the next server frame; AssertionError on EOF."""
+        """(fin, opcode, payload) of the next server frame; AssertionError on EOF. Parses in
+        place from an offset, so a reader with megabytes buffered costs linear time and keeps
+        up with the server as a real client would."""
         while True:
-            frame = parse_server_frame(self.buffer)
+            frame = self._parse_frame()
             if frame:
-                fin, opcode, payload, self.buffer = frame
-                return fin, opcode, payload
+                return frame
             chunk = self.sock.recv(1 << 20)
             if not chunk:
-                raise AssertionError(f"connection closed inside a frame; have {self.buffer[:64]!r}")
+                raise AssertionError(f"connection closed inside a frame; have "
+                                     f"{bytes(self.buffer[:64])!r}")
+            if self.offset > (1 << 20):
+                del self.buffer[:self.offset]
+                self.offset = 0
             self.buffer += chunk
+
+    def _parse_frame(self):
+        data, at = self.buffer, self.offset
+        if len(data) - at < 2:
+            return None
+        fin, opcode = bool(data[at] & 0x80), data[at] & 0x0F
+        if data[at + 1] & 0x80:
+            raise AssertionError("server frame is masked")
+        n, start = data[at + 1] & 0x7F, at + 2
+        if n == 126:
+            if len(data) - at < 4:
+                return None
+            n, start = int.from_bytes(data[at + 2:at + 4], "big"), at + 4
+        elif n == 127:
+            if len(data) - at < 10:
+                return None
+            n, start = int.from_bytes(data[at + 2:at + 10], "big"), at + 10
+        if len(data) < start + n:
+            return None
+        self.offset = start + n
+        return fin, opcode, bytes(data[start:start + n])
 
     def read_until_close(self, skip=(0x9, 0xA)):
         """Reads frames until the server's close frame; returns (code, reason, frames before).
