@@ -109,7 +109,7 @@ class EpollReactor final : public Reactor {
     // A filtered (TLS) stream's queue holds ciphertext: the frame is encrypted like any bytes.
     if (s.filter) return send(s, &one, 1, false);
     if (s.pending) {
-      if (s.pending->bytes() > options_.max_queued_bytes) return refuse(s);
+      if (over_cap(s)) return refuse(s);
       return s.pending->append_shared(frame) ? SendResult::queued : refuse(s);
     }
     // A corked stream takes the frame like any bytes.
@@ -117,8 +117,7 @@ class EpollReactor final : public Reactor {
     ssize_t written = write_iov(s, &one, 1);
     if (written < 0) return SendResult::closed;
     if (size_t(written) == frame.size()) return SendResult::sent;
-    s.pending = new WriteQueue;
-    s.pending->append_shared(frame, size_t(written));
+    pending_queue(s).append_shared(frame, size_t(written));
     return SendResult::queued;
   }
 
@@ -283,7 +282,7 @@ class EpollReactor final : public Reactor {
   // Plaintext for a filtered stream: corked while it fits, else encrypted at once behind
   // whatever is corked. The queue (and its cap) holds the filter's output.
   SendResult send_filtered(Stream& s, const iovec* iov, int count, size_t total, bool force) {
-    if (!force && s.pending && s.pending->bytes() > options_.max_queued_bytes) return refuse(s);
+    if (!force && over_cap(s)) return refuse(s);
     if (&s == cork_stream_ && cork_size_ + total <= kCorkBytes) {
       for (int i = 0; i < count; ++i) {
         std::memcpy(cork_.data() + cork_size_, iov[i].iov_base, iov[i].iov_len);
@@ -343,13 +342,12 @@ class EpollReactor final : public Reactor {
   }
 
   SendResult enqueue_copy(Stream& s, const iovec* iov, int count, size_t total, bool force) {
-    // The cap is on what already waits: one message larger than the cap may still be queued
-    // behind an almost empty queue, but a reader that falls behind is cut.
-    const size_t queued = s.pending ? s.pending->bytes() : 0;
-    if (!force && queued > options_.max_queued_bytes) return refuse(s);
-    if (!s.pending) s.pending = new WriteQueue;
+    // The cap is on what already waits (see over_cap): one message larger than the cap may
+    // still be queued behind an almost empty queue.
+    if (!force && over_cap(s)) return refuse(s);
+    WriteQueue& queue = pending_queue(s);
     for (int i = 0; i < count; ++i)
-      if (!s.pending->append_copy({static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len}))
+      if (!queue.append_copy({static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len}))
         return refuse(s);
     return SendResult::queued;
   }
@@ -379,6 +377,7 @@ class EpollReactor final : public Reactor {
       ssize_t written = write_iov(s, iov, n);
       if (written <= 0) return;  // full again (an EPOLLOUT edge will come) or closed
       s.pending->consume(size_t(written));
+      s.pending->note_progress(now_ms_);
     }
     delete s.pending;
     s.pending = nullptr;

@@ -60,13 +60,13 @@ size_t Mailbox::drain() {
     item->dispose();
     ++ran;
   }
-  if (ran) {
-    // Items posted after `pop` found nothing will have seen a non-zero count and not written
-    // the eventfd; re-arm the wake-up for them.
-    if (waiting_.fetch_sub(ran, std::memory_order_acq_rel) != ran) {
-      uint64_t one = 1;
-      [[maybe_unused]] ssize_t w = write(wake_fd_, &one, sizeof one);
-    }
+  // Anything still counted was posted meanwhile, or is mid-push: a producer has swapped the
+  // tail but not yet linked its item, and then `pop` cannot return even the items before it.
+  // Such posts saw a non-zero count and did not write the eventfd, so re-arm it here, whether
+  // or not anything ran; otherwise their work would wait for an unrelated wake-up.
+  if (waiting_.fetch_sub(ran, std::memory_order_acq_rel) != ran) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t w = write(wake_fd_, &one, sizeof one);
   }
   return ran;
 }

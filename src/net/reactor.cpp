@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/clock.h"
+#include "net/write_queue.h"
 
 namespace wshub::net {
 
@@ -92,6 +93,23 @@ void Reactor::pause_accepting() {
   ReactorCounters::bump(counters_.accept_paused);
   accept_resume_ms_ = now_ms_ + options_.accept_pause_ms;
   stop_accepting();
+}
+
+WriteQueue& Reactor::pending_queue(Stream& s) {
+  if (!s.pending) {
+    s.pending = new WriteQueue;
+    s.pending->note_progress(now_ms_);
+  }
+  return *s.pending;
+}
+
+bool Reactor::over_cap(const Stream& s) const {
+  if (!s.pending) return false;
+  const size_t queued = s.pending->bytes();
+  const size_t cap = options_.max_queued_bytes;
+  if (queued <= cap) return false;
+  if (queued > 4 * cap) return true;
+  return now_ms_ - s.pending->last_progress_ms() >= options_.stall_ms;
 }
 
 bool Reactor::FilterSink::plaintext(MutableBytes bytes) {

@@ -23,7 +23,8 @@ namespace wshub::net {
 
 struct ReactorOptions {
   size_t read_buffer_bytes = 256 * 1024;
-  size_t max_queued_bytes = 1 << 20;  // per stream; once more waits, `send` reports over_limit
+  size_t max_queued_bytes = 1 << 20;  // per stream; see Reactor::over_cap
+  uint32_t stall_ms = 1000;           // no progress for this long makes a full queue a slow reader
   uint32_t accept_pause_ms = 100;     // after EMFILE/ENFILE, wait this long before accepting
 };
 
@@ -93,6 +94,15 @@ class Reactor {
   // The stream the current read belongs to; sends to it are corked until the read is handled.
   Stream* cork_stream_ = nullptr;
   std::vector<Stream*> closed_;
+  // The stream's queue, made on first need and stamped as progress (the socket has just
+  // refused bytes; the stall clock starts now).
+  WriteQueue& pending_queue(Stream& stream);
+  // The buffered-bytes cap: a client is too slow when more than max_queued_bytes waits and it
+  // has taken nothing for stall_ms, or when more than four times the cap waits. A client that
+  // reads keeps going through a burst larger than the cap while its socket buffers grow; one
+  // that does not is cut after at most four times the cap.
+  bool over_cap(const Stream& stream) const;
+
   // Filtered (TLS) output for the socket: the backend writes or queues it, in order.
   virtual void emit_ciphertext(Stream& stream, Bytes bytes) = 0;
 

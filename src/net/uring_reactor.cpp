@@ -63,7 +63,6 @@ struct SendOp {
   const uint8_t* data = nullptr;
   uint32_t length = 0;
   bool from_queue = false;  // gathered from the stream's WriteQueue
-  uint32_t submitted_turn = 0;     // the loop turn that prepared it
   std::unique_ptr<iovec[]> iov;    // allocated on the op's first queued send
   msghdr message{};
 };
@@ -131,7 +130,6 @@ class UringReactor final : public Reactor {
     for (;;) {
       if (shutting_down_ && stream_count_ == 0) break;
       const int timeout = turn_timeout();
-      ++turn_;  // sends prepared from here on meet the kernel in the coming wait
       io_uring_cqe* first = nullptr;
       __kernel_timespec wait{timeout / 1000, (timeout % 1000) * 1000000LL};
       io_uring_submit_and_wait_timeout(&ring_, &first, 1, timeout >= 0 ? &wait : nullptr, nullptr);
@@ -164,8 +162,7 @@ class UringReactor final : public Reactor {
     if (s.filter || &s == cork_stream_) return send(s, &one, 1, false);
     if (busy(s)) {
       if (over_cap(s)) return refuse();
-      if (!s.pending) s.pending = new WriteQueue;
-      return s.pending->append_shared(frame) ? SendResult::queued : refuse();
+      return pending_queue(s).append_shared(frame) ? SendResult::queued : refuse();
     }
     submit_bytes(s, frame.bytes().data(), frame.size(), nullptr, frame);
     return SendResult::sent;
@@ -231,18 +228,6 @@ class UringReactor final : public Reactor {
 
   bool busy(const Stream& s) const { return (s.reactor_flags & kFlagSending) || s.pending; }
 
-  // The buffered-bytes cap, judged as epoll judges it: a client is slow when its socket is
-  // full. Bytes queued behind a send prepared in this very turn have not met the socket yet
-  // (the send reaches the kernel with the next wait), so they may pass the cap, up to four
-  // times it; once a send has been through a wait without completing, the socket is full and
-  // the cap applies.
-  bool over_cap(const Stream& s) const {
-    const size_t queued = s.pending ? s.pending->bytes() : 0;
-    const size_t cap = options_.max_queued_bytes;
-    if (queued <= cap) return false;
-    const bool fresh_send = (s.reactor_flags & kFlagSending) && ops_[s.send_slot]->submitted_turn == turn_;
-    return !fresh_send || queued > 4 * cap;
-  }
   SendResult refuse() {
     ReactorCounters::bump(counters_.over_limit);
     return SendResult::over_limit;
@@ -373,6 +358,7 @@ class UringReactor final : public Reactor {
       }
       return;
     }
+    if (s && s->pending && res > 0) s->pending->note_progress(now_ms_);
     if (op.from_queue) {
       WriteQueue* queue = op.orphan ? op.orphan : s ? s->pending : nullptr;
       if (queue) queue->consume(size_t(res));
@@ -416,7 +402,6 @@ class UringReactor final : public Reactor {
     op.stream = &s;
     op.generation = s.generation;
     op.fd = s.fd;
-    op.submitted_turn = turn_;
     s.send_slot = slot;
     s.reactor_flags |= kFlagSending;
     return slot;
@@ -469,9 +454,9 @@ class UringReactor final : public Reactor {
     if (s.fd < 0) return SendResult::closed;
     if (busy(s)) {
       if (!force && over_cap(s)) return refuse();
-      if (!s.pending) s.pending = new WriteQueue;
+      WriteQueue& queue = pending_queue(s);
       for (int i = 0; i < count; ++i)
-        if (!s.pending->append_copy({static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len}))
+        if (!queue.append_copy({static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len}))
           return refuse();
       return SendResult::queued;
     }
@@ -570,8 +555,7 @@ class UringReactor final : public Reactor {
     if (cork_size_ && s && s->fd >= 0 && !busy(*s)) {
       submit_bytes(*s, cork_start_, cork_size_, current_block_, {});
     } else if (cork_size_ && s && s->fd >= 0) {
-      if (!s->pending) s->pending = new WriteQueue;
-      s->pending->append_copy({cork_start_, cork_size_});
+      pending_queue(*s).append_copy({cork_start_, cork_size_});
     }
     cork_size_ = 0;
   }
@@ -659,7 +643,6 @@ class UringReactor final : public Reactor {
   io_uring ring_{};
   bool ring_ready_ = false;
   unsigned batch_head_ = 0, batch_at_ = 0, batch_tail_ = 0;  // the completions being handled
-  uint32_t turn_ = 0;
   io_uring_buf_ring* buffer_ring_ = nullptr;
   std::unique_ptr<uint8_t[]> buffers_;
   unsigned buffers_returned_ = 0;

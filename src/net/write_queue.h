@@ -32,6 +32,10 @@ class WriteQueue {
 
   size_t bytes() const { return bytes_; }
   bool empty() const { return bytes_ == 0; }
+  // When the peer last took bytes from this queue (or when the queue was made: the moment the
+  // socket first refused some), in the reactor's milliseconds.
+  uint64_t last_progress_ms() const { return last_progress_ms_; }
+  void note_progress(uint64_t now_ms) { last_progress_ms_ = now_ms; }
 
  private:
   bool push(SharedBuffer chunk);
@@ -42,6 +46,7 @@ class WriteQueue {
   uint32_t count_ = 0;
   uint32_t head_offset_ = 0;  // bytes of the front chunk already sent
   size_t bytes_ = 0;
+  uint64_t last_progress_ms_ = 0;
 };
 
 }  // namespace wshub::net
