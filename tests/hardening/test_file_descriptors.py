@@ -4,7 +4,8 @@
 #
 # * With 2 workers the server derives max_connections = 200 - 64 = 136 from the limit, and the
 #   reserve of 64 covers its own descriptors: 400 clients get 136 upgrades and 264 answers of
-#   503, and the descriptor table never fills.
+#   503 (with epoll the descriptor table never fills; io_uring's multishot accept may fill it
+#   for a moment with clients about to be refused).
 # * With 32 workers its own descriptors (a listener, a ring or epoll and an eventfd per worker)
 #   pass the reserve, so accept() does fail with EMFILE before max_connections: the server must
 #   not crash, must not spin (its CPU time over 2 s while clients wait stays under 30% of one
@@ -80,7 +81,16 @@ class FileDescriptors:
             self.assertTrue(ok, health)
             self.assertEqual(health["counters"]["limits"].get("max_connections"),
                              264 + server.refused_health_polls)
-            self.assertEqual(health["counters"]["accept_pauses"], 0)
+            pauses = health["counters"]["accept_pauses"]
+            hardening.note(f"reserve ({server.backend()}): 136 upgraded, 264 refused with 503, "
+                           f"{pauses} accept pauses")
+            if server.backend() == "epoll":
+                # accept4 takes one client at a time and a refused one is closed before the
+                # next: the table holds the connections, the server's own descriptors and one.
+                self.assertEqual(pauses, 0)
+            # io_uring's multishot accept installs descriptors for a burst of clients before
+            # the server sees them, so 264 refusals arriving at once can fill the table for a
+            # moment: a pause of 100 ms, not a failure (all 400 were answered above).
             self.assert_good_client_served(server)
         finally:
             for sock in socks:
