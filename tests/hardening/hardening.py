@@ -39,6 +39,32 @@ IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
 GOOD_CLIENT_SECONDS = 5.0
 
 
+# UBSan's vptr check, on a miss in its type cache, probes the object's memory by writing it into
+# a pipe (compiler-rt's IsAccessibleMemoryRange). With the descriptor table full, pipe() fails
+# and the check reports any virtual call as "invalid vptr ... <memory cannot be printed>" and
+# aborts (-fno-sanitize-recover). Reproduced with an 8-line program; not a server bug.
+STARVED_SANITIZER = ("UBSan needs a free descriptor for its vptr check and the test filled the "
+                     "table on purpose: its 'invalid vptr' report is a false positive")
+
+
+def _starved(log):
+    return ("object has invalid vptr" in log and "<memory cannot be printed>" in log)
+
+
+def tolerates_starved_sanitizer(method):
+    """For tests that fill the server's descriptor table: when the sanitized server dies of
+    the false vptr report above, the test is skipped with that reason instead of failing."""
+    @functools.wraps(method)
+    def run(self):
+        try:
+            return method(self)
+        except Exception:
+            if any(server.starved_sanitizer() for server in getattr(self, "servers", [])):
+                self.skipTest(STARVED_SANITIZER)
+            raise
+    return run
+
+
 def thread_stacks(pid):
     """Every thread's state and, with gdb installed, its stack: for a server that hangs."""
     lines = []
@@ -74,6 +100,7 @@ class Server(harness.Wshub):
         self.nofile = nofile
         self.env = env
         self.refused_health_polls = 0
+        self.is_sanitized = False
 
     def start(self, timeout=20.0):
         args = [wshub_binary(), "--listen", "127.0.0.1:0", "--threads", str(self.threads)]
@@ -109,6 +136,18 @@ class Server(harness.Wshub):
         self.process.wait()
         raise RuntimeError(f"wshub did not log 'listening on' within {timeout}s; "
                            f"stderr:\n{self.log()}")
+
+    def starved_sanitizer(self):
+        """True when a sanitized server with an open-file limit died of UBSan's vptr check
+        failing for want of a descriptor (see STARVED_SANITIZER), not of a server bug."""
+        if not (self.is_sanitized and self.nofile):
+            return False
+        if self.process is not None:
+            try:
+                self.process.wait(2)  # UBSan aborts at once
+            except subprocess.TimeoutExpired:
+                return False
+        return _starved(self.log())
 
     @property
     def pid(self):
@@ -249,6 +288,8 @@ class HardeningCase(unittest.TestCase):
         server = Server(config=config, threads=threads, io=self.io, **kwargs)
         self.addCleanup(server.close)
         server.start()
+        server.is_sanitized = server.sanitized()
+        self.servers = getattr(self, "servers", []) + [server]
         self.addCleanup(self._assert_clean_exit, server)
         if self.io == "io_uring" and server.backend() != "io_uring":
             self.skipTest("io_uring is not available here: the server fell back to epoll")
@@ -257,6 +298,8 @@ class HardeningCase(unittest.TestCase):
     def _assert_clean_exit(self, server):
         code = server.stop()
         log = server.log()
+        if server.starved_sanitizer():
+            self.skipTest(STARVED_SANITIZER)
         self.assertEqual(code, 0, f"wshub exit code after SIGTERM; stderr tail:\n{log[-9000:]}")
         self.assertNotIn("ERROR: AddressSanitizer", log)
         self.assertNotIn("ERROR: LeakSanitizer", log)

@@ -61,6 +61,7 @@ def answered(socks, wait=0.0):
 
 
 class FileDescriptors:
+    @hardening.tolerates_starved_sanitizer
     def test_reserve_keeps_the_table_from_filling(self):
         server = self.start_server("", threads=2, nofile=LIMIT)
         self.assert_log_line(server, r"capacity: up to 136 connections \(open-file limit "
@@ -112,6 +113,7 @@ class FileDescriptors:
         self.assertGreaterEqual(server.open_fds(), LIMIT - 2)  # full, bar a spare or two
         return list(statuses), waiting
 
+    @hardening.tolerates_starved_sanitizer
     def test_emfile_pauses_accepting_without_spinning_and_resumes(self):
         server = self.start_server("", threads=32, nofile=LIMIT)
         opened, waiting = self.exhaust(server)
@@ -134,6 +136,7 @@ class FileDescriptors:
         self.assert_good_client_served(server)
         self.assertIsNone(server.process.poll(), "the server died")
 
+    @hardening.tolerates_starved_sanitizer
     def test_emfile_pause_is_counted_at_health(self):
         # The reactors count their pauses, but /health's accept_pauses stays 0 (BUG, reported).
         server = self.start_server("", threads=32, nofile=LIMIT)
