@@ -90,7 +90,10 @@ int serve(AppConfig config, const sigset_t& signals) {
   for (;;) {
     const int signal_number = sigtimedwait(&signals, nullptr, &tick);
     if (signal_number < 0) {
-      if (errno == EAGAIN) server.reload_changed_tls();
+      if (errno == EAGAIN) {
+        server.reload_changed_tls();
+        server.report_suppressed_logs();
+      }
       continue;
     }
     if (signal_number == SIGHUP) {

@@ -19,12 +19,15 @@ uint32_t resolve_threads(uint32_t configured) {
   return cores ? cores : 1;
 }
 
-uint32_t resolve_max_connections(uint32_t configured) {
-  // Each connection is one descriptor; keep a few for listeners, epoll, eventfds and logs.
+uint32_t resolve_max_connections(uint32_t configured, uint32_t threads, size_t listeners) {
+  // Each connection is one descriptor. Keep the rest: per worker its epoll or io_uring
+  // descriptor, its eventfd and one listening socket per address; plus a few dozen for logs,
+  // certificate files and the process itself.
   const uint64_t files = net::raise_open_file_limit();
-  const uint64_t by_files = files > 64 ? files - 64 : files;
-  if (configured == 0 || configured > by_files) return uint32_t(std::min<uint64_t>(by_files, UINT32_MAX));
-  return configured;
+  const uint64_t reserve = 48 + uint64_t(threads) * (2 + listeners);
+  const uint64_t by_files = files > reserve ? files - reserve : 1;
+  if (configured == 0) return uint32_t(std::min<uint64_t>(by_files, UINT32_MAX));
+  return configured;  // an explicit value wins; start() warns when descriptors cannot back it
 }
 
 }  // namespace
@@ -32,12 +35,21 @@ uint32_t resolve_max_connections(uint32_t configured) {
 Server::Server(ServerConfig config)
     : config_([&] {
         config.threads = resolve_threads(config.threads);
-        config.limits.max_connections = resolve_max_connections(config.limits.max_connections);
+        config.limits.max_connections = resolve_max_connections(
+            config.limits.max_connections, config.threads, config.listeners.size());
         return std::move(config);
       }()),
       budget_(config_.limits.max_connections, config_.limits.max_connections_per_ip),
       handshake_rate_(config_.limits.max_handshakes_per_second_per_ip,
                       config_.limits.max_handshakes_per_second) {}
+
+void Server::report_suppressed_logs() {
+  // Without this, a burst of rejections followed by quiet would leave its count untold until
+  // the next line happened to be written.
+  if (uint64_t suppressed = peer_log_limiter_.take_suppressed())
+    spdlog::warn("{} more peer-error lines suppressed by the log rate limit (each is counted at "
+                 "{})", suppressed, config_.health_path);
+}
 
 Server::~Server() {
   request_shutdown();
@@ -90,6 +102,14 @@ void Server::start() {
     else
       spdlog::info("io backend: {}", net::io_backend_name(first.io_backend()));
   }
+  const uint64_t files = net::raise_open_file_limit();
+  const uint64_t reserve = 48 + uint64_t(config_.threads) * (2 + config_.listeners.size());
+  if (config_.limits.max_connections + reserve > files)
+    spdlog::warn("limits.max_connections ({}) is more than the open-file limit ({}) can hold "
+                 "after the server's own {} descriptors: accepting will pause on EMFILE when "
+                 "descriptors run out; raise the limit (LimitNOFILE=, ulimit -n) or lower "
+                 "max_connections",
+                 config_.limits.max_connections, files, reserve);
   spdlog::info("capacity: up to {} connections (open-file limit raised to {})",
                config_.limits.max_connections, net::raise_open_file_limit());
   for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });

@@ -61,6 +61,10 @@ class Server {
   // The cross-worker group of route `route_index`, or null if that route does not fan out.
   FanoutGroup* fanout_group(size_t route_index) { return fanout_groups_[route_index].get(); }
 
+  // Writes how many peer-error lines the rate limit held back since the last report; the main
+  // thread calls it once a second.
+  void report_suppressed_logs();
+
   // Rate-limited log line about a peer's mistake; the counter is kept by the caller.
   template <typename... Args>
   void log_peer_error(fmt::format_string<Args...> format, Args&&... args) {
