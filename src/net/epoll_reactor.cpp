@@ -121,18 +121,8 @@ class EpollReactor final : public Reactor {
     return SendResult::queued;
   }
 
-  void close_after_flush(Stream& s) override {
-    if (s.fd < 0) return;
-    if (&s == cork_stream_) flush_cork();
-    if (s.fd < 0) return;
-    if (s.filter && !(s.reactor_flags & kFlagCloseAfterFlush)) {
-      FilterSink sink(*this, s);
-      s.filter->on_close(sink);
-      if (s.fd < 0) return;
-    }
-    s.reactor_flags |= kFlagCloseAfterFlush;
-    if (!s.pending) half_close(s);
-  }
+  bool has_unsent(const Stream& s) const override { return s.pending != nullptr; }
+
 
   void abort(Stream& s) override {
     if (s.fd < 0) return;
@@ -261,7 +251,7 @@ class EpollReactor final : public Reactor {
     }
   }
 
-  void flush_cork() {
+  void flush_cork() override {
     Stream* s = cork_stream_;
     cork_stream_ = nullptr;
     if (!s || cork_size_ == 0 || s->fd < 0) {
@@ -385,11 +375,6 @@ class EpollReactor final : public Reactor {
     else handler_.on_drained(s);
   }
 
-  void half_close(Stream& s) {
-    if (s.reactor_flags & kFlagLingering) return;
-    s.reactor_flags |= kFlagLingering;
-    shutdown(s.fd, SHUT_WR);
-  }
 
   int epoll_fd_ = -1;
   std::vector<int> listeners_;

@@ -1,5 +1,7 @@
 #include "net/reactor.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 
 #include "base/clock.h"
@@ -93,6 +95,25 @@ void Reactor::pause_accepting() {
   ReactorCounters::bump(counters_.accept_paused);
   accept_resume_ms_ = now_ms_ + options_.accept_pause_ms;
   stop_accepting();
+}
+
+void Reactor::close_after_flush(Stream& s) {
+  if (s.fd < 0) return;
+  if (&s == cork_stream_) flush_cork();
+  if (s.fd < 0) return;
+  if (s.filter && !(s.reactor_flags & kFlagCloseAfterFlush)) {
+    FilterSink sink(*this, s);
+    s.filter->on_close(sink);
+    if (s.fd < 0) return;
+  }
+  s.reactor_flags |= kFlagCloseAfterFlush;
+  if (!has_unsent(s)) half_close(s);
+}
+
+void Reactor::half_close(Stream& s) {
+  if (s.reactor_flags & kFlagLingering) return;
+  s.reactor_flags |= kFlagLingering;
+  ::shutdown(s.fd, SHUT_WR);
 }
 
 WriteQueue& Reactor::pending_queue(Stream& s) {

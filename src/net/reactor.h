@@ -62,7 +62,7 @@ class Reactor {
   virtual SendResult send_shared(Stream& stream, const SharedBuffer& frame) = 0;
   // Finishes writing what is queued, then half-closes (FIN) and discards input until the peer
   // closes too; the caller keeps a timer to `abort` a peer that never does.
-  virtual void close_after_flush(Stream& stream) = 0;
+  void close_after_flush(Stream& stream);
   // Closes the socket now. `on_closed` follows once the current event is fully handled.
   virtual void abort(Stream& stream) = 0;
 
@@ -121,6 +121,12 @@ class Reactor {
   }
   virtual void stop_accepting() {}
   virtual void restart_accepting() = 0;
+  // Sends what is corked for cork_stream_ (whatever the backend keeps there).
+  virtual void flush_cork() = 0;
+  // True while bytes of the stream wait in the backend (queued, or a send in flight).
+  virtual bool has_unsent(const Stream& stream) const = 0;
+  // Sends the FIN once everything is out; input is discarded from then on.
+  void half_close(Stream& stream);
   bool accept_paused_ = false;
   uint64_t accept_resume_ms_ = 0;
 

@@ -168,18 +168,8 @@ class UringReactor final : public Reactor {
     return SendResult::sent;
   }
 
-  void close_after_flush(Stream& s) override {
-    if (s.fd < 0) return;
-    if (&s == cork_stream_) flush_cork();
-    if (s.fd < 0) return;
-    if (s.filter && !(s.reactor_flags & kFlagCloseAfterFlush)) {
-      FilterSink sink(*this, s);
-      s.filter->on_close(sink);
-      if (s.fd < 0) return;
-    }
-    s.reactor_flags |= kFlagCloseAfterFlush;
-    if (!busy(s)) half_close(s);
-  }
+  bool has_unsent(const Stream& s) const override { return busy(s); }
+
 
   void abort(Stream& s) override {
     if (s.fd < 0) return;
@@ -560,7 +550,7 @@ class UringReactor final : public Reactor {
     cork_size_ = 0;
   }
 
-  void flush_cork() {
+  void flush_cork() override {
     Stream* s = cork_stream_;
     cork_stream_ = nullptr;
     if (!s || s->fd < 0) {
@@ -613,11 +603,6 @@ class UringReactor final : public Reactor {
     if (--block->refs == 0) free_blocks_.push_back(block);
   }
 
-  void half_close(Stream& s) {
-    if (s.reactor_flags & kFlagLingering) return;
-    s.reactor_flags |= kFlagLingering;
-    ::shutdown(s.fd, SHUT_WR);
-  }
 
   // ---- arming --------------------------------------------------------------------------------
   void arm_recv(Stream& s) {
