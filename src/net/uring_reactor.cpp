@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "net/reactor.h"
+#include "net/send_arena.h"
 #include "net/write_queue.h"
 
 namespace wshub::net {
@@ -29,7 +30,6 @@ constexpr unsigned kCompletionEntries = 32768;
 constexpr unsigned kBufferCount = 256;  // provided receive buffers; a power of two
 constexpr size_t kBufferBytes = 16 * 1024;
 constexpr uint16_t kBufferGroup = 0;
-constexpr size_t kArenaBlockBytes = 64 * 1024;
 constexpr size_t kArenaCopyLimit = 16 * 1024;  // larger sends get a buffer of their own
 constexpr size_t kPlainCorkBytes = 16 * 1024;
 constexpr int kMaxIov = 64;  // per queued send (the iovec array exists only for those)
@@ -44,20 +44,12 @@ enum class Op : uint64_t { recv = 0, send = 1, accept = 2, wake = 3 };
 constexpr uint64_t token(Op op, uint64_t value) { return uint64_t(op) << 62 | value; }
 constexpr uint64_t stream_token(const Stream& s) { return uint64_t(s.generation) << 32 | uint32_t(s.fd); }
 
-// Send memory, bump-allocated in order. A block goes back to the free list once no send in
-// flight uses it and it is no longer the block being filled.
-struct ArenaBlock {
-  std::unique_ptr<uint8_t[]> data{new uint8_t[kArenaBlockBytes]};
-  uint32_t used = 0;
-  uint32_t refs = 0;
-};
-
 // One send in flight. It keeps what it sends alive by itself, so it may outlive its stream.
 struct SendOp {
   Stream* stream = nullptr;
   uint32_t generation = 0;
   int fd = -1;
-  ArenaBlock* block = nullptr;  // the bytes are in an arena block,
+  SendArena::Block* block = nullptr;  // the bytes are in an arena block,
   SharedBuffer owned;           // or in a buffer of their own,
   WriteQueue* orphan = nullptr; // or in the queue of a stream aborted while this was in flight
   const uint8_t* data = nullptr;
@@ -103,7 +95,6 @@ class UringReactor final : public Reactor {
       io_uring_buf_ring_add(buffer_ring_, buffers_.get() + i * kBufferBytes, kBufferBytes, uint16_t(i),
                             io_uring_buf_ring_mask(kBufferCount), int(i));
     io_uring_buf_ring_advance(buffer_ring_, kBufferCount);
-    current_block_ = take_block();
     return true;
   }
 
@@ -399,7 +390,7 @@ class UringReactor final : public Reactor {
 
   void release_op(uint32_t slot) {
     SendOp& op = *ops_[slot];
-    if (op.block) release_block(op.block);
+    if (op.block) arena_.release(op.block);
     op.block = nullptr;
     op.owned = SharedBuffer();
     delete op.orphan;
@@ -409,11 +400,11 @@ class UringReactor final : public Reactor {
     free_ops_.push_back(slot);
   }
 
-  void submit_bytes(Stream& s, const uint8_t* data, size_t length, ArenaBlock* block, SharedBuffer owned) {
+  void submit_bytes(Stream& s, const uint8_t* data, size_t length, SendArena::Block* block, SharedBuffer owned) {
     const uint32_t slot = take_op(s);
     SendOp& op = *ops_[slot];
     op.block = block;
-    if (block) ++block->refs;
+    if (block) SendArena::retain(block);
     op.owned = std::move(owned);
     op.data = data;
     op.length = uint32_t(length);
@@ -453,7 +444,7 @@ class UringReactor final : public Reactor {
     if (total <= kArenaCopyLimit) {
       uint8_t* at = arena_reserve(total);
       gather_into(at, iov, count);
-      submit_bytes(s, at, total, current_block_, {});
+      submit_bytes(s, at, total, arena_.current(), {});
       return SendResult::sent;
     }
     // A large send costs more in copying than in a system call: offer it to the socket now,
@@ -531,9 +522,8 @@ class UringReactor final : public Reactor {
   // The cork: bytes for the stream being read, collected contiguously in the arena and sent
   // with one send when the read is handled.
   void cork_append(const iovec* iov, int count, size_t total) {
-    const bool contiguous =
-        cork_size_ && cork_start_ + cork_size_ == current_block_->data.get() + current_block_->used;
-    if (cork_size_ && (!contiguous || current_block_->used + total > kArenaBlockBytes)) flush_cork_bytes();
+    const bool contiguous = cork_size_ && cork_start_ + cork_size_ == arena_.end();
+    if (cork_size_ && (!contiguous || !arena_.fits(total))) flush_cork_bytes();
     uint8_t* at = arena_reserve(total);
     if (!cork_size_) cork_start_ = at;
     gather_into(at, iov, count);
@@ -543,7 +533,7 @@ class UringReactor final : public Reactor {
   void flush_cork_bytes() {
     Stream* s = cork_stream_;
     if (cork_size_ && s && s->fd >= 0 && !busy(*s)) {
-      submit_bytes(*s, cork_start_, cork_size_, current_block_, {});
+      submit_bytes(*s, cork_start_, cork_size_, arena_.current(), {});
     } else if (cork_size_ && s && s->fd >= 0) {
       pending_queue(*s).append_copy({cork_start_, cork_size_});
     }
@@ -575,34 +565,12 @@ class UringReactor final : public Reactor {
   }
 
   uint8_t* arena_reserve(size_t size) {
-    if (current_block_->used + size > kArenaBlockBytes) {
+    if (!arena_.fits(size)) {
       if (cork_size_) flush_cork_bytes();
-      release_block(current_block_);
-      current_block_ = take_block();
+      arena_.next_block();
     }
-    uint8_t* at = current_block_->data.get() + current_block_->used;
-    current_block_->used += uint32_t(size);
-    return at;
+    return arena_.reserve(size);
   }
-
-  ArenaBlock* take_block() {
-    ArenaBlock* block;
-    if (free_blocks_.empty()) {
-      blocks_.push_back(std::make_unique<ArenaBlock>());
-      block = blocks_.back().get();
-    } else {
-      block = free_blocks_.back();
-      free_blocks_.pop_back();
-    }
-    block->used = 0;
-    block->refs = 1;  // the reactor's own, while it is the block being filled
-    return block;
-  }
-
-  void release_block(ArenaBlock* block) {
-    if (--block->refs == 0) free_blocks_.push_back(block);
-  }
-
 
   // ---- arming --------------------------------------------------------------------------------
   void arm_recv(Stream& s) {
@@ -638,9 +606,7 @@ class UringReactor final : public Reactor {
   uint8_t* cork_start_ = nullptr;
   size_t cork_size_ = 0;
   std::vector<int> listeners_;
-  std::vector<std::unique_ptr<ArenaBlock>> blocks_;
-  std::vector<ArenaBlock*> free_blocks_;
-  ArenaBlock* current_block_ = nullptr;
+  SendArena arena_;
   std::vector<std::unique_ptr<SendOp>> ops_;
   std::vector<uint32_t> free_ops_;
 };
