@@ -12,8 +12,13 @@ ServerConfig default_server_config() {
   net::parse_listen_address(listener.address.text, listener.address.address,
                             listener.address.length, error);
   config.listeners.push_back(listener);
-  config.routes.push_back({"/echo", RouteKind::echo});
-  RouteConfig login{"/login", RouteKind::reply};
+  RouteConfig echo;
+  echo.path = "/echo";
+  echo.kind = RouteKind::echo;
+  config.routes.push_back(echo);
+  RouteConfig login;
+  login.path = "/login";
+  login.kind = RouteKind::reply;
   config.routes.push_back(login);
   return config;
 }
