@@ -123,20 +123,8 @@ void run_connect(const LoadOptions& o, const ConnectTarget& target, Report& repo
            " handshakes/s  errors " + std::to_string(control.sum(&ThreadProgress::errors));
   };
   bool on_time = supervisor.wait_until(start + seconds_to_ns(o.warmup_s), nullptr, status);
-  CpuWindow cpu(pid_t(o.server_pid));
-  cpu.begin();
-  const uint64_t window_start = monotonic_ns();
-  control.set(Phase::measuring);
-  on_time = on_time && supervisor.wait_until(window_start + seconds_to_ns(o.duration_s), nullptr, status);
-  const uint64_t window_end = monotonic_ns();
-  cpu.end();
-  const bool joined = supervisor.stop_and_join();
-  supervisor.end_progress();
-  if (!on_time || !joined) {
-    report.abandoned = !joined;
-    report.fatal = deadline_message("the connect run", budget_s);
-    return;
-  }
+  const MeasuredWindow window = measure_window(supervisor, control, o, nullptr, status);
+  if (!finish_run(supervisor, report, on_time && window.on_time, "the connect run", budget_s)) return;
 
   LatencyHistogram handshakes;
   ErrorTally errors;
@@ -146,14 +134,14 @@ void run_connect(const LoadOptions& o, const ConnectTarget& target, Report& repo
     errors.merge(d->errors());
     cycles += d->cycles();
   }
-  report.duration_s = double(window_end - window_start) / 1e9;
+  report.duration_s = window.seconds();
   report.messages = cycles;
   report.msgs_per_sec = double(cycles) / report.duration_s;
   report.handshakes_per_sec = report.msgs_per_sec;
   report.latency_us = LatencySummaryUs::from_ns(handshakes);
   report.errors = errors.count;
   report.first_error = errors.first;
-  add_cpu_figures(report, cpu, cycles, window_end - window_start, o.server_pid > 0);
+  add_cpu_figures(report, window.cpu, cycles, window.length_ns(), o.server_pid > 0);
   if (cycles == 0) {
     report.fatal = errors.count ? "no handshake completed: " + errors.first
                                 : "no handshake completed in the window (does the server answer the upgrade?)";

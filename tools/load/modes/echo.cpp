@@ -236,20 +236,8 @@ void run_echo(const LoadOptions& o, const ConnectTarget& target, Report& report)
   control.set(Phase::warmup);
   bool on_time = supervisor.wait_until(monotonic_ns() + seconds_to_ns(o.warmup_s), nullptr, traffic_status);
 
-  CpuWindow cpu(pid_t(o.server_pid));
-  cpu.begin();
-  const uint64_t window_start = monotonic_ns();
-  control.set(Phase::measuring);
-  on_time = on_time && supervisor.wait_until(window_start + seconds_to_ns(o.duration_s), nullptr, traffic_status);
-  const uint64_t window_end = monotonic_ns();
-  cpu.end();
-  const bool joined = supervisor.stop_and_join();
-  supervisor.end_progress();
-  if (!on_time || !joined) {
-    report.abandoned = !joined;
-    report.fatal = deadline_message("the echo run", budget_s);
-    return;
-  }
+  const MeasuredWindow window = measure_window(supervisor, control, o, nullptr, traffic_status);
+  if (!finish_run(supervisor, report, on_time && window.on_time, "the echo run", budget_s)) return;
 
   LatencyHistogram latency;
   ErrorTally errors;
@@ -265,13 +253,13 @@ void run_echo(const LoadOptions& o, const ConnectTarget& target, Report& report)
     errors.count += still_opening - 1;
   }
   report.connections_open = open_count;
-  report.duration_s = double(window_end - window_start) / 1e9;
+  report.duration_s = window.seconds();
   report.messages = messages;
   report.msgs_per_sec = double(messages) / report.duration_s;
   report.latency_us = LatencySummaryUs::from_ns(latency);
   report.errors = errors.count;
   report.first_error = errors.first;
-  add_cpu_figures(report, cpu, messages, window_end - window_start, o.server_pid > 0);
+  add_cpu_figures(report, window.cpu, messages, window.length_ns(), o.server_pid > 0);
 }
 
 }  // namespace wshub::load

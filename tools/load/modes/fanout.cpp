@@ -247,22 +247,9 @@ void run_fanout(const LoadOptions& o, const ConnectTarget& target, Report& repor
   // Warmup: let every subscription settle on the server before the first publish.
   control.set(Phase::warmup);
   on_time = supervisor.wait_until(monotonic_ns() + seconds_to_ns(o.warmup_s), nullptr, status);
-  CpuWindow cpu(pid_t(o.server_pid));
-  cpu.begin();
-  const uint64_t window_start = monotonic_ns();
-  control.set(Phase::measuring);
-  on_time = on_time && supervisor.wait_until(
-                           window_start + seconds_to_ns(o.duration_s),
-                           [&] { return control.sum(&ThreadProgress::messages) >= wanted_deliveries; }, status);
-  const uint64_t window_end = monotonic_ns();
-  cpu.end();
-  const bool joined = supervisor.stop_and_join();
-  supervisor.end_progress();
-  if (!on_time || !joined) {
-    report.abandoned = !joined;
-    report.fatal = deadline_message("the fanout run", budget_s);
-    return;
-  }
+  const MeasuredWindow window = measure_window(
+      supervisor, control, o, [&] { return control.sum(&ThreadProgress::messages) >= wanted_deliveries; }, status);
+  if (!finish_run(supervisor, report, on_time && window.on_time, "the fanout run", budget_s)) return;
 
   // Per message: deliveries summed over threads, the latest delivery, and its send time.
   std::vector<uint64_t> deliveries(o.messages, 0);
@@ -311,7 +298,7 @@ void run_fanout(const LoadOptions& o, const ConnectTarget& target, Report& repor
   report.errors = errors.count;
   report.first_error = errors.first;
   // CPU per delivery: the server's work scales with subscribers x messages.
-  add_cpu_figures(report, cpu, delivered, window_end - window_start, o.server_pid > 0);
+  add_cpu_figures(report, window.cpu, delivered, window.length_ns(), o.server_pid > 0);
 }
 
 }  // namespace wshub::load

@@ -132,13 +132,7 @@ void run_idle(const LoadOptions& o, const ConnectTarget& target, Report& report)
 
   ProcMemory after;
   const bool have_rss_after = have_rss_before && read_process_memory(pid_t(o.server_pid), after, rss_error);
-  const bool joined = supervisor.stop_and_join();
-  supervisor.end_progress();
-  if (!on_time || !joined) {
-    report.abandoned = !joined;
-    report.fatal = deadline_message("the idle run", budget_s);
-    return;
-  }
+  if (!finish_run(supervisor, report, on_time, "the idle run", budget_s)) return;
 
   LatencyHistogram handshakes;
   ErrorTally errors;

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "base/clock.h"
+
 namespace wshub::load {
 
 Report base_report(const LoadOptions& options) {
@@ -44,6 +46,27 @@ std::string deadline_message(const char* what, double budget_s) {
   char text[256];
   std::snprintf(text, sizeof text, "%s did not finish within its hard deadline (%.1f s); giving up", what, budget_s);
   return text;
+}
+
+MeasuredWindow measure_window(Supervisor& supervisor, RunControl& control, const LoadOptions& options,
+                              const std::function<bool()>& done, const std::function<std::string()>& status) {
+  MeasuredWindow window(pid_t(options.server_pid));
+  window.cpu.begin();
+  window.start_ns = monotonic_ns();
+  control.set(Phase::measuring);
+  window.on_time = supervisor.wait_until(window.start_ns + seconds_to_ns(options.duration_s), done, status);
+  window.end_ns = monotonic_ns();
+  window.cpu.end();
+  return window;
+}
+
+bool finish_run(Supervisor& supervisor, Report& report, bool on_time, const char* what, double budget_s) {
+  const bool joined = supervisor.stop_and_join();
+  supervisor.end_progress();
+  if (on_time && joined) return true;
+  report.abandoned = !joined;
+  report.fatal = deadline_message(what, budget_s);
+  return false;
 }
 
 }  // namespace wshub::load

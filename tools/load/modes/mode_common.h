@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "cpu_window.h"
 #include "options.h"
 #include "report.h"
 #include "run_control.h"
+#include "supervisor.h"
 
 namespace wshub::load {
 
@@ -39,5 +41,25 @@ std::string human_count(double value);
 
 // The message for a run abandoned at its hard deadline.
 std::string deadline_message(const char* what, double budget_s);
+
+// The measured part of a run: CPU of the server and of this process, and the window's bounds.
+struct MeasuredWindow {
+  explicit MeasuredWindow(pid_t server_pid) : cpu(server_pid) {}
+  CpuWindow cpu;
+  uint64_t start_ns = 0;
+  uint64_t end_ns = 0;
+  bool on_time = false;  // false when the hard deadline passed during the window
+  uint64_t length_ns() const { return end_ns - start_ns; }
+  double seconds() const { return double(length_ns()) / 1e9; }
+};
+
+// Switches the threads to Phase::measuring and waits `options.duration_s` (or until `done()`
+// holds, when given), reading CPU around the wait.
+MeasuredWindow measure_window(Supervisor& supervisor, RunControl& control, const LoadOptions& options,
+                              const std::function<bool()>& done, const std::function<std::string()>& status);
+
+// Stops and joins the threads and erases the progress line. False, with report.fatal (and
+// report.abandoned when threads hung) set, when the run did not finish on time.
+bool finish_run(Supervisor& supervisor, Report& report, bool on_time, const char* what, double budget_s);
 
 }  // namespace wshub::load
