@@ -51,13 +51,12 @@ class EpollReactor final : public Reactor {
     for (Stream* s : streams_by_fd_)
       if (s && s->fd >= 0) abort(*s);
     finish_closed();
-    for (int fd : listeners_) if (fd >= 0) close(fd);
+    close_listeners();
     close(epoll_fd_);
   }
 
   void add_listener(int fd, uint16_t index) override {
-    if (listeners_.size() <= index) listeners_.resize(index + 1, -1);
-    listeners_[index] = fd;
+    remember_listener(fd, index);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = kListenerTag | index;
@@ -132,18 +131,6 @@ class EpollReactor final : public Reactor {
     s.pending = nullptr;
     forget_stream(s);
     note_descriptor_freed();
-  }
-
- protected:
-  void begin_shutdown(uint32_t grace_ms) override {
-    if (shutting_down_) return;
-    shutting_down_ = true;
-    shutdown_deadline_ms_ = now_ms_ + grace_ms;
-    for (int& fd : listeners_) {
-      if (fd >= 0) close(fd);
-      fd = -1;
-    }
-    handler_.on_shutdown();
   }
 
  private:
@@ -377,7 +364,6 @@ class EpollReactor final : public Reactor {
 
 
   int epoll_fd_ = -1;
-  std::vector<int> listeners_;
   std::vector<uint8_t> read_buffer_;
   std::vector<uint8_t> plain_buffer_;  // decrypted bytes of filtered streams
   std::array<uint8_t, kCorkBytes> cork_;

@@ -1,6 +1,7 @@
 #include "net/reactor.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -165,6 +166,28 @@ std::unique_ptr<Reactor> make_reactor(IoBackend backend, StreamHandler& handler,
   }
   chosen = IoBackend::epoll;
   return make_epoll_reactor(handler, options);
+}
+
+void Reactor::remember_listener(int fd, uint16_t index) {
+  if (listeners_.size() <= index) listeners_.resize(index + 1, -1);
+  listeners_[index] = fd;
+}
+
+void Reactor::close_listeners() {
+  for (int& fd : listeners_) {
+    if (fd < 0) continue;
+    ::shutdown(fd, SHUT_RDWR);
+    ::close(fd);
+    fd = -1;
+  }
+}
+
+void Reactor::begin_shutdown(uint32_t grace_ms) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  shutdown_deadline_ms_ = now_ms_ + grace_ms;
+  close_listeners();
+  handler_.on_shutdown();
 }
 
 void Reactor::request_shutdown(uint32_t grace_ms) {

@@ -155,7 +155,15 @@ class Reactor {
   ReactorCounters counters_;
   std::vector<Stream*> streams_by_fd_;
   uint32_t next_generation_ = 0;
-  virtual void begin_shutdown(uint32_t grace_ms) = 0;
+  // Listening sockets by listener index; -1 once closed.
+  std::vector<int> listeners_;
+  void remember_listener(int fd, uint16_t index);
+  // shutdown() first: it also ends an io_uring multishot accept still armed on the socket.
+  void close_listeners();
+
+ private:
+  // Stops accepting, tells the handler (which starts the 1001 closes) and sets the deadline.
+  void begin_shutdown(uint32_t grace_ms);
 };
 
 enum class IoBackend : uint8_t { automatic, epoll, io_uring };

@@ -102,16 +102,14 @@ class UringReactor final : public Reactor {
     for (Stream* s : streams_by_fd_)
       if (s && s->fd >= 0) abort(*s);
     finish_closed();
-    for (int fd : listeners_)
-      if (fd >= 0) close(fd);
+    close_listeners();
     if (ring_ready_) io_uring_queue_exit(&ring_);
     if (buffer_ring_) munmap(buffer_ring_, kBufferCount * sizeof(io_uring_buf));
     for (auto& op : ops_) delete op->orphan;
   }
 
   void add_listener(int fd, uint16_t index) override {
-    if (listeners_.size() <= index) listeners_.resize(index + 1, -1);
-    listeners_[index] = fd;
+    remember_listener(fd, index);
     arm_accept(index);
   }
 
@@ -177,19 +175,6 @@ class UringReactor final : public Reactor {
   }
 
  protected:
-  void begin_shutdown(uint32_t grace_ms) override {
-    if (shutting_down_) return;
-    shutting_down_ = true;
-    shutdown_deadline_ms_ = now_ms_ + grace_ms;
-    for (int& fd : listeners_) {
-      if (fd < 0) continue;
-      ::shutdown(fd, SHUT_RDWR);  // ends the multishot accept
-      close(fd);
-      fd = -1;
-    }
-    handler_.on_shutdown();
-  }
-
   void emit_ciphertext(Stream& s, Bytes bytes) override {
     if (s.fd < 0 || bytes.empty()) return;
     iovec one{const_cast<uint8_t*>(bytes.data()), bytes.size()};
@@ -605,7 +590,6 @@ class UringReactor final : public Reactor {
   size_t plain_cork_size_ = 0;
   uint8_t* cork_start_ = nullptr;
   size_t cork_size_ = 0;
-  std::vector<int> listeners_;
   SendArena arena_;
   std::vector<std::unique_ptr<SendOp>> ops_;
   std::vector<uint32_t> free_ops_;
