@@ -11,8 +11,6 @@ does not generate load itself.
 import argparse
 import datetime
 import json
-import os
-import platform
 import re
 import shlex
 import shutil
@@ -25,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
 import servers  # noqa: E402
+from bench_facts import machine_facts, software_versions  # noqa: E402
+from callgrind_costs import callgrind_function_costs, callgrind_total_ir  # noqa: E402
 
 ROOT = servers.ROOT
 PATH_ON_SERVER = "/echo"
@@ -179,60 +179,6 @@ def run_once(config, scenario, server_name, round_no):
 
 # --- callgrind ----------------------------------------------------------------------------
 
-def callgrind_total_ir(path):
-    """The Ir total that callgrind writes at the end of its output file."""
-    total = None
-    with open(path, errors="replace") as f:
-        for line in f:
-            if line.startswith("totals:") or line.startswith("summary:"):
-                total = int(line.split()[1])
-    if total is None:
-        raise RuntimeError(f"no totals line in {path}")
-    return total
-
-
-def callgrind_function_costs(path):
-    """Own (exclusive) Ir per function, from callgrind_annotate, keyed by a short name."""
-    try:
-        out = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", str(path)],
-                             capture_output=True, text=True, timeout=300).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return {}
-    costs = {}
-    in_table = False
-    for line in out.splitlines():
-        if "file:function" in line:
-            in_table = True
-            continue
-        if not in_table or line.startswith("---"):
-            continue
-        if not line.strip():
-            break
-        m = re.match(r"^\s*([\d,]+)\s+(?:\(\s*[\d.]+%\)\s+)?(\S.*)$", line)
-        if not m or "PROGRAM TOTALS" in line:
-            continue
-        name = short_function_name(m.group(2))
-        costs[name] = costs.get(name, 0) + int(m.group(1).replace(",", ""))
-    return costs
-
-
-def short_function_name(text):
-    """'src/net/x.cpp:ns::f(args) [/path/bin]' -> 'ns::f() (src/net/x.cpp)'."""
-    text = text.strip()
-    while True:
-        shorter = re.sub(r"\s*\[[^\]]*\]$", "", text)
-        if shorter == text:
-            break
-        text = shorter
-    where = ""
-    m = re.match(r"^([^\s:]*\.(?:c|cc|cpp|cxx|h|hpp|S|s)|\?\?\?):(.*)$", text)
-    if m:
-        where, text = m.group(1), m.group(2)
-        where = re.sub(r"^(\./)+", "", where).replace("./", "")
-    text = re.sub(r"\(.*\)", "()", text.replace("(anonymous namespace)", "{anonymous}"))
-    return f"{text} ({where})" if where and where != "???" else text
-
-
 def messages_in(data, duration):
     for key in ("messages", "msgs", "total_messages"):
         value = metric(data, key)
@@ -284,76 +230,6 @@ def run_callgrind(config):
         result["top"] = sorted(per_msg, reverse=True)[:15]
     result["ir_per_msg_total"] = long["ir"] / long["messages"] if long["messages"] else None
     return result
-
-
-# --- facts about the machine and the software --------------------------------------------
-
-def command_output(argv, cwd=None):
-    try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=30, cwd=cwd)
-        return (done.stdout or done.stderr).strip()
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-
-
-def dpkg_version(package):
-    return command_output(["dpkg-query", "-W", "-f=${Version}", package]) or "not installed"
-
-
-def machine_facts():
-    model = "unknown"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    memory = ""
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / (1 << 20):.1f} GiB"
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "kernel": platform.release(),
-        "memory": memory,
-        "os": command_output(["sh", "-c", ". /etc/os-release && echo \"$PRETTY_NAME\""]),
-    }
-
-
-def wshub_version():
-    head = command_output(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
-    dirty = command_output(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src", "tools",
-                            "CMakeLists.txt"])
-    text = f"commit {head}" if head else "unknown commit"
-    if dirty:
-        text += " plus uncommitted changes in src/ or tools/"
-    version = command_output([str(servers.WSHUB), "--version"])
-    return f"{version} ({text})" if version else text
-
-
-def software_versions():
-    node_dir = ROOT / "bench" / "peers" / "node"
-    ws = "unknown"
-    try:
-        tree = json.loads(command_output(["npm", "ls", "ws", "--json"], cwd=node_dir))
-        ws = tree["dependencies"]["ws"]["version"]
-    except (ValueError, KeyError, TypeError):
-        pass
-    go = command_output(["go", "version"])
-    return [
-        ("wshub", wshub_version()),
-        ("Boost.Beast", f"Boost {dpkg_version('libboost1.74-dev')} (libboost-dev "
-                        f"{dpkg_version('libboost-dev')}), Debian 12"),
-        ("websocketpp", f"libwebsocketpp-dev {dpkg_version('libwebsocketpp-dev')} on Boost.Asio "
-                        f"{dpkg_version('libboost1.74-dev')}"),
-        ("libwebsockets", f"libwebsockets-dev {dpkg_version('libwebsockets-dev')}"),
-        ("gorilla/websocket", f"golang-github-gorilla-websocket-dev "
-                              f"{dpkg_version('golang-github-gorilla-websocket-dev')}, {go}"),
-        ("Node ws", f"ws {ws} (npm, package-lock.json), Node {command_output(['node', '--version'])}"),
-        ("compiler", command_output(["g++", "--version"]).splitlines()[0] if command_output(["g++", "--version"]) else "?"),
-        ("valgrind", command_output(["valgrind", "--version"]) or "not installed"),
-    ]
 
 
 # --- report -------------------------------------------------------------------------------
