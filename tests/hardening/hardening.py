@@ -102,14 +102,7 @@ class Server(harness.Wshub):
         self.refused_health_polls = 0
         self.is_sanitized = False
 
-    def start(self, timeout=20.0):
-        args = [wshub_binary(), "--listen", "127.0.0.1:0", "--threads", str(self.threads)]
-        if self.config is not None:
-            self.config_path = os.path.join(self.dir.name, "wshub.toml")
-            with open(self.config_path, "w") as f:
-                f.write(self.config)
-            args += ["--config", self.config_path]
-        args += self.extra_args
+    def popen_options(self):
         nofile = self.nofile
 
         def limit_files():
@@ -118,24 +111,7 @@ class Server(harness.Wshub):
 
         env = dict(os.environ)
         env.update(self.env or {})
-        self._log_file = open(self.log_path, "wb")
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=self._log_file, env=env, preexec_fn=limit_files,
-                                        close_fds=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = harness._LISTENING.search(self.log())
-            if match:
-                self.port = int(match.group(1))
-                return self
-            if self.process.poll() is not None:
-                raise RuntimeError(f"wshub exited with {self.process.returncode} before "
-                                   f"listening; stderr:\n{self.log()}")
-            time.sleep(0.02)
-        self.process.kill()
-        self.process.wait()
-        raise RuntimeError(f"wshub did not log 'listening on' within {timeout}s; "
-                           f"stderr:\n{self.log()}")
+        return {"env": env, "preexec_fn": limit_files, "close_fds": True}
 
     def starved_sanitizer(self):
         """True when a sanitized server with an open-file limit died of UBSan's vptr check

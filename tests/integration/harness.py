@@ -37,7 +37,32 @@ def main():
     unittest.main(argv=argv, verbosity=2)
 
 
-class Wshub:
+class LogFile:
+    """A child process's output in the file at self.log_path, read while it runs."""
+
+    log_path = None
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_for_log(self, pattern, timeout=10.0):
+        """The first log line matching regex `pattern`, waiting for it to be written."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.log().splitlines():
+                if regex.search(line):
+                    return line
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.02)
+
+
+class Wshub(LogFile):
     """One wshub process on 127.0.0.1:<ephemeral>, its stderr captured to a file.
 
     Use as a context manager, or call start() and stop(). stop() sends SIGTERM to this
@@ -65,8 +90,8 @@ class Wshub:
             args += ["--config", self.config_path]
         args += self.extra_args
         self._log_file = open(self.log_path, "wb")
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=self._log_file)
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=self._log_file, **self.popen_options())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             match = _LISTENING.search(self.log())
@@ -114,24 +139,9 @@ class Wshub:
         self.stop()
         return False
 
-    def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
-
-    def wait_for_log(self, pattern, timeout=10.0):
-        """The first log line matching regex `pattern`, waiting for it to be written."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while True:
-            for line in self.log().splitlines():
-                if regex.search(line):
-                    return line
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(0.02)
+    def popen_options(self):
+        """Extra subprocess.Popen arguments (env, preexec_fn, ...) for subclasses."""
+        return {}
 
     def url(self, path):
         return f"ws://127.0.0.1:{self.port}{path}"

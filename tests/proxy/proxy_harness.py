@@ -16,6 +16,9 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import harness  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _LISTENING = re.compile(r"listening on ([0-9.]+):(\d+) \((wss|ws)")
 _binary = None
@@ -72,7 +75,7 @@ def make_certs(directory, *hosts, key="p256"):
     return tuple(os.path.join(directory, name) for name in ("ca.pem", "cert.pem", "key.pem"))
 
 
-class Process:
+class Process(harness.LogFile):
     """A child process with its stderr in a file, stopped by PID."""
 
     def __init__(self, name, workdir):
@@ -85,24 +88,6 @@ class Process:
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log,
                                         stderr=subprocess.STDOUT, cwd=cwd or self.dir)
-
-    def log(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
-
-    def wait_for_log(self, pattern, timeout=10.0):
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while True:
-            for line in self.log().splitlines():
-                if regex.search(line):
-                    return line
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(0.05)
 
     def send_signal(self, number):
         if self.process and self.process.poll() is None:
