@@ -86,9 +86,12 @@ class DeflateClient:
     """One connection. `offer` is the whole Sec-WebSocket-Extensions value (None: no header)."""
 
     def __init__(self, port, path="/echo", offer="permessage-deflate; client_max_window_bits",
-                 timeout=20.0, extra_headers=()):
+                 timeout=20.0, extra_headers=(), tls=None, server_name=None):
+        """`tls`: an ssl.SSLContext to speak wss:// with (server_name for SNI and checks)."""
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock, server_hostname=server_name)
         key = base64.b64encode(os.urandom(16)).decode()
         lines = [f"GET {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Upgrade: websocket",
                  "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
