@@ -1,5 +1,7 @@
 #include "server/compression.h"
 
+#include <fmt/format.h>
+
 #include "proto/utf8.h"
 #include "server/connection.h"
 
@@ -36,6 +38,7 @@ void WorkerCompression::set_reader_limits(const proto::ReaderLimits& limits) {
 }
 
 void WorkerCompression::open(Connection& c, const proto::DeflateAgreement& agreed) {
+  CompressionCounters::add(counters_.connections, 1);
   if (agreed.server_no_context_takeover && agreed.client_no_context_takeover) {
     for (const auto& shared : shared_agreements_) {
       if (shared->agreed == agreed) {
@@ -74,6 +77,9 @@ proto::ReaderError WorkerCompression::inflate(Connection& c, proto::Opcode opcod
     return reader_error_of(result);
   }
   message = inflated_.bytes();
+  CompressionCounters::add(counters_.messages_inflated, 1);
+  CompressionCounters::add(counters_.inflated_from_bytes, compressed.size());
+  CompressionCounters::add(counters_.inflated_to_bytes, message.size());
   // The reader leaves a compressed text message's UTF-8 to whoever inflates it (§8.1 applies to
   // the inflated bytes).
   if (opcode == proto::Opcode::text && !proto::is_valid_utf8(message)) {
@@ -96,11 +102,38 @@ WorkerCompression::Compressed WorkerCompression::compress(Connection& c, Bytes p
     // peer's window holds what it inflated, and ours must hold the same.
     if (!c.deflate->deflater->compress(payload, deflated_)) return Compressed::failed;
     out = deflated_.bytes();
+    count_compressed(payload.size(), out.size());
     return Compressed::yes;
   }
-  if (!shared_deflaters_.compress(payload, c.deflate->agreed.server_window_bits, out))
+  if (!shared_deflaters_.compress(payload, c.deflate->agreed.server_window_bits, out) ||
+      out.size() >= payload.size()) {
+    CompressionCounters::add(counters_.sent_plain_not_shrinking, 1);
     return Compressed::no;
-  return out.size() < payload.size() ? Compressed::yes : Compressed::no;
+  }
+  count_compressed(payload.size(), out.size());
+  return Compressed::yes;
+}
+
+void WorkerCompression::count_compressed(size_t from, size_t to) {
+  CompressionCounters::add(counters_.messages_compressed, 1);
+  CompressionCounters::add(counters_.compressed_from_bytes, from);
+  CompressionCounters::add(counters_.compressed_to_bytes, to);
+}
+
+std::string compression_json(const std::vector<const CompressionCounters*>& workers) {
+  uint64_t sum[9] = {};
+  for (const CompressionCounters* w : workers) {
+    const std::atomic<uint64_t>* fields[9] = {
+        &w->connections,         &w->messages_inflated,     &w->inflated_from_bytes,
+        &w->inflated_to_bytes,   &w->messages_compressed,   &w->compressed_from_bytes,
+        &w->compressed_to_bytes, &w->sent_plain_not_shrinking, &w->shared_frames_sent};
+    for (size_t i = 0; i < 9; ++i) sum[i] += fields[i]->load(std::memory_order_relaxed);
+  }
+  return fmt::format(
+      "{{\"connections\":{},\"inflated\":{{\"messages\":{},\"from_bytes\":{},\"to_bytes\":{}}},"
+      "\"compressed\":{{\"messages\":{},\"from_bytes\":{},\"to_bytes\":{}}},"
+      "\"sent_plain_not_shrinking\":{},\"shared_frames_sent\":{}}}",
+      sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], sum[6], sum[7], sum[8]);
 }
 
 }  // namespace wshub::server

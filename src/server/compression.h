@@ -4,9 +4,11 @@
 // worker sends what this produces.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "base/bytes.h"
@@ -38,6 +40,28 @@ struct ReleaseConnectionDeflate {
   }
 };
 using ConnectionDeflatePtr = std::unique_ptr<ConnectionDeflate, ReleaseConnectionDeflate>;
+
+// What a worker's compression did, for /health: written by the worker's thread only (one
+// writer, so no locked instruction per message); atomics so /health may read from another.
+struct CompressionCounters {
+  std::atomic<uint64_t> connections{0};               // upgrades that agreed to the extension
+  std::atomic<uint64_t> messages_inflated{0};
+  std::atomic<uint64_t> inflated_from_bytes{0};       // compressed bytes received
+  std::atomic<uint64_t> inflated_to_bytes{0};
+  std::atomic<uint64_t> messages_compressed{0};       // compressed for one connection
+  std::atomic<uint64_t> compressed_from_bytes{0};
+  std::atomic<uint64_t> compressed_to_bytes{0};
+  std::atomic<uint64_t> sent_plain_not_shrinking{0};  // no takeover, and deflate would not shrink it
+  std::atomic<uint64_t> shared_frames_sent{0};        // a fan-out's compressed-once frame, per receiver
+
+  static void add(std::atomic<uint64_t>& counter, uint64_t amount) {
+    counter.store(counter.load(std::memory_order_relaxed) + amount, std::memory_order_relaxed);
+  }
+};
+
+// {"connections":…,"inflated":{"messages":…,"from_bytes":…,"to_bytes":…},…}: the sum over
+// the workers' counters.
+std::string compression_json(const std::vector<const CompressionCounters*>& workers);
 
 class WorkerCompression {
  public:
@@ -72,7 +96,12 @@ class WorkerCompression {
   // FrameVariants uses to compress a fan-out message once.
   proto::SharedDeflaters& shared_deflaters() { return shared_deflaters_; }
 
+  CompressionCounters& counters() { return counters_; }
+  const CompressionCounters& counters() const { return counters_; }
+
  private:
+  void count_compressed(size_t from, size_t to);
+  CompressionCounters counters_;
   proto::DeflatePolicy policy_;
   proto::ReaderLimits reader_limits_;
   proto::Inflater shared_inflater_;  // window 15: inflates whatever window the client used

@@ -169,13 +169,18 @@ std::string Server::health_json() const {
   }
   tls += ']';
   uint64_t accept_pauses = 0;
-  for (const auto& worker : workers_)
+  std::vector<const CompressionCounters*> compression;
+  for (const auto& worker : workers_) {
     accept_pauses += worker->reactor().counters().accept_paused.load(std::memory_order_relaxed);
+    compression.push_back(&worker->compression_counters());
+  }
   return fmt::format(
       "{{\"status\":\"ok\",\"version\":\"{}\",\"uptime_ms\":{},\"workers\":{},"
-      "\"connections\":{},\"max_connections\":{},\"counters\":{},\"tls\":{}}}\n",
+      "\"connections\":{},\"max_connections\":{},\"counters\":{},\"compression\":{},"
+      "\"tls\":{}}}\n",
       WSHUB_VERSION, monotonic_ms() - started_ms_, workers_.size(), budget_.open(),
-      config_.limits.max_connections, counters_.to_json(accept_pauses), tls);
+      config_.limits.max_connections, counters_.to_json(accept_pauses),
+      compression_json(compression), tls);
 }
 
 }  // namespace wshub::server

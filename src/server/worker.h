@@ -31,6 +31,7 @@ class Worker final : public net::StreamHandler {
   ~Worker() override;
 
   net::Reactor& reactor() { return *reactor_; }
+  const CompressionCounters& compression_counters() const { return compression_.counters(); }
   uint32_t index() const { return index_; }
   net::IoBackend io_backend() const { return io_backend_; }
   const std::string& io_fallback_reason() const { return io_fallback_reason_; }

@@ -48,7 +48,9 @@ bool Worker::send_variants(Connection& c, const proto::FrameVariants& frame) {
     // Compressed once for every receiver with this window, on whichever thread needed it first.
     const SharedBuffer* compressed =
         frame.compressed(c.deflate->agreed.server_window_bits, compression_.shared_deflaters());
-    return send_frame(c, compressed ? *compressed : frame.plain());
+    if (!compressed) return send_frame(c, frame.plain());
+    CompressionCounters::add(compression_.counters().shared_frames_sent, 1);
+    return send_frame(c, *compressed);
   }
   // Context takeover: this connection's stream holds its own history; nothing can be shared.
   return send_compressed(c, frame.opcode(), frame.payload());

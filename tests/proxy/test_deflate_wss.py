@@ -82,6 +82,18 @@ class DeflateOverWss(h.TempDirCase):
                             self.assertEqual(compressed, size >= 128, "RSV1 on the echo")
             c.close()
             self.assertEqual(c.expect_close(), 1000)
+        # Every compressed message in and out is counted at /health, bytes both sides.
+        counted = self.server.health()["compression"]
+        sent = 2 * 2 * len(SIZES)  # text and binary, whole and fragmented
+        compressed = 2 * 2 * sum(1 for size in SIZES if size >= 128)
+        self.assertEqual(counted["connections"], 1, counted)
+        self.assertEqual(counted["inflated"]["messages"], sent, counted)
+        self.assertEqual(counted["compressed"]["messages"], compressed, counted)
+        self.assertEqual(counted["inflated"]["to_bytes"], 2 * 2 * sum(SIZES), counted)
+        self.assertEqual(counted["compressed"]["from_bytes"],
+                         2 * 2 * sum(size for size in SIZES if size >= 128), counted)
+        self.assertLess(counted["compressed"]["to_bytes"] * 3, counted["compressed"]["from_bytes"],
+                        "device reports should compress at least 3x")
 
     def test_echo_without_context_takeover(self):
         self.check_echoes(takeover=False)
@@ -100,6 +112,11 @@ class DeflateOverWss(h.TempDirCase):
             for c in receivers:
                 self.assertEqual(c.recv_message(), (OP_TEXT, message, True))
             self.assertEqual(plain.recv_message(), (OP_TEXT, message, False))
+            counted = self.server.health()["compression"]
+            self.assertEqual(counted["connections"], 3, counted)
+            self.assertEqual(counted["shared_frames_sent"], 3, counted)
+            self.assertEqual(counted["compressed"]["messages"], 0,
+                             f"a fan-out was compressed per connection: {counted}")
         finally:
             for c in receivers + [plain]:
                 c.shutdown()
