@@ -77,12 +77,14 @@ class MessageReader {
   uint8_t frame_opcode_ = 0;
   uint8_t message_opcode_ = 0;  // 0: no data message in progress, else text or binary
   uint8_t mask_phase_ = 0;
-  // Bit fields: the reader lives in every connection, so every byte counts (docs/capacity.md).
-  bool in_payload_ : 1 = false;
-  bool frame_fin_ : 1 = false;
-  bool frame_masked_ : 1 = false;
+  // The reader lives in every connection, so every byte counts (docs/capacity.md): the flags
+  // of every frame are whole bytes (bit fields there cost a third of the reader's speed on
+  // small messages, measured with BM_ReadMessages/16); the rarer two share one byte.
+  bool in_payload_ = false;
+  bool frame_fin_ = false;
+  bool frame_masked_ = false;
+  bool frame_started_payload_ = false;
   bool message_compressed_ : 1 = false;
-  bool frame_started_payload_ : 1 = false;
   bool drop_delivered_ : 1 = false;  // the last event's payload lives in the store
   Utf8Validator utf8_;
 };

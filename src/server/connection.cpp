@@ -2,6 +2,11 @@
 
 namespace wshub::server {
 
+// An idle connection costs this struct and nothing else (docs/capacity.md): three cache lines.
+// Growing it is a decision to take knowingly, with the capacity figures measured again.
+static_assert(sizeof(proto::MessageReader) <= 56, "MessageReader grew: see docs/capacity.md");
+static_assert(sizeof(Connection) <= 192, "Connection grew past three cache lines: see docs/capacity.md");
+
 Connection* ConnectionPool::acquire() {
   if (!free_) {
     slabs_.push_back(std::make_unique<Slot[]>(kSlab));
