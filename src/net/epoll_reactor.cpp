@@ -48,9 +48,7 @@ class EpollReactor final : public Reactor {
   }
 
   ~EpollReactor() override {
-    for (Stream* s : streams_by_fd_)
-      if (s && s->fd >= 0) abort(*s);
-    finish_closed();
+    abort_all();
     close_listeners();
     close(epoll_fd_);
   }
@@ -122,7 +120,6 @@ class EpollReactor final : public Reactor {
 
   bool has_unsent(const Stream& s) const override { return s.pending != nullptr; }
 
-
   void abort(Stream& s) override {
     if (s.fd < 0) return;
     if (&s == cork_stream_) cork_size_ = 0;
@@ -134,7 +131,6 @@ class EpollReactor final : public Reactor {
   }
 
  private:
-
   void dispatch(const epoll_event& ev) {
     const uint64_t token = ev.data.u64;
     if (token & kListenerTag) return accept_on(uint16_t(token & 0xFFFF));
@@ -361,7 +357,6 @@ class EpollReactor final : public Reactor {
     if (s.reactor_flags & kFlagCloseAfterFlush) half_close(s);
     else handler_.on_drained(s);
   }
-
 
   int epoll_fd_ = -1;
   std::vector<uint8_t> read_buffer_;

@@ -83,11 +83,13 @@ void Reactor::finish_turn() {
     accept_paused_ = false;
     restart_accepting();
   }
-  if (shutting_down_ && now_ms_ >= shutdown_deadline_ms_) {
-    for (Stream* s : streams_by_fd_)
-      if (s && s->fd >= 0) abort(*s);
-    finish_closed();
-  }
+  if (shutting_down_ && now_ms_ >= shutdown_deadline_ms_) abort_all();
+}
+
+void Reactor::abort_all() {
+  for (Stream* s : streams_by_fd_)
+    if (s && s->fd >= 0) abort(*s);
+  finish_closed();
 }
 
 void Reactor::pause_accepting() {

@@ -91,6 +91,8 @@ class Reactor {
   // `finish_closed`, once the current event is fully handled.
   void forget_stream(Stream& stream);
   void finish_closed();
+  // Closes every open stream now and releases them (the shutdown deadline, or destruction).
+  void abort_all();
   // The stream the current read belongs to; sends to it are corked until the read is handled.
   Stream* cork_stream_ = nullptr;
   std::vector<Stream*> closed_;

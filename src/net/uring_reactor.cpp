@@ -99,9 +99,7 @@ class UringReactor final : public Reactor {
   }
 
   ~UringReactor() override {
-    for (Stream* s : streams_by_fd_)
-      if (s && s->fd >= 0) abort(*s);
-    finish_closed();
+    abort_all();
     close_listeners();
     if (ring_ready_) io_uring_queue_exit(&ring_);
     if (buffer_ring_) munmap(buffer_ring_, kBufferCount * sizeof(io_uring_buf));

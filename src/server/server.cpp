@@ -19,12 +19,16 @@ uint32_t resolve_threads(uint32_t configured) {
   return cores ? cores : 1;
 }
 
+// Descriptors the server keeps for itself: per worker its epoll or io_uring descriptor, its
+// eventfd and one listening socket per address; plus a few dozen for logs, certificate files
+// and the process itself. Each connection is one descriptor more.
+uint64_t descriptor_reserve(uint32_t threads, size_t listeners) {
+  return 48 + uint64_t(threads) * (2 + listeners);
+}
+
 uint32_t resolve_max_connections(uint32_t configured, uint32_t threads, size_t listeners) {
-  // Each connection is one descriptor. Keep the rest: per worker its epoll or io_uring
-  // descriptor, its eventfd and one listening socket per address; plus a few dozen for logs,
-  // certificate files and the process itself.
   const uint64_t files = net::raise_open_file_limit();
-  const uint64_t reserve = 48 + uint64_t(threads) * (2 + listeners);
+  const uint64_t reserve = descriptor_reserve(threads, listeners);
   const uint64_t by_files = files > reserve ? files - reserve : 1;
   if (configured == 0) return uint32_t(std::min<uint64_t>(by_files, UINT32_MAX));
   return configured;  // an explicit value wins; start() warns when descriptors cannot back it
@@ -103,7 +107,7 @@ void Server::start() {
       spdlog::info("io backend: {}", net::io_backend_name(first.io_backend()));
   }
   const uint64_t files = net::raise_open_file_limit();
-  const uint64_t reserve = 48 + uint64_t(config_.threads) * (2 + config_.listeners.size());
+  const uint64_t reserve = descriptor_reserve(config_.threads, config_.listeners.size());
   if (config_.limits.max_connections + reserve > files)
     spdlog::warn("limits.max_connections ({}) is more than the open-file limit ({}) can hold "
                  "after the server's own {} descriptors: accepting will pause on EMFILE when "
@@ -111,7 +115,7 @@ void Server::start() {
                  "max_connections",
                  config_.limits.max_connections, files, reserve);
   spdlog::info("capacity: up to {} connections (open-file limit raised to {})",
-               config_.limits.max_connections, net::raise_open_file_limit());
+               config_.limits.max_connections, files);
   for (auto& worker : workers_) threads_.emplace_back([w = worker.get()] { w->run(); });
 }
 

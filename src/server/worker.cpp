@@ -264,11 +264,12 @@ bool Worker::admit_ping(Connection& c) {
     c.pings_in_window = 0;
   }
   if (c.pings_in_window < 255) ++c.pings_in_window;
-  if (c.pings_in_window <= std::min<uint32_t>(4 * limit, 254)) return true;
+  const uint32_t flood = std::min<uint32_t>(4 * limit, 254);  // the count saturates at 255
+  if (c.pings_in_window <= flood) return true;
   server_.counters().count(Limit::ping_flood);
   server_.log_peer_error("{} closed with 1008: more than {} pings in one second "
                          "(4 x limits.max_pings_per_second)",
-                         describe_peer(c), std::min<uint32_t>(4 * limit, 254));
+                         describe_peer(c), flood);
   send_close_frame(c, 1008, "ping flood: too many pings per second");
   finish(c);
   return false;
@@ -384,6 +385,5 @@ bool Session::send_frame(const SharedBuffer& frame) { return worker_.send_frame(
 void Session::close(uint16_t code, std::string_view reason) {
   worker_.close_connection(connection_, code, reason);
 }
-
 
 }  // namespace wshub::server
