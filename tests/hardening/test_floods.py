@@ -44,6 +44,34 @@ def within_one_second_window(action):
     return action()
 
 
+def flood_while_probing(case, first_source, payload, send_errors):
+    """Starts the server, then for 3 s four flooders from 127.0.0.<first_source>.. send
+    `payload`, each reconnecting once it is closed, while good clients are probed. Returns the
+    flooders' close codes, the probes' times and the server's peak RSS growth in KiB."""
+    case.server = case.start_server(CONFIG, measures_memory=True)
+    hardening.probe_echo(case.server.port)
+    rss_before = case.server.rss_kib()
+    case.server.reset_peak_rss()
+    closes = []
+
+    def flood(stop):
+        while not stop.is_set():
+            clients = [WsClient(case.server.port, source=f"127.0.0.{first_source + i}")
+                       for i in range(4)]
+            for client in clients:
+                try:
+                    client.send(payload)
+                except send_errors:
+                    pass
+            for client in clients:
+                with client:
+                    closes.append(client.read_until_close()[0])
+            stop.wait(0.01)  # hundreds a second, without starving the machine
+
+    probes = case.assert_served_during(case.server, flood, seconds=3.0)
+    return closes, probes, case.server.peak_rss_kib() - rss_before
+
+
 class PingFlood:
     def setUp(self):
         self.server = self.start_server(CONFIG)
@@ -88,29 +116,8 @@ class PingFlood:
         self.assert_good_client_served(self.server)
 
     def test_good_clients_served_while_flooders_ping(self):
-        self.server = self.start_server(CONFIG, measures_memory=True)
-        hardening.probe_echo(self.server.port)
-        rss_before = self.server.rss_kib()
-        self.server.reset_peak_rss()
-        closes = []
-
-        def flood(stop):
-            # Four flooders from other addresses, each reconnecting once it is closed.
-            while not stop.is_set():
-                clients = [WsClient(self.server.port, source=f"127.0.0.{70 + i}")
-                           for i in range(4)]
-                for client in clients:
-                    try:
-                        client.send(pings(0, 500))
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass
-                for client in clients:
-                    with client:
-                        closes.append(client.read_until_close()[0])
-                stop.wait(0.01)  # hundreds a second, without starving the machine
-
-        probes = self.assert_served_during(self.server, flood, seconds=3.0)
-        growth = self.server.peak_rss_kib() - rss_before
+        closes, probes, growth = flood_while_probing(self, 70, pings(0, 500),
+                                                     (BrokenPipeError, ConnectionResetError))
         hardening.note(f"ping flood: {len(closes)} flooders closed, {len(probes)} good clients "
                        f"(slowest {max(probes) * 1000:.0f} ms), peak RSS growth {growth} KiB")
         self.assertGreater(len(closes), 0)
@@ -146,29 +153,9 @@ class TinyFrameFlood:
         self.assert_good_client_served(self.server)
 
     def test_good_clients_served_while_fragment_flooders_send(self):
-        self.server = self.start_server(CONFIG, measures_memory=True)
-        hardening.probe_echo(self.server.port)
-        rss_before = self.server.rss_kib()
-        self.server.reset_peak_rss()
-        closes = []
-        flood_bytes = fragmented(20000)  # 20 times the limit, 140 KB of 7-byte frames
-
-        def flood(stop):
-            while not stop.is_set():
-                clients = [WsClient(self.server.port, source=f"127.0.0.{80 + i}")
-                           for i in range(4)]
-                for client in clients:
-                    try:
-                        client.send(flood_bytes)
-                    except (BrokenPipeError, ConnectionResetError, socket.timeout):
-                        pass
-                for client in clients:
-                    with client:
-                        closes.append(client.read_until_close()[0])
-                stop.wait(0.01)  # hundreds a second, without starving the machine
-
-        probes = self.assert_served_during(self.server, flood, seconds=3.0)
-        growth = self.server.peak_rss_kib() - rss_before
+        # 20 times the limit, 140 KB of 7-byte frames
+        closes, probes, growth = flood_while_probing(
+            self, 80, fragmented(20000), (BrokenPipeError, ConnectionResetError, socket.timeout))
         hardening.note(f"fragment flood: {len(closes)} flooders closed, {len(probes)} good "
                        f"clients (slowest {max(probes) * 1000:.0f} ms), peak RSS growth "
                        f"{growth} KiB")

@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hardening  # noqa: E402
 from hardening import HardeningCase, WsClient, masked_frame  # noqa: E402
 
-CONFIG = """
+BROADCAST_DEFAULT_LIMITS = """
 [[route]]
 path = "/broadcast"
 handler = "broadcast"
@@ -25,7 +25,9 @@ handler = "broadcast"
 [[route]]
 path = "/echo"
 handler = "echo"
+"""
 
+CONFIG = BROADCAST_DEFAULT_LIMITS + """
 [limits]
 max_buffered_bytes = "64KiB"
 close_timeout_ms = 2000
@@ -209,16 +211,6 @@ class SlowReaders:
         for client in (reader, publisher, echo):
             client.close()
 
-
-BROADCAST_DEFAULT_LIMITS = """
-[[route]]
-path = "/broadcast"
-handler = "broadcast"
-
-[[route]]
-path = "/echo"
-handler = "echo"
-"""
 
 
 class SlowReadersIoUring(SlowReaders, HardeningCase):
