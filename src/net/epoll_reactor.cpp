@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/single_writer_counter.h"
 #include "net/reactor.h"
 #include "net/write_queue.h"
 
@@ -310,7 +311,7 @@ class EpollReactor final : public Reactor {
   }
 
   SendResult refuse(Stream& s) {
-    ReactorCounters::bump(counters_.over_limit);
+    add_single_writer(counters_.over_limit);
     return SendResult::over_limit;
   }
 

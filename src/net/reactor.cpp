@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base/clock.h"
+#include "base/single_writer_counter.h"
 #include "net/write_queue.h"
 
 namespace wshub::net {
@@ -27,7 +28,7 @@ Reactor::Reactor(StreamHandler& handler, const ReactorOptions& options)
     : handler_(handler), options_(options), timers_(monotonic_ms()), now_ms_(monotonic_ms()) {}
 
 Stream* Reactor::adopt_accepted(int fd, const sockaddr* peer, uint16_t listener) {
-  ReactorCounters::bump(counters_.accepted);
+  add_single_writer(counters_.accepted);
   Stream* s = handler_.open_stream(fd, PeerAddress::from_sockaddr(peer), listener);
   if (!s) return nullptr;
   s->fd = fd;
@@ -95,7 +96,7 @@ void Reactor::abort_all() {
 void Reactor::pause_accepting() {
   if (accept_paused_) return;
   accept_paused_ = true;
-  ReactorCounters::bump(counters_.accept_paused);
+  add_single_writer(counters_.accept_paused);
   accept_resume_ms_ = now_ms_ + options_.accept_pause_ms;
   stop_accepting();
 }

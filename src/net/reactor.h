@@ -33,9 +33,6 @@ struct ReactorCounters {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> accept_paused{0};  // times accepting paused on EMFILE/ENFILE/ENOMEM
   std::atomic<uint64_t> over_limit{0};     // sends refused at the queue cap
-  static void bump(std::atomic<uint64_t>& counter) {
-    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
 };
 
 class Reactor {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/single_writer_counter.h"
 #include "net/reactor.h"
 #include "net/send_arena.h"
 #include "net/write_queue.h"
@@ -193,7 +194,7 @@ class UringReactor final : public Reactor {
   bool busy(const Stream& s) const { return (s.reactor_flags & kFlagSending) || s.pending; }
 
   SendResult refuse() {
-    ReactorCounters::bump(counters_.over_limit);
+    add_single_writer(counters_.over_limit);
     return SendResult::over_limit;
   }
 

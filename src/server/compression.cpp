@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "base/single_writer_counter.h"
 #include "proto/utf8.h"
 #include "server/connection.h"
 
@@ -38,7 +39,7 @@ void WorkerCompression::set_reader_limits(const proto::ReaderLimits& limits) {
 }
 
 void WorkerCompression::open(Connection& c, const proto::DeflateAgreement& agreed) {
-  CompressionCounters::add(counters_.connections, 1);
+  add_single_writer(counters_.connections);
   if (agreed.server_no_context_takeover && agreed.client_no_context_takeover) {
     for (const auto& shared : shared_agreements_) {
       if (shared->agreed == agreed) {
@@ -77,9 +78,9 @@ proto::ReaderError WorkerCompression::inflate(Connection& c, proto::Opcode opcod
     return reader_error_of(result);
   }
   message = inflated_.bytes();
-  CompressionCounters::add(counters_.messages_inflated, 1);
-  CompressionCounters::add(counters_.inflated_from_bytes, compressed.size());
-  CompressionCounters::add(counters_.inflated_to_bytes, message.size());
+  add_single_writer(counters_.messages_inflated);
+  add_single_writer(counters_.inflated_from_bytes, compressed.size());
+  add_single_writer(counters_.inflated_to_bytes, message.size());
   // The reader leaves a compressed text message's UTF-8 to whoever inflates it (§8.1 applies to
   // the inflated bytes).
   if (opcode == proto::Opcode::text && !proto::is_valid_utf8(message)) {
@@ -107,7 +108,7 @@ WorkerCompression::Compressed WorkerCompression::compress(Connection& c, Bytes p
   }
   if (!shared_deflaters_.compress(payload, c.deflate->agreed.server_window_bits, out) ||
       out.size() >= payload.size()) {
-    CompressionCounters::add(counters_.sent_plain_not_shrinking, 1);
+    add_single_writer(counters_.sent_plain_not_shrinking);
     return Compressed::no;
   }
   count_compressed(payload.size(), out.size());
@@ -115,9 +116,9 @@ WorkerCompression::Compressed WorkerCompression::compress(Connection& c, Bytes p
 }
 
 void WorkerCompression::count_compressed(size_t from, size_t to) {
-  CompressionCounters::add(counters_.messages_compressed, 1);
-  CompressionCounters::add(counters_.compressed_from_bytes, from);
-  CompressionCounters::add(counters_.compressed_to_bytes, to);
+  add_single_writer(counters_.messages_compressed);
+  add_single_writer(counters_.compressed_from_bytes, from);
+  add_single_writer(counters_.compressed_to_bytes, to);
 }
 
 std::string compression_json(const std::vector<const CompressionCounters*>& workers) {

@@ -53,10 +53,6 @@ struct CompressionCounters {
   std::atomic<uint64_t> compressed_to_bytes{0};
   std::atomic<uint64_t> sent_plain_not_shrinking{0};  // no takeover, and deflate would not shrink it
   std::atomic<uint64_t> shared_frames_sent{0};        // a fan-out's compressed-once frame, per receiver
-
-  static void add(std::atomic<uint64_t>& counter, uint64_t amount) {
-    counter.store(counter.load(std::memory_order_relaxed) + amount, std::memory_order_relaxed);
-  }
 };
 
 // {"connections":…,"inflated":{"messages":…,"from_bytes":…,"to_bytes":…},…}: the sum over

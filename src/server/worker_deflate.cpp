@@ -1,6 +1,7 @@
 // The permessage-deflate side of a worker (RFC 7692 §6-§7): inflating what a connection sent,
 // compressing what it is sent, and picking a fan-out frame's variant. Control frames never come
 // here: they are neither compressed nor inflated.
+#include "base/single_writer_counter.h"
 #include "server/server.h"
 #include "server/worker.h"
 
@@ -49,7 +50,7 @@ bool Worker::send_variants(Connection& c, const proto::FrameVariants& frame) {
     const SharedBuffer* compressed =
         frame.compressed(c.deflate->agreed.server_window_bits, compression_.shared_deflaters());
     if (!compressed) return send_frame(c, frame.plain());
-    CompressionCounters::add(compression_.counters().shared_frames_sent, 1);
+    add_single_writer(compression_.counters().shared_frames_sent);
     return send_frame(c, *compressed);
   }
   // Context takeover: this connection's stream holds its own history; nothing can be shared.

@@ -9,6 +9,8 @@ namespace wshub::tls {
 
 namespace {
 
+size_t key_size(Aead aead) { return aead == Aead::aes128_gcm ? 16 : 32; }
+
 // Cipher contexts per thread, one per AEAD and direction, set up once: a record loads its
 // connection's key only when it differs from the context's last one (a key schedule costs
 // about 200 ns; consecutive records of one connection, pipelined or large, skip it) and then
@@ -47,7 +49,7 @@ struct ThreadCiphers {
   EVP_CIPHER_CTX* prepare(bool encrypt, Aead aead, const uint8_t* key, const uint8_t* nonce) {
     Slot& slot = slots[encrypt][size_t(aead)];
     if (!slot.context) return nullptr;
-    const size_t size = aead == Aead::aes128_gcm ? 16 : 32;
+    const size_t size = key_size(aead);
     const bool same = slot.keyed && std::memcmp(slot.key, key, size) == 0;
     if (EVP_CipherInit_ex2(slot.context, nullptr, same ? nullptr : key, nonce, encrypt, nullptr) != 1) {
       slot.keyed = false;
@@ -65,8 +67,6 @@ ThreadCiphers& thread_ciphers() {
   thread_local ThreadCiphers ciphers;
   return ciphers;
 }
-
-size_t key_size(Aead aead) { return aead == Aead::aes128_gcm ? 16 : 32; }
 
 constexpr size_t kSmallRecord = 256;
 
