@@ -76,12 +76,7 @@ class EpollReactor final : public Reactor {
     }
   }
 
-  SendResult send(Stream& s, const iovec* iov, int count, bool force) override {
-    if (s.fd < 0 || (s.reactor_flags & (kFlagCloseAfterFlush | kFlagLingering)))
-      return SendResult::closed;
-    size_t total = 0;
-    for (int i = 0; i < count; ++i) total += iov[i].iov_len;
-    if (s.filter) return send_filtered(s, iov, count, total, force);
+  SendResult send_raw(Stream& s, const iovec* iov, int count, size_t total, bool force) override {
     if (s.pending) return enqueue_copy(s, iov, count, total, force);
     if (&s == cork_stream_ && cork_size_ + total <= kCorkBytes) {
       for (int i = 0; i < count; ++i) {
@@ -100,18 +95,14 @@ class EpollReactor final : public Reactor {
     return write_now(s, all, n, corked + total, force);
   }
 
-  SendResult send_shared(Stream& s, const SharedBuffer& frame) override {
-    if (s.fd < 0 || (s.reactor_flags & (kFlagCloseAfterFlush | kFlagLingering)))
-      return SendResult::closed;
+  SendResult send_shared_raw(Stream& s, const SharedBuffer& frame) override {
     iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
-    // A filtered (TLS) stream's queue holds ciphertext: the frame is encrypted like any bytes.
-    if (s.filter) return send(s, &one, 1, false);
     if (s.pending) {
-      if (over_cap(s)) return refuse(s);
-      return s.pending->append_shared(frame) ? SendResult::queued : refuse(s);
+      if (over_cap(s)) return refuse();
+      return s.pending->append_shared(frame) ? SendResult::queued : refuse();
     }
     // A corked stream takes the frame like any bytes.
-    if (&s == cork_stream_) return send(s, &one, 1, false);
+    if (&s == cork_stream_) return send_raw(s, &one, 1, frame.size(), false);
     ssize_t written = write_iov(s, &one, 1);
     if (written < 0) return SendResult::closed;
     if (size_t(written) == frame.size()) return SendResult::sent;
@@ -123,7 +114,7 @@ class EpollReactor final : public Reactor {
 
   void abort(Stream& s) override {
     if (s.fd < 0) return;
-    if (&s == cork_stream_) cork_size_ = 0;
+    drop_cork_of(s);
     close(s.fd);
     delete s.pending;
     s.pending = nullptr;
@@ -235,50 +226,15 @@ class EpollReactor final : public Reactor {
     }
   }
 
-  void flush_cork() override {
-    Stream* s = cork_stream_;
-    cork_stream_ = nullptr;
-    if (!s || cork_size_ == 0 || s->fd < 0) {
-      cork_size_ = 0;
-      return;
-    }
+  void flush_raw_cork(Stream& s) override {
+    if (cork_size_ == 0) return;
     iovec one{cork_.data(), cork_size_};
-    size_t size = cork_size_;
+    const size_t size = cork_size_;
     cork_size_ = 0;
-    if (s->filter) {
-      FilterSink sink(*this, *s);
-      s->filter->on_output(&one, 1, sink);
-      return;
-    }
-    write_now(*s, &one, 1, size, /*force=*/true);
+    write_now(s, &one, 1, size, /*force=*/true);
   }
 
-  // Plaintext for a filtered stream: corked while it fits, else encrypted at once behind
-  // whatever is corked. The queue (and its cap) holds the filter's output.
-  SendResult send_filtered(Stream& s, const iovec* iov, int count, size_t total, bool force) {
-    if (!force && over_cap(s)) return refuse(s);
-    if (&s == cork_stream_ && cork_size_ + total <= kCorkBytes) {
-      for (int i = 0; i < count; ++i) {
-        std::memcpy(cork_.data() + cork_size_, iov[i].iov_base, iov[i].iov_len);
-        cork_size_ += iov[i].iov_len;
-      }
-      return SendResult::sent;
-    }
-    if (&s == cork_stream_ && cork_size_) {
-      // Keep the order: what is corked goes out first.
-      Stream* corked = cork_stream_;
-      flush_cork();
-      cork_stream_ = corked;
-      if (s.fd < 0) return SendResult::closed;
-    }
-    FilterSink sink(*this, s);
-    if (!s.filter->on_output(iov, count, sink)) {
-      abort(s);
-      return SendResult::closed;
-    }
-    if (s.fd < 0) return SendResult::closed;
-    return s.pending ? SendResult::queued : SendResult::sent;
-  }
+  void drop_raw_cork() override { cork_size_ = 0; }
 
   // Filter output goes straight to the socket, or behind what is queued.
   void emit_ciphertext(Stream& s, Bytes bytes) override {
@@ -290,8 +246,6 @@ class EpollReactor final : public Reactor {
     }
     write_now(s, &one, 1, bytes.size(), /*force=*/true);
   }
-
-
 
   // Writes directly (nothing is queued); queues the rest. The caller has cleared the cork.
   SendResult write_now(Stream& s, const iovec* iov, int count, size_t total, bool force) {
@@ -310,19 +264,14 @@ class EpollReactor final : public Reactor {
     return enqueue_copy(s, rest, n, total - size_t(written), /*force=*/true);
   }
 
-  SendResult refuse(Stream& s) {
-    add_single_writer(counters_.over_limit);
-    return SendResult::over_limit;
-  }
-
   SendResult enqueue_copy(Stream& s, const iovec* iov, int count, size_t total, bool force) {
     // The cap is on what already waits (see over_cap): one message larger than the cap may
     // still be queued behind an almost empty queue.
-    if (!force && over_cap(s)) return refuse(s);
+    if (!force && over_cap(s)) return refuse();
     WriteQueue& queue = pending_queue(s);
     for (int i = 0; i < count; ++i)
       if (!queue.append_copy({static_cast<const uint8_t*>(iov[i].iov_base), iov[i].iov_len}))
-        return refuse(s);
+        return refuse();
     return SendResult::queued;
   }
 

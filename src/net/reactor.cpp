@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "base/clock.h"
 #include "base/single_writer_counter.h"
@@ -135,6 +136,69 @@ bool Reactor::over_cap(const Stream& s) const {
   if (queued <= cap) return false;
   if (queued > 4 * cap) return true;
   return now_ms_ - s.pending->last_progress_ms() >= options_.stall_ms;
+}
+
+SendResult Reactor::send(Stream& s, const iovec* iov, int count, bool force) {
+  if (!accepts_sends(s)) return SendResult::closed;
+  size_t total = 0;
+  for (int i = 0; i < count; ++i) total += iov[i].iov_len;
+  if (s.filter) return send_filtered(s, iov, count, total, force);
+  return send_raw(s, iov, count, total, force);
+}
+
+SendResult Reactor::send_shared(Stream& s, const SharedBuffer& frame) {
+  if (!accepts_sends(s)) return SendResult::closed;
+  if (!s.filter) return send_shared_raw(s, frame);
+  iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
+  return send_filtered(s, &one, 1, frame.size(), /*force=*/false);
+}
+
+SendResult Reactor::refuse() {
+  add_single_writer(counters_.over_limit);
+  return SendResult::over_limit;
+}
+
+SendResult Reactor::send_filtered(Stream& s, const iovec* iov, int count, size_t total, bool force) {
+  if (!force && over_cap(s)) return refuse();
+  if (&s == cork_stream_ && plain_cork_size_ + total <= kPlainCorkBytes) {
+    for (int i = 0; i < count; ++i) {
+      std::memcpy(plain_cork_.get() + plain_cork_size_, iov[i].iov_base, iov[i].iov_len);
+      plain_cork_size_ += iov[i].iov_len;
+    }
+    return SendResult::sent;
+  }
+  if (&s == cork_stream_) {
+    // Keep the order: what is corked goes out first; the stream stays corked.
+    flush_cork();
+    cork_stream_ = &s;
+    if (s.fd < 0) return SendResult::closed;
+  }
+  FilterSink sink(*this, s);
+  if (!s.filter->on_output(iov, count, sink)) {
+    abort(s);
+    return SendResult::closed;
+  }
+  if (s.fd < 0) return SendResult::closed;
+  return s.pending ? SendResult::queued : SendResult::sent;
+}
+
+void Reactor::flush_cork() {
+  Stream* s = cork_stream_;
+  cork_stream_ = nullptr;
+  if (!s || s->fd < 0) {
+    plain_cork_size_ = 0;
+    drop_raw_cork();
+    return;
+  }
+  flush_raw_cork(*s);
+  if (!plain_cork_size_ || s->fd < 0) {
+    plain_cork_size_ = 0;
+    return;
+  }
+  iovec one{plain_cork_.get(), plain_cork_size_};
+  plain_cork_size_ = 0;
+  FilterSink sink(*this, *s);
+  if (!s->filter->on_output(&one, 1, sink)) abort(*s);
 }
 
 bool Reactor::FilterSink::plaintext(MutableBytes bytes) {

@@ -54,9 +54,11 @@ class Reactor {
 
   // Sends the bytes of `iov` in order after anything already queued. Bytes may be copied;
   // the caller's memory is free when this returns. `force` ignores the queue cap (close frames).
-  virtual SendResult send(Stream& stream, const iovec* iov, int count, bool force = false) = 0;
-  // Sends a shared frame; queued by reference, never copied.
-  virtual SendResult send_shared(Stream& stream, const SharedBuffer& frame) = 0;
+  // `sent`: nothing of it waits in the stream's WriteQueue (it went to the socket, the cork or
+  // a send in flight); `queued`: some of it waits there.
+  SendResult send(Stream& stream, const iovec* iov, int count, bool force = false);
+  // Sends a shared frame; queued by reference, never copied (a filtered stream encrypts it).
+  SendResult send_shared(Stream& stream, const SharedBuffer& frame);
   // Finishes writing what is queued, then half-closes (FIN) and discards input until the peer
   // closes too; the caller keeps a timer to `abort` a peer that never does.
   void close_after_flush(Stream& stream);
@@ -104,6 +106,12 @@ class Reactor {
 
   // Filtered (TLS) output for the socket: the backend writes or queues it, in order.
   virtual void emit_ciphertext(Stream& stream, Bytes bytes) = 0;
+  // Bytes for an unfiltered stream that accepts sends; `total` is their length.
+  virtual SendResult send_raw(Stream& stream, const iovec* iov, int count, size_t total,
+                              bool force) = 0;
+  virtual SendResult send_shared_raw(Stream& stream, const SharedBuffer& frame) = 0;
+  // A send the queue cap refused: counted, and `over_limit` for the caller.
+  SendResult refuse();
 
   // How long the next wait may last: until the next timer tick, a paused accept's resumption
   // or the shutdown deadline, whichever is first; -1 for no limit.
@@ -120,8 +128,20 @@ class Reactor {
   }
   virtual void stop_accepting() {}
   virtual void restart_accepting() = 0;
-  // Sends what is corked for cork_stream_ (whatever the backend keeps there).
-  virtual void flush_cork() = 0;
+  // Sends what is corked for cork_stream_ and ends the cork: first the raw bytes the backend
+  // corked (a handshake's last flight for a filtered stream), then the plaintext corked here,
+  // sealed by the filter.
+  void flush_cork();
+  // The backend's part of flush_cork: sends the raw bytes it corked for `stream`.
+  virtual void flush_raw_cork(Stream& stream) = 0;
+  // The backend forgets what it corked (the corked stream is being aborted).
+  virtual void drop_raw_cork() = 0;
+  // For a backend's abort: forgets whatever is corked for `stream`.
+  void drop_cork_of(const Stream& stream) {
+    if (&stream != cork_stream_) return;
+    plain_cork_size_ = 0;
+    drop_raw_cork();
+  }
   // True while bytes of the stream wait in the backend (queued, or a send in flight).
   virtual bool has_unsent(const Stream& stream) const = 0;
   // Sends the FIN once everything is out; input is discarded from then on.
@@ -142,6 +162,9 @@ class Reactor {
   };
   static constexpr uint8_t kFlagCloseAfterFlush = 1;  // FIN once the queue is empty
   static constexpr uint8_t kFlagLingering = 2;        // FIN sent; input is discarded until EOF
+  static bool accepts_sends(const Stream& s) {
+    return s.fd >= 0 && !(s.reactor_flags & (kFlagCloseAfterFlush | kFlagLingering));
+  }
 
   StreamHandler& handler_;
   ReactorOptions options_;
@@ -163,6 +186,15 @@ class Reactor {
  private:
   // Stops accepting, tells the handler (which starts the 1001 closes) and sets the deadline.
   void begin_shutdown(uint32_t grace_ms);
+  // Plaintext of a filtered stream: corked while it fits, otherwise sealed at once behind
+  // whatever is corked. The stream's queue (and its cap) holds the filter's output.
+  SendResult send_filtered(Stream& stream, const iovec* iov, int count, size_t total, bool force);
+
+  // Plaintext for the corked stream when it is filtered (TLS): sealed into records at
+  // flush_cork, so a read answered with many small messages costs one record.
+  static constexpr size_t kPlainCorkBytes = 16 * 1024;
+  std::unique_ptr<uint8_t[]> plain_cork_{new uint8_t[kPlainCorkBytes]};
+  size_t plain_cork_size_ = 0;
 };
 
 enum class IoBackend : uint8_t { automatic, epoll, io_uring };

@@ -32,7 +32,6 @@ constexpr unsigned kBufferCount = 256;  // provided receive buffers; a power of 
 constexpr size_t kBufferBytes = 16 * 1024;
 constexpr uint16_t kBufferGroup = 0;
 constexpr size_t kArenaCopyLimit = 16 * 1024;  // larger sends get a buffer of their own
-constexpr size_t kPlainCorkBytes = 16 * 1024;
 constexpr int kMaxIov = 64;  // per queued send (the iovec array exists only for those)
 constexpr uint8_t kFlagSending = 8;  // the stream has a send in flight
 
@@ -136,18 +135,11 @@ class UringReactor final : public Reactor {
     }
   }
 
-  SendResult send(Stream& s, const iovec* iov, int count, bool force) override {
-    if (s.fd < 0 || (s.reactor_flags & (kFlagCloseAfterFlush | kFlagLingering))) return SendResult::closed;
-    size_t total = 0;
-    for (int i = 0; i < count; ++i) total += iov[i].iov_len;
-    if (s.filter) return send_filtered(s, iov, count, total, force);
-    return send_raw(s, iov, count, total, force);
-  }
-
-  SendResult send_shared(Stream& s, const SharedBuffer& frame) override {
-    if (s.fd < 0 || (s.reactor_flags & (kFlagCloseAfterFlush | kFlagLingering))) return SendResult::closed;
-    iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
-    if (s.filter || &s == cork_stream_) return send(s, &one, 1, false);
+  SendResult send_shared_raw(Stream& s, const SharedBuffer& frame) override {
+    if (&s == cork_stream_) {
+      iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
+      return send_raw(s, &one, 1, frame.size(), false);
+    }
     if (busy(s)) {
       if (over_cap(s)) return refuse();
       return pending_queue(s).append_shared(frame) ? SendResult::queued : refuse();
@@ -161,7 +153,7 @@ class UringReactor final : public Reactor {
 
   void abort(Stream& s) override {
     if (s.fd < 0) return;
-    if (&s == cork_stream_) cork_size_ = plain_cork_size_ = 0;
+    drop_cork_of(s);
     // shutdown ends the multishot recv and any send in flight, which would otherwise keep the
     // socket open after close.
     ::shutdown(s.fd, SHUT_RDWR);
@@ -192,11 +184,6 @@ class UringReactor final : public Reactor {
   }
 
   bool busy(const Stream& s) const { return (s.reactor_flags & kFlagSending) || s.pending; }
-
-  SendResult refuse() {
-    add_single_writer(counters_.over_limit);
-    return SendResult::over_limit;
-  }
 
   // ---- completions -----------------------------------------------------------------------
   void complete(uint64_t user_data, int res, uint32_t flags) {
@@ -410,12 +397,12 @@ class UringReactor final : public Reactor {
     io_uring_sqe_set_data64(sqe, token(Op::send, slot));
   }
 
-  SendResult send_raw(Stream& s, const iovec* iov, int count, size_t total, bool force) {
+  SendResult send_raw(Stream& s, const iovec* iov, int count, size_t total, bool force) override {
     if (&s == cork_stream_ && !busy(s) && total <= kArenaCopyLimit) {
       cork_append(iov, count, total);
       return SendResult::sent;
     }
-    if (&s == cork_stream_) flush_cork();  // keep the order: corked bytes go first
+    if (&s == cork_stream_) flush_raw_cork(s);  // keep the order: corked bytes go first
     if (s.fd < 0) return SendResult::closed;
     if (busy(s)) {
       if (!force && over_cap(s)) return refuse();
@@ -481,76 +468,31 @@ class UringReactor final : public Reactor {
     }
   }
 
-  // Plaintext of a filtered stream: corked while it fits, otherwise encrypted at once.
-  SendResult send_filtered(Stream& s, const iovec* iov, int count, size_t total, bool force) {
-    if (!force && over_cap(s)) return refuse();
-    if (&s == cork_stream_ && plain_cork_size_ + total <= kPlainCorkBytes) {
-      gather_into(plain_cork_.data() + plain_cork_size_, iov, count);
-      plain_cork_size_ += total;
-      return SendResult::sent;
-    }
-    if (&s == cork_stream_) {
-      Stream* corked = cork_stream_;
-      flush_cork();
-      cork_stream_ = corked;
-      if (s.fd < 0) return SendResult::closed;
-    }
-    FilterSink sink(*this, s);
-    if (!s.filter->on_output(iov, count, sink)) {
-      abort(s);
-      return SendResult::closed;
-    }
-    return s.fd < 0 ? SendResult::closed : SendResult::sent;
-  }
-
   // The cork: bytes for the stream being read, collected contiguously in the arena and sent
   // with one send when the read is handled.
   void cork_append(const iovec* iov, int count, size_t total) {
     const bool contiguous = cork_size_ && cork_start_ + cork_size_ == arena_.end();
-    if (cork_size_ && (!contiguous || !arena_.fits(total))) flush_cork_bytes();
+    if (cork_size_ && (!contiguous || !arena_.fits(total))) flush_raw_cork(*cork_stream_);
     uint8_t* at = arena_reserve(total);
     if (!cork_size_) cork_start_ = at;
     gather_into(at, iov, count);
     cork_size_ += total;
   }
 
-  void flush_cork_bytes() {
-    Stream* s = cork_stream_;
-    if (cork_size_ && s && s->fd >= 0 && !busy(*s)) {
-      submit_bytes(*s, cork_start_, cork_size_, arena_.current(), {});
-    } else if (cork_size_ && s && s->fd >= 0) {
-      pending_queue(*s).append_copy({cork_start_, cork_size_});
+  void flush_raw_cork(Stream& s) override {
+    if (cork_size_ && s.fd >= 0 && !busy(s)) {
+      submit_bytes(s, cork_start_, cork_size_, arena_.current(), {});
+    } else if (cork_size_ && s.fd >= 0) {
+      pending_queue(s).append_copy({cork_start_, cork_size_});
     }
     cork_size_ = 0;
   }
 
-  void flush_cork() override {
-    Stream* s = cork_stream_;
-    cork_stream_ = nullptr;
-    if (!s || s->fd < 0) {
-      cork_size_ = plain_cork_size_ = 0;
-      return;
-    }
-    if (plain_cork_size_) {
-      // Ciphertext corked earlier in this read (a handshake's last flight, session tickets)
-      // goes out before the records sealing the corked plaintext.
-      cork_stream_ = s;
-      flush_cork_bytes();
-      cork_stream_ = nullptr;
-      iovec one{plain_cork_.data(), plain_cork_size_};
-      plain_cork_size_ = 0;
-      FilterSink sink(*this, *s);
-      if (!s->filter->on_output(&one, 1, sink)) abort(*s);
-      return;
-    }
-    cork_stream_ = s;
-    flush_cork_bytes();
-    cork_stream_ = nullptr;
-  }
+  void drop_raw_cork() override { cork_size_ = 0; }
 
   uint8_t* arena_reserve(size_t size) {
     if (!arena_.fits(size)) {
-      if (cork_size_) flush_cork_bytes();
+      if (cork_size_ && cork_stream_) flush_raw_cork(*cork_stream_);
       arena_.next_block();
     }
     return arena_.reserve(size);
@@ -585,8 +527,6 @@ class UringReactor final : public Reactor {
   unsigned buffers_returned_ = 0;
   std::vector<uint8_t> plain_buffer_;
   std::vector<uint8_t> large_read_;  // large messages are read whole into this
-  std::array<uint8_t, kPlainCorkBytes> plain_cork_;
-  size_t plain_cork_size_ = 0;
   uint8_t* cork_start_ = nullptr;
   size_t cork_size_ = 0;
   SendArena arena_;
