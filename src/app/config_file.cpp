@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "net/peer_address.h"
+#include "server/builtin_routes.h"
 #include "server/trusted_proxies.h"
 
 namespace wshub::app {
@@ -265,9 +266,10 @@ struct ConfigReader {
         return false;
       server::RouteConfig route;
       std::string handler = "echo";
+      std::string reply_text = "reply";
       if (!read_string(*t, "route.", "path", route.path) ||
           !read_string(*t, "route.", "handler", handler) ||
-          !read_string(*t, "route.", "reply", route.reply_text) ||
+          !read_string(*t, "route.", "reply", reply_text) ||
           !read_string_list(*t, "route.", "allowed_origins", route.allowed_origins) ||
           !read_string_list(*t, "route.", "subprotocols", route.subprotocols))
         return false;
@@ -281,10 +283,11 @@ struct ConfigReader {
       if (!paths.insert(route.path).second || route.path == config.health_path)
         return fail(t->get("path"), "route.path",
                     fmt::format("'{}' is already used by another route or by health_path", route.path));
-      if (handler == "echo") route.kind = server::RouteKind::echo;
-      else if (handler == "reply") route.kind = server::RouteKind::reply;
-      else if (handler == "broadcast") route.kind = server::RouteKind::broadcast;
+      if (handler == "echo") route.service = server::make_echo_route();
+      else if (handler == "reply") route.service = server::make_reply_route(reply_text);
+      else if (handler == "broadcast") route.service = server::make_broadcast_route();
       else return fail(t->get("handler"), "route.handler", "expected \"echo\", \"reply\" or \"broadcast\"");
+      route.kind = handler;
       config.routes.push_back(std::move(route));
     }
     return true;

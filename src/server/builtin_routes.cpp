@@ -1,7 +1,6 @@
 #include "server/builtin_routes.h"
 
 #include "server/fanout.h"
-#include "server/worker.h"
 
 namespace wshub::server {
 
@@ -14,25 +13,45 @@ class EchoHandler final : public RouteHandler {
   }
 };
 
+class EchoRoute final : public RouteService {
+ public:
+  std::unique_ptr<RouteHandler> make_handler(RouteHost&) override {
+    return std::make_unique<EchoHandler>();
+  }
+};
+
 class ReplyHandler final : public RouteHandler {
  public:
-  explicit ReplyHandler(std::string_view text)
-      : frame_(proto::encode_shared_frame(proto::Opcode::text, as_bytes(text))) {}
+  explicit ReplyHandler(SharedBuffer frame) : frame_(std::move(frame)) {}
   void on_message(Session& session, proto::Opcode, Bytes) override { session.send_frame(frame_); }
 
  private:
-  SharedBuffer frame_;  // framed once, shared by every answer
+  SharedBuffer frame_;
+};
+
+class ReplyRoute final : public RouteService {
+ public:
+  // Framed once, shared by every answer on every worker.
+  explicit ReplyRoute(std::string_view text)
+      : frame_(proto::encode_shared_frame(proto::Opcode::text, as_bytes(text))) {}
+  std::unique_ptr<RouteHandler> make_handler(RouteHost&) override {
+    return std::make_unique<ReplyHandler>(frame_);
+  }
+
+ private:
+  SharedBuffer frame_;
 };
 
 // Relays every message to every connection on the route, on every worker, the sender
-// included: the test bed for fan-out until the hub exists.
+// included: the test bed for fan-out until the hub existed, and its benchmark baseline.
 class BroadcastHandler final : public RouteHandler {
  public:
-  BroadcastHandler(FanoutGroup& group, Worker& worker) : group_(group), members_(worker), worker_index_(worker.index()) {
-    group_.attach(worker_index_, worker.reactor(), members_);
+  BroadcastHandler(FanoutGroup& group, RouteHost& host)
+      : group_(group), members_(host), worker_index_(host.worker_index()) {
+    group_.attach(worker_index_, host.reactor(), members_);
   }
-  void on_open(Session& session) override { members_.add(session.connection()); }
-  void on_close(Session& session) override { members_.remove(session.connection()); }
+  void on_open(Session& session) override { members_.add(session.ref()); }
+  void on_close(Session& session) override { members_.remove(session.ref()); }
   void on_message(Session& session, proto::Opcode opcode, Bytes payload) override {
     // Framed once; compressed at most once per window size for all receivers without context
     // takeover, on every worker.
@@ -46,16 +65,22 @@ class BroadcastHandler final : public RouteHandler {
   uint32_t worker_index_;
 };
 
+class BroadcastRoute final : public RouteService {
+ public:
+  std::unique_ptr<RouteHandler> make_handler(RouteHost& host) override {
+    return std::make_unique<BroadcastHandler>(group_, host);
+  }
+
+ private:
+  FanoutGroup group_;
+};
+
 }  // namespace
 
-std::unique_ptr<RouteHandler> make_builtin_handler(const RouteConfig& config,
-                                                   FanoutGroup* fanout, Worker& worker) {
-  switch (config.kind) {
-    case RouteKind::echo: return std::make_unique<EchoHandler>();
-    case RouteKind::reply: return std::make_unique<ReplyHandler>(config.reply_text);
-    case RouteKind::broadcast: return std::make_unique<BroadcastHandler>(*fanout, worker);
-  }
-  return nullptr;
+std::shared_ptr<RouteService> make_echo_route() { return std::make_shared<EchoRoute>(); }
+std::shared_ptr<RouteService> make_reply_route(std::string_view text) {
+  return std::make_shared<ReplyRoute>(text);
 }
+std::shared_ptr<RouteService> make_broadcast_route() { return std::make_shared<BroadcastRoute>(); }
 
 }  // namespace wshub::server

@@ -1,6 +1,7 @@
 #include "server/config.h"
 
 #include "net/peer_address.h"
+#include "server/builtin_routes.h"
 
 namespace wshub::server {
 
@@ -14,22 +15,15 @@ ServerConfig default_server_config() {
   config.listeners.push_back(listener);
   RouteConfig echo;
   echo.path = "/echo";
-  echo.kind = RouteKind::echo;
+  echo.kind = "echo";
+  echo.service = make_echo_route();
   config.routes.push_back(echo);
   RouteConfig login;
   login.path = "/login";
-  login.kind = RouteKind::reply;
+  login.kind = "reply";
+  login.service = make_reply_route("reply");
   config.routes.push_back(login);
   return config;
-}
-
-const char* route_kind_name(RouteKind kind) {
-  switch (kind) {
-    case RouteKind::echo: return "echo";
-    case RouteKind::reply: return "reply";
-    case RouteKind::broadcast: return "broadcast";
-  }
-  return "?";
 }
 
 }  // namespace wshub::server

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,12 +41,12 @@ struct Limits {
   uint32_t shutdown_grace_ms = 5000;       // on SIGTERM: time for peers to answer the 1001
 };
 
-enum class RouteKind : uint8_t { echo, reply, broadcast };
+class RouteService;
 
 struct RouteConfig {
   std::string path;
-  RouteKind kind = RouteKind::echo;
-  std::string reply_text = "reply";          // for `reply`
+  std::string kind = "echo";                 // the name the route kind is registered under
+  std::shared_ptr<RouteService> service;     // made from the kind and the route's parameters
   std::vector<std::string> allowed_origins;  // empty: any
   std::vector<std::string> subprotocols;
   bool require_subprotocol = false;
@@ -70,7 +71,5 @@ struct ServerConfig {
 
 // The defaults with no config at all: the seed's port, /echo, /login and /health.
 ServerConfig default_server_config();
-
-const char* route_kind_name(RouteKind kind);
 
 }  // namespace wshub::server

@@ -10,13 +10,23 @@
 
 #include "net/peer_address.h"
 #include "net/stream.h"
+#include "proto/deflate_negotiation.h"
 #include "proto/http_head.h"
 #include "proto/message_reader.h"
 #include "server/compression.h"
 
 namespace wshub::server {
 
-struct WorkerRoute;
+// A worker serves at most this many routes (checked when the config is read).
+constexpr uint8_t kNoRoute = 255;
+constexpr size_t kMaxRoutes = kNoRoute;
+
+// A route handler's own state for one connection (see route_handler.h). The connection owns
+// it once set; it is deleted after the handler's on_close.
+class RouteState {
+ public:
+  virtual ~RouteState() = default;
+};
 
 enum class ConnectionState : uint8_t {
   http,       // reading the request head
@@ -25,11 +35,22 @@ enum class ConnectionState : uint8_t {
   finishing,  // close handshake done or connection failed: flushing, then TCP close
 };
 
-// A request head that did not arrive in one read: its bytes so far and the parser's place.
+// An upgrade its route's handler decided to decide later (RouteHandler::on_upgrade): what the
+// 101 needs, and the bytes that arrived after the head meanwhile.
+struct DeferredUpgrade {
+  std::string key;
+  std::string_view subprotocol;  // points into the route's policy, which outlives connections
+  proto::DeflateNegotiation deflate;
+  std::string rest;
+};
+
+// A request head that did not arrive in one read: its bytes so far and the parser's place;
+// or, once complete, an upgrade waiting for its handler's decision.
 struct PendingHead {
   explicit PendingHead(const proto::HttpLimits& limits) : parser(limits) {}
   proto::HttpHeadParser parser;
   std::string bytes;
+  std::unique_ptr<DeferredUpgrade> deferred;
 };
 
 enum ConnectionFlags : uint8_t {
@@ -44,16 +65,18 @@ struct Connection : net::Stream {
   proto::MessageReader reader;
   std::unique_ptr<PendingHead> pending_head;
   ConnectionDeflatePtr deflate;  // null: no permessage-deflate (see server/compression.h)
-  WorkerRoute* route = nullptr;
-  void* route_state = nullptr;  // for the route's handler (the hub keeps its session here)
+  std::unique_ptr<RouteState> route_state;  // the route handler's (the hub keeps its session here)
   net::PeerAddress peer;         // the TCP peer: the client, or a proxy in front of it
   net::IpAddress client;         // the client: `peer.ip`, or what a trusted proxy forwarded
-  uint32_t last_rx_tick = 0;    // reactor time / 100 ms when bytes last arrived
-  uint32_t last_tx_tick = 0;    // ... and when a frame was last sent
   ConnectionState state = ConnectionState::http;
   uint8_t flags = 0;
   uint8_t ping_window = 0;       // low bits of the second the ping count belongs to
   uint8_t pings_in_window = 0;   // pings received in that second, saturating
+  uint8_t route = kNoRoute;      // index of its route in the worker's list, once known
+  uint32_t last_rx_tick = 0;     // reactor time / 100 ms when bytes last arrived
+  uint32_t last_tx_tick = 0;     // ... and when a frame was last sent
+  uint32_t route_deadline_tick = 0;  // when the handler's on_deadline is due; 0: none
+  uint32_t route_slot = 0;           // the handler's own index for this connection (fan-out)
 };
 
 // A handle that stays safe to test after the connection is gone: the memory is pooled and

@@ -2,7 +2,7 @@
 
 #include "net/mailbox.h"
 #include "net/reactor.h"
-#include "server/worker.h"
+#include "server/route_handler.h"
 
 namespace wshub::server {
 
@@ -19,22 +19,21 @@ class DeliverFrame final : public net::MailItem {
   std::shared_ptr<const proto::FrameVariants> frame_;
 };
 
-constexpr uintptr_t kNotMember = ~uintptr_t(0);
-
-uintptr_t slot_of(const Connection& c) { return reinterpret_cast<uintptr_t>(c.route_state); }
-void set_slot(Connection& c, uintptr_t slot) { c.route_state = reinterpret_cast<void*>(slot); }
+constexpr uint32_t kNotMember = ~uint32_t(0);
 
 }  // namespace
 
-void FanoutMembers::add(Connection& c) {
-  set_slot(c, members_.size());
+void FanoutMembers::add(ConnectionRef member) {
+  Connection& c = *member.connection;
+  c.route_slot = uint32_t(members_.size());
   members_.push_back(&c);
 }
 
-void FanoutMembers::remove(Connection& c) {
-  const uintptr_t slot = slot_of(c);
+void FanoutMembers::remove(ConnectionRef member) {
+  Connection& c = *member.connection;
+  const uint32_t slot = c.route_slot;
   if (slot == kNotMember || slot >= members_.size() || members_[slot] != &c) return;
-  set_slot(c, kNotMember);
+  c.route_slot = kNotMember;
   if (delivering_) {
     // Removing now would move members under the delivery loop; leave a hole for later.
     members_[slot] = nullptr;
@@ -43,14 +42,14 @@ void FanoutMembers::remove(Connection& c) {
   }
   Connection* last = members_.back();
   members_[slot] = last;
-  set_slot(*last, slot);
+  last->route_slot = slot;
   members_.pop_back();
 }
 
 void FanoutMembers::deliver(const proto::FrameVariants& frame) {
   delivering_ = true;
   for (size_t i = 0; i < members_.size(); ++i)
-    if (members_[i]) worker_.send_variants(*members_[i], frame);
+    if (members_[i]) host_.send_variants(*members_[i], frame);
   delivering_ = false;
   if (has_holes_) compact();
 }
@@ -59,7 +58,7 @@ void FanoutMembers::compact() {
   size_t kept = 0;
   for (Connection* c : members_) {
     if (!c) continue;
-    set_slot(*c, kept);
+    c->route_slot = uint32_t(kept);
     members_[kept++] = c;
   }
   members_.resize(kept);
@@ -67,6 +66,7 @@ void FanoutMembers::compact() {
 }
 
 void FanoutGroup::attach(uint32_t worker_index, net::Reactor& reactor, FanoutMembers& members) {
+  if (locals_.size() <= worker_index) locals_.resize(worker_index + 1);
   locals_[worker_index] = {&reactor, &members};
 }
 

@@ -17,15 +17,15 @@ class Reactor;
 
 namespace wshub::server {
 
-class Worker;
+class RouteHost;
 
 // One worker's members of a group. Used only on that worker's thread.
 class FanoutMembers {
  public:
-  explicit FanoutMembers(Worker& worker) : worker_(worker) {}
-  // Adds the connection; stores its slot in `route_state` for O(1) removal.
-  void add(Connection& c);
-  void remove(Connection& c);
+  explicit FanoutMembers(RouteHost& host) : host_(host) {}
+  // Adds the connection; keeps its place in `route_slot` for O(1) removal.
+  void add(ConnectionRef member);
+  void remove(ConnectionRef member);
   // Sends `frame` to every member, each in the variant it negotiated; members closed while
   // sending are dropped afterwards.
   void deliver(const proto::FrameVariants& frame);
@@ -34,7 +34,7 @@ class FanoutMembers {
  private:
   void compact();
 
-  Worker& worker_;
+  RouteHost& host_;
   std::vector<Connection*> members_;
   bool delivering_ = false;
   bool has_holes_ = false;
@@ -44,7 +44,6 @@ class FanoutMembers {
 // that the group is read-only and any worker may publish.
 class FanoutGroup {
  public:
-  explicit FanoutGroup(size_t workers) : locals_(workers) {}
   void attach(uint32_t worker_index, net::Reactor& reactor, FanoutMembers& members);
   // On worker `from`'s thread: delivers locally now and posts to every other worker. Every
   // worker shares the one FrameVariants, so each compressed variant is made once in all.

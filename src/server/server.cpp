@@ -3,9 +3,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <stdexcept>
+
 #include "base/clock.h"
 #include "net/socket_ops.h"
-#include "server/fanout.h"
 #include "server/worker.h"
 #include "tls/tls_context.h"
 
@@ -45,14 +46,10 @@ Server::Server(ServerConfig config)
       }()),
       budget_(config_.limits.max_connections, config_.limits.max_connections_per_ip),
       handshake_rate_(config_.limits.max_handshakes_per_second_per_ip,
-                      config_.limits.max_handshakes_per_second) {}
-
-void Server::report_suppressed_logs() {
-  // Without this, a burst of rejections followed by quiet would leave its count untold until
-  // the next line happened to be written.
-  if (uint64_t suppressed = peer_log_limiter_.take_suppressed())
-    spdlog::warn("{} more peer-error lines suppressed by the log rate limit (each is counted at "
-                 "{})", suppressed, config_.health_path);
+                      config_.limits.max_handshakes_per_second),
+      worker_context_(config_, counters_, budget_, handshake_rate_, peer_log_, tls_by_listener_,
+                      health_) {
+  add_health_sections();
 }
 
 Server::~Server() {
@@ -62,6 +59,13 @@ Server::~Server() {
 
 void Server::start() {
   started_ms_ = monotonic_ms();
+  if (config_.routes.size() > kMaxRoutes)
+    throw std::runtime_error(fmt::format("{} routes configured; at most {} are served",
+                                         config_.routes.size(), kMaxRoutes));
+  for (const RouteConfig& route : config_.routes)
+    if (!route.service)
+      throw std::runtime_error(fmt::format("route {}: kind '{}' has no implementation", route.path,
+                                           route.kind));
   // Certificates first: a bad file stops the start with its name and problem.
   tls_contexts_.clear();
   for (const ListenerConfig& listener : config_.listeners) {
@@ -74,13 +78,10 @@ void Server::start() {
       spdlog::info("TLS listener {}: serving {}", listener.address.text, summary);
     tls_contexts_.push_back(std::move(context));
   }
-  fanout_groups_.clear();
-  for (const RouteConfig& route : config_.routes)
-    fanout_groups_.push_back(route.kind == RouteKind::broadcast
-                                 ? std::make_unique<FanoutGroup>(config_.threads)
-                                 : nullptr);
+  tls_by_listener_.clear();
+  for (const auto& context : tls_contexts_) tls_by_listener_.push_back(context.get());
   for (uint32_t i = 0; i < config_.threads; ++i)
-    workers_.push_back(std::make_unique<Worker>(*this, i));
+    workers_.push_back(std::make_unique<Worker>(worker_context_, i));
   bound_ports_.clear();
   for (size_t l = 0; l < config_.listeners.size(); ++l) {
     net::ListenAddress where = config_.listeners[l].address;
@@ -163,28 +164,33 @@ void Server::reload_changed_tls() {
   }
 }
 
-std::string Server::health_json() const {
-  std::string tls = "[";
-  for (size_t i = 0; i < tls_contexts_.size(); ++i) {
-    if (!tls_contexts_[i]) continue;
-    if (tls.size() > 1) tls += ',';
-    tls += fmt::format("{{\"listener\":\"{}\",\"counters\":{}}}", config_.listeners[i].address.text,
-                       tls_contexts_[i]->counters().to_json());
-  }
-  tls += ']';
-  uint64_t accept_pauses = 0;
-  std::vector<const CompressionCounters*> compression;
-  for (const auto& worker : workers_) {
-    accept_pauses += worker->reactor().counters().accept_paused.load(std::memory_order_relaxed);
-    compression.push_back(&worker->compression_counters());
-  }
-  return fmt::format(
-      "{{\"status\":\"ok\",\"version\":\"{}\",\"uptime_ms\":{},\"workers\":{},"
-      "\"connections\":{},\"max_connections\":{},\"counters\":{},\"compression\":{},"
-      "\"tls\":{}}}\n",
-      WSHUB_VERSION, monotonic_ms() - started_ms_, workers_.size(), budget_.open(),
-      config_.limits.max_connections, counters_.to_json(accept_pauses),
-      compression_json(compression), tls);
+void Server::add_health_sections() {
+  health_.add("version", [] { return fmt::format("\"{}\"", WSHUB_VERSION); });
+  health_.add("uptime_ms", [this] { return std::to_string(monotonic_ms() - started_ms_); });
+  health_.add("workers", [this] { return std::to_string(workers_.size()); });
+  health_.add("connections", [this] { return std::to_string(budget_.open()); });
+  health_.add("max_connections", [this] { return std::to_string(config_.limits.max_connections); });
+  health_.add("counters", [this] {
+    uint64_t accept_pauses = 0;
+    for (const auto& worker : workers_)
+      accept_pauses += worker->reactor().counters().accept_paused.load(std::memory_order_relaxed);
+    return counters_.to_json(accept_pauses);
+  });
+  health_.add("compression", [this] {
+    std::vector<const CompressionCounters*> compression;
+    for (const auto& worker : workers_) compression.push_back(&worker->compression_counters());
+    return compression_json(compression);
+  });
+  health_.add("tls", [this] {
+    std::string tls = "[";
+    for (size_t i = 0; i < tls_contexts_.size(); ++i) {
+      if (!tls_contexts_[i]) continue;
+      if (tls.size() > 1) tls += ',';
+      tls += fmt::format("{{\"listener\":\"{}\",\"counters\":{}}}",
+                         config_.listeners[i].address.text, tls_contexts_[i]->counters().to_json());
+    }
+    return tls + ']';
+  });
 }
 
 }  // namespace wshub::server

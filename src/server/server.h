@@ -10,11 +10,13 @@
 #include <thread>
 #include <vector>
 
-#include "base/log_limiter.h"
 #include "server/config.h"
 #include "server/connection_budget.h"
-#include "server/handshake_rate.h"
 #include "server/counters.h"
+#include "server/handshake_rate.h"
+#include "server/health_report.h"
+#include "server/peer_error_log.h"
+#include "server/worker_context.h"
 
 namespace wshub::tls {
 class TlsContext;
@@ -23,7 +25,6 @@ class TlsContext;
 namespace wshub::server {
 
 class Worker;
-class FanoutGroup;
 
 class Server {
  public:
@@ -45,44 +46,31 @@ class Server {
   const std::vector<uint16_t>& bound_ports() const { return bound_ports_; }
   const ServerConfig& config() const { return config_; }
   ServerCounters& counters() { return counters_; }
-  ConnectionBudget& budget() { return budget_; }
-  HandshakeRate& handshake_rate() { return handshake_rate_; }
-  std::string health_json() const;
-  // The TLS context of listener `index`, or null for a ws:// listener.
-  tls::TlsContext* tls_context(size_t index) {
-    return index < tls_contexts_.size() ? tls_contexts_[index].get() : nullptr;
-  }
+  // Sections of /health from other layers; add them before start().
+  HealthReport& health() { return health_; }
+  std::string health_json() const { return health_.json(); }
   // Reloads every TLS listener's certificates (SIGHUP). A listener whose new files are bad
   // keeps its current certificates; each outcome is logged. Any thread.
   void reload_tls(std::string_view cause);
   // Reloads the listeners whose certificate or key files changed and then stayed unchanged
   // for one call; called about once a second by the main thread.
   void reload_changed_tls();
-  // The cross-worker group of route `route_index`, or null if that route does not fan out.
-  FanoutGroup* fanout_group(size_t route_index) { return fanout_groups_[route_index].get(); }
-
   // Writes how many peer-error lines the rate limit held back since the last report; the main
   // thread calls it once a second.
-  void report_suppressed_logs();
-
-  // Rate-limited log line about a peer's mistake; the counter is kept by the caller.
-  template <typename... Args>
-  void log_peer_error(fmt::format_string<Args...> format, Args&&... args) {
-    if (!peer_log_limiter_.allow()) return;
-    uint64_t suppressed = peer_log_limiter_.take_suppressed();
-    std::string line = fmt::format(format, std::forward<Args>(args)...);
-    if (suppressed) spdlog::warn("{} ({} similar lines suppressed)", line, suppressed);
-    else spdlog::warn("{}", line);
-  }
+  void report_suppressed_logs() { peer_log_.report_suppressed(config_.health_path); }
 
  private:
+  void add_health_sections();
+
   ServerConfig config_;
   ServerCounters counters_;
   ConnectionBudget budget_;
   HandshakeRate handshake_rate_;
-  LogLimiter peer_log_limiter_{20};
+  PeerErrorLog peer_log_;
+  HealthReport health_;
   std::vector<std::unique_ptr<tls::TlsContext>> tls_contexts_;  // by listener; null: ws://
-  std::vector<std::unique_ptr<FanoutGroup>> fanout_groups_;  // by route index
+  std::vector<tls::TlsContext*> tls_by_listener_;                // the same, for the workers
+  WorkerContext worker_context_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::vector<uint16_t> bound_ports_;

@@ -5,8 +5,7 @@
 #include <cstring>
 
 #include "proto/close_code.h"
-#include "server/builtin_routes.h"
-#include "server/server.h"
+#include "server/worker_session.h"
 #include "tls/tls_context.h"
 #include "tls/tls_session.h"
 
@@ -28,12 +27,12 @@ std::string_view close_reason_prefix(std::string_view reason) {
 
 }  // namespace
 
-Worker::Worker(Server& server, uint32_t index)
-    : server_(server), index_(index), compression_(server.config().compression) {
-  const Limits& limits = server.config().limits;
+Worker::Worker(WorkerContext& context, uint32_t index)
+    : context_(context), index_(index), compression_(context.config().compression) {
+  const Limits& limits = context.config().limits;
   net::ReactorOptions options;
   options.max_queued_bytes = limits.max_buffered_bytes;
-  reactor_ = net::make_reactor(server.config().io_backend, *this, options, io_backend_, io_fallback_reason_);
+  reactor_ = net::make_reactor(context.config().io_backend, *this, options, io_backend_, io_fallback_reason_);
   reader_limits_.max_frame_bytes = limits.max_frame_bytes;
   reader_limits_.max_message_bytes = limits.max_message_bytes;
   reader_limits_.max_fragments = limits.max_fragments;
@@ -42,11 +41,11 @@ Worker::Worker(Server& server, uint32_t index)
   http_limits_.max_headers = limits.max_headers;
   ping_ticks_ = ticks_of(limits.ping_interval_ms);
   idle_ticks_ = ticks_of(limits.idle_timeout_ms);
-  routes_.reserve(server.config().routes.size());
-  for (const RouteConfig& config : server.config().routes) {
+  routes_.reserve(context.config().routes.size());
+  for (const RouteConfig& config : context.config().routes) {
     WorkerRoute& route = routes_.emplace_back();
     route.config = &config;
-    route.handler = make_builtin_handler(config, server.fanout_group(routes_.size() - 1), *this);
+    route.handler = config.service->make_handler(*this);
     route.policy.allowed_origins = config.allowed_origins;
     route.policy.subprotocols = config.subprotocols;
     route.policy.require_subprotocol = config.require_subprotocol;
@@ -57,24 +56,24 @@ Worker::Worker(Server& server, uint32_t index)
 Worker::~Worker() { reactor_.reset(); }
 
 net::Stream* Worker::open_stream(int fd, const net::PeerAddress& peer, uint16_t listener) {
-  server_.counters().connections_accepted.fetch_add(1, std::memory_order_relaxed);
+  context_.counters().connections_accepted.fetch_add(1, std::memory_order_relaxed);
   if (reactor_->shutting_down()) return nullptr;
   // A trusted proxy carries many clients: its connections count toward the total now and
   // toward their client's address once the request head names it (worker_http.cpp).
-  const bool trusted = !server_.config().trusted_proxies.empty() &&
-                       server_.config().trusted_proxies.contains(peer.ip);
-  switch (server_.budget().admit(peer.ip, /*per_ip=*/!trusted)) {
+  const bool trusted = !context_.config().trusted_proxies.empty() &&
+                       context_.config().trusted_proxies.contains(peer.ip);
+  switch (context_.budget().admit(peer.ip, /*per_ip=*/!trusted)) {
     case ConnectionBudget::Verdict::admitted: break;
     case ConnectionBudget::Verdict::over_total:
     case ConnectionBudget::Verdict::over_per_ip: {
-      const bool total = server_.budget().open() >= server_.budget().max_total();
+      const bool total = context_.budget().open() >= context_.budget().max_total();
       const Limit limit = total ? Limit::max_connections : Limit::max_connections_per_ip;
-      server_.counters().count(limit);
-      server_.log_peer_error("{} refused: limits.{} ({}) reached", peer.to_string(),
+      context_.counters().count(limit);
+      context_.log_peer_error("{} refused: limits.{} ({}) reached", peer.to_string(),
                              limit_name(limit),
-                             total ? server_.budget().max_total() : server_.budget().max_per_ip());
+                             total ? context_.budget().max_total() : context_.budget().max_per_ip());
       // Plain text on a TLS listener would only confuse the client: just close there.
-      if (server_.tls_context(listener)) return nullptr;
+      if (context_.tls_context(listener)) return nullptr;
       static constexpr std::string_view kBusy =
           "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 52\r\n"
           "Connection: close\r\nRetry-After: 5\r\n\r\n"
@@ -84,11 +83,11 @@ net::Stream* Worker::open_stream(int fd, const net::PeerAddress& peer, uint16_t 
     }
   }
   tls::TlsSession* session = nullptr;
-  if (tls::TlsContext* tls = server_.tls_context(listener)) {
+  if (tls::TlsContext* tls = context_.tls_context(listener)) {
     session = tls->new_session();
     if (!session) {
-      server_.budget().release(peer.ip, !trusted);
-      server_.log_peer_error("{} refused: no memory for a TLS session", peer.to_string());
+      context_.budget().release(peer.ip, !trusted);
+      context_.log_peer_error("{} refused: no memory for a TLS session", peer.to_string());
       return nullptr;
     }
   }
@@ -99,7 +98,7 @@ net::Stream* Worker::open_stream(int fd, const net::PeerAddress& peer, uint16_t 
   c->flags = trusted ? kTrustedPeer : kCountedPerIp;
   c->last_rx_tick = c->last_tx_tick = tick();
   // Covers the TLS handshake and the request head together.
-  reactor_->arm_timer(*c, reactor_->now_ms() + server_.config().limits.handshake_timeout_ms);
+  reactor_->arm_timer(*c, reactor_->now_ms() + context_.config().limits.handshake_timeout_ms);
   return c;
 }
 
@@ -134,7 +133,7 @@ void Worker::log_tls_failure(Connection& c, const tls::TlsSession& session) {
                   tls::tls_failure_name(failure), tls::tls_failure_sentence(failure));
     return;
   }
-  server_.log_peer_error("{} TLS handshake failed ({}{}{}): {}", c.peer.to_string(),
+  context_.log_peer_error("{} TLS handshake failed ({}{}{}): {}", c.peer.to_string(),
                          tls::tls_failure_name(failure), reason.empty() ? "" : ": OpenSSL: ",
                          reason, tls::tls_failure_sentence(failure));
 }
@@ -144,10 +143,10 @@ void Worker::on_closed(net::Stream& stream) {
   leave_open(c);
   const bool per_ip = c.flags & kCountedPerIp;
   if (c.flags & kTrustedPeer) {
-    server_.budget().release(c.peer.ip, /*per_ip=*/false);
-    if (per_ip) server_.budget().release_ip(c.client);
+    context_.budget().release(c.peer.ip, /*per_ip=*/false);
+    if (per_ip) context_.budget().release_ip(c.client);
   } else {
-    server_.budget().release(c.client, per_ip);
+    context_.budget().release(c.client, per_ip);
   }
   delete static_cast<tls::TlsSession*>(c.filter);
   c.filter = nullptr;
@@ -166,24 +165,32 @@ void Worker::on_timer(net::Stream& stream) {
   Connection& c = static_cast<Connection&>(stream);
   switch (c.state) {
     case ConnectionState::http:
-      server_.counters().count(Limit::handshake_timeout);
+      context_.counters().count(Limit::handshake_timeout);
       if (auto* session = static_cast<tls::TlsSession*>(c.filter); session && session->handshaking()) {
         // No HTTP answer is possible before TLS is up: count, log and cut.
         session->note_failure(tls::TlsFailure::handshake_timeout);
-        server_.log_peer_error("{} TLS handshake timeout: not finished within {} ms "
+        context_.log_peer_error("{} TLS handshake timeout: not finished within {} ms "
                                "(limits.handshake_timeout_ms)",
-                               c.peer.to_string(), server_.config().limits.handshake_timeout_ms);
+                               c.peer.to_string(), context_.config().limits.handshake_timeout_ms);
         return reactor_->abort(c);
       }
-      server_.log_peer_error("{} handshake timeout: no complete request head within {} ms",
-                             describe_peer(c), server_.config().limits.handshake_timeout_ms);
+      if (c.pending_head && c.pending_head->deferred) {
+        context_.log_peer_error("{} upgrade of {} refused with 503: its route did not decide within "
+                                "{} ms (limits.handshake_timeout_ms)", describe_peer(c),
+                                route_of(c).config->path, context_.config().limits.handshake_timeout_ms);
+        return respond_and_close(c, 503, "text/plain; charset=utf-8",
+                                 "The server could not decide on this connection in time "
+                                 "(an authorization backend is slow or down); retry later.\n");
+      }
+      context_.log_peer_error("{} handshake timeout: no complete request head within {} ms",
+                             describe_peer(c), context_.config().limits.handshake_timeout_ms);
       return respond_and_close(c, 408, "text/plain; charset=utf-8",
                                "The request head did not arrive within the handshake timeout "
                                "(limits.handshake_timeout_ms).\n");
     case ConnectionState::open: return on_open_timer(c);
     case ConnectionState::closing:
     case ConnectionState::finishing:
-      server_.counters().count(Limit::close_timeout);
+      context_.counters().count(Limit::close_timeout);
       return reactor_->abort(c);
   }
 }
@@ -191,7 +198,7 @@ void Worker::on_timer(net::Stream& stream) {
 void Worker::on_open_timer(Connection& c) {
   const uint32_t now = tick();
   if (idle_ticks_ && int32_t(now - (c.last_rx_tick + idle_ticks_)) >= 0) {
-    server_.counters().count(Limit::idle_timeout);
+    context_.counters().count(Limit::idle_timeout);
     return close_connection(c, 1001, "idle timeout");
   }
   if (ping_ticks_) {
@@ -203,9 +210,16 @@ void Worker::on_open_timer(Connection& c) {
       if (c.fd < 0 || c.state != ConnectionState::open) return;
     }
   }
+  if (c.route_deadline_tick && int32_t(now - c.route_deadline_tick) >= 0) {
+    c.route_deadline_tick = 0;
+    WorkerSession session(*this, c);
+    route_of(c).handler->on_deadline(session);
+    if (c.fd < 0 || c.state != ConnectionState::open) return;
+  }
   arm_open_timer(c);
 }
 
+// One timer per connection covers the idle limit, the next ping and the handler's deadline.
 void Worker::arm_open_timer(Connection& c) {
   uint32_t due = idle_ticks_ ? c.last_rx_tick + idle_ticks_ : tick() + 600;
   if (ping_ticks_) {
@@ -214,6 +228,7 @@ void Worker::arm_open_timer(Connection& c) {
     const uint32_t ping_due = quiet_since + ping_ticks_;
     if (int32_t(ping_due - due) < 0) due = ping_due;
   }
+  if (c.route_deadline_tick && int32_t(c.route_deadline_tick - due) < 0) due = c.route_deadline_tick;
   reactor_->arm_timer(c, uint64_t(due) * net::TimerWheel::kTickMs);
 }
 
@@ -228,8 +243,8 @@ void Worker::read_frames(Connection& c, MutableBytes data) {
         if (c.state != ConnectionState::open) continue;  // after our close: discard (§5.5.1)
         if (event.compressed && !inflate_message(c, event)) return;
         {
-          Session session(*this, c);
-          c.route->handler->on_message(session, event.opcode, event.payload);
+          WorkerSession session(*this, c);
+          route_of(c).handler->on_message(session, event.opcode, event.payload);
         }
         if (event.compressed) compression_.after_message();
         if (c.fd < 0 || c.state == ConnectionState::finishing) return;
@@ -237,10 +252,10 @@ void Worker::read_frames(Connection& c, MutableBytes data) {
       case proto::ReadEvent::Kind::ping:
         if (c.state != ConnectionState::open) continue;
         if (!admit_ping(c)) return;
-        if (c.pings_in_window <= server_.config().limits.max_pings_per_second)
+        if (c.pings_in_window <= context_.config().limits.max_pings_per_second)
           send_control(c, proto::Opcode::pong, event.payload);
         else
-          server_.counters().count(Limit::pongs_withheld);
+          context_.counters().count(Limit::pongs_withheld);
         if (c.fd < 0) return;
         continue;
       case proto::ReadEvent::Kind::pong:
@@ -256,7 +271,7 @@ void Worker::read_frames(Connection& c, MutableBytes data) {
 // withheld (RFC 6455 §5.5.3 lets an endpoint answer only the latest ping); past four times
 // that, the client is closed with 1008. False when it was closed.
 bool Worker::admit_ping(Connection& c) {
-  const uint32_t limit = server_.config().limits.max_pings_per_second;
+  const uint32_t limit = context_.config().limits.max_pings_per_second;
   if (limit == 0) return true;
   const uint8_t second = uint8_t(reactor_->now_ms() / 1000);
   if (c.ping_window != second) {
@@ -266,8 +281,8 @@ bool Worker::admit_ping(Connection& c) {
   if (c.pings_in_window < 255) ++c.pings_in_window;
   const uint32_t flood = std::min<uint32_t>(4 * limit, 254);  // the count saturates at 255
   if (c.pings_in_window <= flood) return true;
-  server_.counters().count(Limit::ping_flood);
-  server_.log_peer_error("{} closed with 1008: more than {} pings in one second "
+  context_.counters().count(Limit::ping_flood);
+  context_.log_peer_error("{} closed with 1008: more than {} pings in one second "
                          "(4 x limits.max_pings_per_second)",
                          describe_peer(c), flood);
   send_close_frame(c, 1008, "ping flood: too many pings per second");
@@ -276,7 +291,7 @@ bool Worker::admit_ping(Connection& c) {
 }
 
 void Worker::on_close_frame(Connection& c, const proto::ReadEvent& event) {
-  server_.counters().closes_received.fetch_add(1, std::memory_order_relaxed);
+  context_.counters().closes_received.fetch_add(1, std::memory_order_relaxed);
   if (c.state == ConnectionState::open) {
     // Echo the peer's code (§5.5.1); a close without a code is answered without one.
     if (event.close_code == uint16_t(proto::CloseCode::no_status)) {
@@ -293,9 +308,9 @@ void Worker::on_close_frame(Connection& c, const proto::ReadEvent& event) {
 }
 
 void Worker::fail(Connection& c, proto::ReaderError error) {
-  server_.counters().count(error);
+  context_.counters().count(error);
   const proto::CloseCode code = proto::close_code_of(error);
-  server_.log_peer_error("{} closed with {}: {} ({})", describe_peer(c), uint16_t(code),
+  context_.log_peer_error("{} closed with {}: {} ({})", describe_peer(c), uint16_t(code),
                          proto::reader_error_sentence(error), proto::reader_error_name(error));
   if (c.state == ConnectionState::open) send_close_frame(c, uint16_t(code), proto::reader_error_sentence(error));
   finish(c);
@@ -322,10 +337,10 @@ bool Worker::after_send(Connection& c, net::SendResult result) {
     case net::SendResult::queued: c.last_tx_tick = tick(); return true;
     case net::SendResult::closed: return false;
     case net::SendResult::over_limit:
-      server_.counters().count(Limit::buffered_bytes);
-      server_.log_peer_error("{} closed with 1008: it does not read what is sent to it and passed "
+      context_.counters().count(Limit::buffered_bytes);
+      context_.log_peer_error("{} closed with 1008: it does not read what is sent to it and passed "
                              "limits.max_buffered_bytes ({})",
-                             describe_peer(c), server_.config().limits.max_buffered_bytes);
+                             describe_peer(c), context_.config().limits.max_buffered_bytes);
       send_close_frame(c, 1008, "send buffer limit reached: the client does not read");
       finish(c);
       return false;
@@ -357,14 +372,16 @@ void Worker::close_connection(Connection& c, uint16_t code, std::string_view rea
   send_close_frame(c, code, reason);
   if (c.fd < 0) return;
   c.state = ConnectionState::closing;
-  reactor_->arm_timer(c, reactor_->now_ms() + server_.config().limits.close_timeout_ms);
+  reactor_->arm_timer(c, reactor_->now_ms() + context_.config().limits.close_timeout_ms);
 }
 
 void Worker::leave_open(Connection& c) {
   if (c.state != ConnectionState::open) return;
   c.state = ConnectionState::closing;
-  Session session(*this, c);
-  c.route->handler->on_close(session);
+  WorkerSession session(*this, c);
+  route_of(c).handler->on_close(session);
+  c.route_state.reset();
+  c.route_deadline_tick = 0;
 }
 
 void Worker::finish(Connection& c) {
@@ -375,15 +392,28 @@ void Worker::finish(Connection& c) {
   if (c.fd < 0) return;
   reactor_->close_after_flush(c);
   if (c.fd >= 0)
-    reactor_->arm_timer(c, reactor_->now_ms() + server_.config().limits.close_timeout_ms);
+    reactor_->arm_timer(c, reactor_->now_ms() + context_.config().limits.close_timeout_ms);
 }
 
-bool Session::send(proto::Opcode opcode, Bytes payload) {
-  return worker_.send_message(connection_, opcode, payload);
+void Worker::on_drained(net::Stream& stream) {
+  Connection& c = static_cast<Connection&>(stream);
+  if (c.state != ConnectionState::open) return;
+  WorkerSession session(*this, c);
+  route_of(c).handler->on_drained(session);
 }
-bool Session::send_frame(const SharedBuffer& frame) { return worker_.send_frame(connection_, frame); }
-void Session::close(uint16_t code, std::string_view reason) {
-  worker_.close_connection(connection_, code, reason);
+
+bool Worker::visit_session(ConnectionRef ref, SessionUse& use) {
+  if (!ref.alive() || ref.connection->state != ConnectionState::open) return false;
+  WorkerSession session(*this, *ref.connection);
+  use(session);
+  return true;
+}
+
+void Worker::set_route_deadline(Connection& c, uint64_t deadline_ms) {
+  if (c.state != ConnectionState::open) return;
+  // 0 means none, so a deadline that lands on tick 0 moves to tick 1.
+  c.route_deadline_tick = deadline_ms ? std::max<uint32_t>(1, uint32_t((deadline_ms + net::TimerWheel::kTickMs - 1) / net::TimerWheel::kTickMs)) : 0;
+  arm_open_timer(c);
 }
 
 }  // namespace wshub::server

@@ -1,6 +1,6 @@
 // One worker thread: its reactor, its connections and its instance of every route. It turns
 // bytes into HTTP, the upgrade, and WebSocket messages, and enforces the limits. Nothing here
-// is shared with other workers except through the Server's atomics and mailboxes.
+// is shared with other workers except through the WorkerContext's atomics and the mailboxes.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@
 #include "server/compression.h"
 #include "server/connection.h"
 #include "server/route_handler.h"
+#include "server/worker_context.h"
 
 namespace wshub::tls {
 class TlsSession;
@@ -23,33 +24,37 @@ class TlsSession;
 
 namespace wshub::server {
 
-class Server;
-
-class Worker final : public net::StreamHandler {
+class Worker final : public net::StreamHandler, public RouteHost {
  public:
-  Worker(Server& server, uint32_t index);
+  // Makes the reactor and asks every route's service for this worker's handler.
+  Worker(WorkerContext& context, uint32_t index);
   ~Worker() override;
 
-  net::Reactor& reactor() { return *reactor_; }
+  net::Reactor& reactor() override { return *reactor_; }
+  uint32_t worker_index() const override { return index_; }
   const CompressionCounters& compression_counters() const { return compression_.counters(); }
   uint32_t index() const { return index_; }
   net::IoBackend io_backend() const { return io_backend_; }
   const std::string& io_fallback_reason() const { return io_fallback_reason_; }
   void run() { reactor_->run(); }
 
-  // For Session; see route_handler.h for the contracts.
+  // For WorkerSession; see route_handler.h for the contracts.
   bool send_message(Connection& c, proto::Opcode opcode, Bytes payload);
   bool send_frame(Connection& c, const SharedBuffer& frame);
   // The variant of `frame` that suits `c`: plain, compressed once for everyone without context
   // takeover, or compressed for `c` alone (worker_deflate.cpp).
-  bool send_variants(Connection& c, const proto::FrameVariants& frame);
+  bool send_variants(Connection& c, const proto::FrameVariants& frame) override;
   void close_connection(Connection& c, uint16_t code, std::string_view reason);
+  void set_route_deadline(Connection& c, uint64_t deadline_ms);
+
+  // RouteHost
+  bool finish_upgrade(ConnectionRef ref, const UpgradeVerdict& verdict) override;
 
   // net::StreamHandler
   net::Stream* open_stream(int fd, const net::PeerAddress& peer, uint16_t listener) override;
   void on_data(net::Stream& stream, MutableBytes data) override;
   void on_hangup(net::Stream& stream) override;
-  void on_drained(net::Stream& stream) override {}
+  void on_drained(net::Stream& stream) override;
   void on_timer(net::Stream& stream) override;
   void on_closed(net::Stream& stream) override;
   void on_shutdown() override;
@@ -62,6 +67,8 @@ class Worker final : public net::StreamHandler {
                       MutableBytes rest);
   void reject_handshake(Connection& c, proto::HandshakeError error,
                         const proto::HttpRequestHead& head);
+  void upgrade(Connection& c, WorkerRoute& route, const proto::HttpRequestHead& head,
+               const proto::HandshakeOutcome& outcome, MutableBytes rest);
   void respond_and_close(Connection& c, uint16_t status, std::string_view content_type,
                          std::string_view body, std::string_view extra_headers = {});
   WorkerRoute* find_route(std::string_view path);
@@ -86,9 +93,12 @@ class Worker final : public net::StreamHandler {
   void on_open_timer(Connection& c);
   void arm_open_timer(Connection& c);
 
+  bool visit_session(ConnectionRef ref, SessionUse& use) override;
+
+  WorkerRoute& route_of(const Connection& c) { return routes_[c.route]; }
   uint32_t tick() const { return uint32_t(reactor_->now_ms() / net::TimerWheel::kTickMs); }
 
-  Server& server_;
+  WorkerContext& context_;
   const uint32_t index_;
   std::unique_ptr<net::Reactor> reactor_;
   net::IoBackend io_backend_ = net::IoBackend::epoll;

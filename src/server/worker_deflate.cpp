@@ -2,7 +2,6 @@
 // compressing what it is sent, and picking a fan-out frame's variant. Control frames never come
 // here: they are neither compressed nor inflated.
 #include "base/single_writer_counter.h"
-#include "server/server.h"
 #include "server/worker.h"
 
 namespace wshub::server {
@@ -10,7 +9,7 @@ namespace wshub::server {
 bool Worker::inflate_message(Connection& c, proto::ReadEvent& event) {
   Bytes message;
   const proto::ReaderError error = compression_.inflate(
-      c, event.opcode, event.payload, server_.config().limits.max_message_bytes, message);
+      c, event.opcode, event.payload, context_.config().limits.max_message_bytes, message);
   if (error != proto::ReaderError::none) {
     fail(c, error);
     return false;
@@ -26,7 +25,7 @@ bool Worker::send_compressed(Connection& c, proto::Opcode opcode, Bytes payload)
     case WorkerCompression::Compressed::yes: rsv = proto::kRsv1; break;
     case WorkerCompression::Compressed::no: body = payload; break;
     case WorkerCompression::Compressed::failed:
-      server_.log_peer_error("{} closed with 1011: compressing a message failed (out of memory?)",
+      context_.log_peer_error("{} closed with 1011: compressing a message failed (out of memory?)",
                              describe_peer(c));
       close_connection(c, 1011, "the server could not compress a message");
       return false;
@@ -57,8 +56,5 @@ bool Worker::send_variants(Connection& c, const proto::FrameVariants& frame) {
   return send_compressed(c, frame.opcode(), frame.payload());
 }
 
-bool Session::send_variants(const proto::FrameVariants& frame) {
-  return worker_.send_variants(connection_, frame);
-}
 
 }  // namespace wshub::server

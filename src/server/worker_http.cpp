@@ -3,8 +3,8 @@
 #include <string>
 
 #include "proto/http_response.h"
-#include "server/server.h"
 #include "server/worker.h"
+#include "server/worker_session.h"
 
 namespace wshub::server {
 
@@ -46,14 +46,26 @@ void Worker::read_head(Connection& c, MutableBytes data) {
         c.pending_head->bytes.assign(reinterpret_cast<const char*>(data.data()), data.size());
         return;
     }
-    server_.counters().count(parser.error());
-    server_.log_peer_error("{} bad request head: {}: {}", describe_peer(c),
+    context_.counters().count(parser.error());
+    context_.log_peer_error("{} bad request head: {}: {}", describe_peer(c),
                            proto::http_error_name(parser.error()),
                            proto::http_error_sentence(parser.error()));
     return respond_and_close(c, proto::http_status_of(parser.error()), "text/plain; charset=utf-8",
                              std::string(proto::http_error_sentence(parser.error())) + "\n");
   }
   PendingHead& pending = *c.pending_head;
+  if (pending.deferred) {
+    // Frame bytes sent before the 101 (the client did not wait): kept for after it, within
+    // the head limit, since no well-behaved client sends much before it is answered.
+    std::string& rest = pending.deferred->rest;
+    if (rest.size() + data.size() > http_limits_.max_head_bytes) {
+      context_.log_peer_error("{} sent more than limits.max_head_bytes ({}) while its upgrade "
+                              "was being decided", describe_peer(c), http_limits_.max_head_bytes);
+      return reactor_->abort(c);
+    }
+    rest.append(reinterpret_cast<const char*>(data.data()), data.size());
+    return;
+  }
   // Never hold more than the head limit: bytes past it cannot be part of a valid head.
   const size_t room = http_limits_.max_head_bytes + 1 > pending.bytes.size()
                           ? http_limits_.max_head_bytes + 1 - pending.bytes.size()
@@ -74,8 +86,8 @@ void Worker::read_head(Connection& c, MutableBytes data) {
     case proto::HttpHeadParser::Status::error: {
       const proto::HttpHeadError error = pending.parser.error();
       c.pending_head.reset();
-      server_.counters().count(error);
-      server_.log_peer_error("{} bad request head: {}: {}", describe_peer(c),
+      context_.counters().count(error);
+      context_.log_peer_error("{} bad request head: {}: {}", describe_peer(c),
                              proto::http_error_name(error), proto::http_error_sentence(error));
       return respond_and_close(c, proto::http_status_of(error), "text/plain; charset=utf-8",
                                std::string(proto::http_error_sentence(error)) + "\n");
@@ -86,18 +98,18 @@ void Worker::read_head(Connection& c, MutableBytes data) {
 bool Worker::adopt_forwarded_client(Connection& c, const proto::HttpRequestHead& head) {
   if (!(c.flags & kTrustedPeer) || (c.flags & kCountedPerIp)) return true;
   net::IpAddress client;
-  if (forwarded_client(head, server_.config().trusted_proxies, client)) {
+  if (forwarded_client(head, context_.config().trusted_proxies, client)) {
     c.client = client;
     c.flags |= kForwardedClient;
   }
   // Counted per address now that the client is known (at accept only the proxy was).
-  if (server_.budget().admit_ip(c.client)) {
+  if (context_.budget().admit_ip(c.client)) {
     c.flags |= kCountedPerIp;
     return true;
   }
-  server_.counters().count(Limit::max_connections_per_ip);
-  server_.log_peer_error("{} refused: limits.max_connections_per_ip ({}) reached",
-                         describe_peer(c), server_.budget().max_per_ip());
+  context_.counters().count(Limit::max_connections_per_ip);
+  context_.log_peer_error("{} refused: limits.max_connections_per_ip ({}) reached",
+                         describe_peer(c), context_.budget().max_per_ip());
   respond_and_close(c, 503, "text/plain; charset=utf-8",
                     "This client address is at its connection limit "
                     "(limits.max_connections_per_ip); retry later.\n",
@@ -106,13 +118,13 @@ bool Worker::adopt_forwarded_client(Connection& c, const proto::HttpRequestHead&
 }
 
 bool Worker::admit_handshake_rate(Connection& c) {
-  const HandshakeRate::Verdict verdict = server_.handshake_rate().admit(c.client, reactor_->now_ms());
+  const HandshakeRate::Verdict verdict = context_.handshake_rate().admit(c.client, reactor_->now_ms());
   if (verdict == HandshakeRate::Verdict::admitted) return true;
   const bool per_ip = verdict == HandshakeRate::Verdict::over_per_ip;
   const Limit limit = per_ip ? Limit::handshake_rate_per_ip : Limit::handshake_rate_total;
-  const uint32_t value = per_ip ? server_.handshake_rate().per_ip_limit() : server_.handshake_rate().total_limit();
-  server_.counters().count(limit);
-  server_.log_peer_error("{} refused with 429: limits.{} ({} per second) reached", describe_peer(c),
+  const uint32_t value = per_ip ? context_.handshake_rate().per_ip_limit() : context_.handshake_rate().total_limit();
+  context_.counters().count(limit);
+  context_.log_peer_error("{} refused with 429: limits.{} ({} per second) reached", describe_peer(c),
                          limit_name(limit), value);
   respond_and_close(c, 429, "text/plain; charset=utf-8",
                     per_ip ? "This client address opens connections faster than "
@@ -127,35 +139,82 @@ void Worker::answer_head(Connection& c, const proto::HttpRequestHead& head, Muta
   if (!adopt_forwarded_client(c, head)) return;
   if (head.method == "HEAD") c.flags |= kHeadRequest;
   const std::string_view path = head.path();
-  if (path == server_.config().health_path && !head.find("Upgrade")) {
-    server_.counters().http_responses.fetch_add(1, std::memory_order_relaxed);
-    return respond_and_close(c, 200, "application/json", server_.health_json());
+  if (path == context_.config().health_path && !head.find("Upgrade")) {
+    context_.counters().http_responses.fetch_add(1, std::memory_order_relaxed);
+    return respond_and_close(c, 200, "application/json", context_.health_json());
   }
   // Health checks are exempt: a balancer polling /health must never be locked out.
   if (!admit_handshake_rate(c)) return;
   WorkerRoute* route = find_route(path);
   if (!route) {
-    server_.counters().not_found.fetch_add(1, std::memory_order_relaxed);
+    context_.counters().not_found.fetch_add(1, std::memory_order_relaxed);
     // A WebSocket client on a wrong path is usually a proxy rewriting it (proxy_pass with a
     // trailing slash, a location prefix): worth telling the operator.
     if (head.find("Upgrade") || head.find("Sec-WebSocket-Key"))
-      server_.log_peer_error("{} GET {} rejected (not_found): no WebSocket route has this path; "
+      context_.log_peer_error("{} GET {} rejected (not_found): no WebSocket route has this path; "
                              "check the path the proxy forwards (proxy_pass with a URI part "
                              "rewrites it)",
                              describe_peer(c), loggable(path));
     std::string body = "No route for " + std::string(loggable(path)) + ". WebSocket routes here:";
     for (const WorkerRoute& r : routes_) body += " " + r.config->path;
-    body += "; health: " + server_.config().health_path + "\n";
+    body += "; health: " + context_.config().health_path + "\n";
     return respond_and_close(c, 404, "text/plain; charset=utf-8", body);
   }
   const proto::HandshakeOutcome outcome = proto::check_upgrade(head, route->policy);
   if (outcome.error != proto::HandshakeError::none) return reject_handshake(c, outcome.error, head);
-  open_websocket(c, *route, outcome, rest);
+  upgrade(c, *route, head, outcome, rest);
+}
+
+void Worker::upgrade(Connection& c, WorkerRoute& route, const proto::HttpRequestHead& head,
+                     const proto::HandshakeOutcome& outcome, MutableBytes rest) {
+  const UpgradeRequest request{head, c.client, outcome.subprotocol, {&c, c.generation}};
+  UpgradeVerdict verdict = route.handler->on_upgrade(request);
+  if (c.fd < 0) return;
+  switch (verdict.decision) {
+    case UpgradeVerdict::Decision::accept: return open_websocket(c, route, outcome, rest);
+    case UpgradeVerdict::Decision::refuse:
+      return respond_and_close(c, verdict.status, "text/plain; charset=utf-8", verdict.body);
+    case UpgradeVerdict::Decision::defer: break;
+  }
+  // The handshake timer keeps running: a decision that never comes is answered 503 by it.
+  auto deferred = std::make_unique<DeferredUpgrade>();
+  deferred->key.assign(outcome.key);
+  deferred->subprotocol = outcome.subprotocol;
+  deferred->deflate = outcome.deflate;
+  deferred->rest.assign(reinterpret_cast<const char*>(rest.data()), rest.size());
+  if (!c.pending_head) c.pending_head = std::make_unique<PendingHead>(http_limits_);
+  c.pending_head->deferred = std::move(deferred);
+  c.route = uint8_t(&route - routes_.data());
+}
+
+bool Worker::finish_upgrade(ConnectionRef ref, const UpgradeVerdict& verdict) {
+  if (!ref.alive()) return false;
+  Connection& c = *ref.connection;
+  if (c.state != ConnectionState::http || !c.pending_head || !c.pending_head->deferred) return false;
+  // Owned here until the 101 is written: the outcome's views point into it.
+  std::unique_ptr<PendingHead> pending = std::move(c.pending_head);
+  DeferredUpgrade& deferred = *pending->deferred;
+  switch (verdict.decision) {
+    case UpgradeVerdict::Decision::accept:
+    case UpgradeVerdict::Decision::defer: {
+      proto::HandshakeOutcome outcome;
+      outcome.key = deferred.key;
+      outcome.subprotocol = deferred.subprotocol;
+      outcome.deflate = deferred.deflate;
+      open_websocket(c, route_of(c), outcome,
+                     {reinterpret_cast<uint8_t*>(deferred.rest.data()), deferred.rest.size()});
+      break;
+    }
+    case UpgradeVerdict::Decision::refuse:
+      respond_and_close(c, verdict.status, "text/plain; charset=utf-8", verdict.body);
+      break;
+  }
+  return true;
 }
 
 void Worker::reject_handshake(Connection& c, proto::HandshakeError error,
                               const proto::HttpRequestHead& head) {
-  server_.counters().count(error);
+  context_.counters().count(error);
   const std::string_view sentence = proto::handshake_error_sentence(error);
   if (error == proto::HandshakeError::plain_http_request) {
     // A person with a browser, not a broken client: answer them, log at debug only.
@@ -164,7 +223,7 @@ void Worker::reject_handshake(Connection& c, proto::HandshakeError error,
     return respond_and_close(c, 426, "text/html; charset=utf-8", plain_request_page(head.path()),
                              "Upgrade: websocket\r\n");
   }
-  server_.log_peer_error("{} {} {} rejected ({}): {}", describe_peer(c), loggable(head.method),
+  context_.log_peer_error("{} {} {} rejected ({}): {}", describe_peer(c), loggable(head.method),
                          loggable(head.path()), proto::handshake_error_name(error), sentence);
   const bool version = error == proto::HandshakeError::missing_version ||
                        error == proto::HandshakeError::unsupported_version;
@@ -181,9 +240,9 @@ void Worker::open_websocket(Connection& c, WorkerRoute& route,
                                                     outcome.deflate.response_value());
   iovec iov{response, size};
   if (reactor_->send(c, &iov, 1, /*force=*/true) == net::SendResult::closed) return;
-  server_.counters().upgrades.fetch_add(1, std::memory_order_relaxed);
+  context_.counters().upgrades.fetch_add(1, std::memory_order_relaxed);
   spdlog::debug("{} opened {}", describe_peer(c), route.config->path);
-  c.route = &route;
+  c.route = uint8_t(&route - routes_.data());
   c.state = ConnectionState::open;
   if (outcome.deflate.accepted) compression_.open(c, outcome.deflate.agreed);
   else if (outcome.deflate.offers)
@@ -192,7 +251,7 @@ void Worker::open_websocket(Connection& c, WorkerRoute& route,
   c.last_rx_tick = c.last_tx_tick = tick();
   arm_open_timer(c);
   {
-    Session session(*this, c);
+    WorkerSession session(*this, c);
     route.handler->on_open(session);
   }
   // Bytes after the head in the same read are the first frame bytes: never drop them.

@@ -1,0 +1,41 @@
+// Rate-limited log lines about peers' mistakes. Every mistake is counted by its caller; only
+// the lines are limited, so a hostile client cannot make the log the bottleneck. Any thread.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/log_limiter.h"
+
+namespace wshub::server {
+
+class PeerErrorLog {
+ public:
+  explicit PeerErrorLog(uint32_t lines_per_second = 20) : limiter_(lines_per_second) {}
+
+  template <typename... Args>
+  void write(fmt::format_string<Args...> format, Args&&... args) {
+    if (!limiter_.allow()) return;
+    const uint64_t suppressed = limiter_.take_suppressed();
+    std::string line = fmt::format(format, std::forward<Args>(args)...);
+    if (suppressed) spdlog::warn("{} ({} similar lines suppressed)", line, suppressed);
+    else spdlog::warn("{}", line);
+  }
+
+  // Writes how many lines the limit held back since the last report (the main thread calls it
+  // once a second, so a burst followed by quiet is still told). `where` names the page that
+  // counts them.
+  void report_suppressed(std::string_view where) {
+    if (uint64_t suppressed = limiter_.take_suppressed())
+      spdlog::warn("{} more peer-error lines suppressed by the log rate limit (each is counted at "
+                   "{})", suppressed, where);
+  }
+
+ private:
+  LogLimiter limiter_;
+};
+
+}  // namespace wshub::server

@@ -1,0 +1,56 @@
+// What a worker may use of the server it belongs to: the settings, the shared counters, the
+// connection budget, the handshake rate, the peer-error log, the TLS contexts by listener and
+// the /health report. Narrow on purpose: a worker never calls back into the Server, so the
+// server can change without touching the connection engine.
+#pragma once
+
+#include <vector>
+
+#include "server/config.h"
+#include "server/connection_budget.h"
+#include "server/counters.h"
+#include "server/handshake_rate.h"
+#include "server/health_report.h"
+#include "server/peer_error_log.h"
+
+namespace wshub::tls {
+class TlsContext;
+}
+
+namespace wshub::server {
+
+class WorkerContext {
+ public:
+  WorkerContext(const ServerConfig& config, ServerCounters& counters, ConnectionBudget& budget,
+                HandshakeRate& handshake_rate, PeerErrorLog& peer_log,
+                const std::vector<tls::TlsContext*>& tls_by_listener, const HealthReport& health)
+      : config_(config), counters_(counters), budget_(budget), handshake_rate_(handshake_rate),
+        peer_log_(peer_log), tls_by_listener_(tls_by_listener), health_(health) {}
+
+  const ServerConfig& config() const { return config_; }
+  ServerCounters& counters() const { return counters_; }
+  ConnectionBudget& budget() const { return budget_; }
+  HandshakeRate& handshake_rate() const { return handshake_rate_; }
+  // The TLS context of listener `index`, or null for a ws:// listener.
+  tls::TlsContext* tls_context(size_t index) const {
+    return index < tls_by_listener_.size() ? tls_by_listener_[index] : nullptr;
+  }
+  std::string health_json() const { return health_.json(); }
+
+  // Rate-limited log line about a peer's mistake; the counter is kept by the caller.
+  template <typename... Args>
+  void log_peer_error(fmt::format_string<Args...> format, Args&&... args) const {
+    peer_log_.write(format, std::forward<Args>(args)...);
+  }
+
+ private:
+  const ServerConfig& config_;
+  ServerCounters& counters_;
+  ConnectionBudget& budget_;
+  HandshakeRate& handshake_rate_;
+  PeerErrorLog& peer_log_;
+  const std::vector<tls::TlsContext*>& tls_by_listener_;
+  const HealthReport& health_;
+};
+
+}  // namespace wshub::server
