@@ -73,6 +73,7 @@ int clamp_wait(int timeout, uint64_t until_ms) {
 
 int Reactor::turn_timeout() const {
   int timeout = timers_.wait_ms(now_ms_);
+  if (timer_heap_.size()) timeout = clamp_wait(timeout, timer_heap_.next_deadline());
   if (accept_paused_) timeout = clamp_wait(timeout, accept_resume_ms_);
   if (shutting_down_) timeout = clamp_wait(timeout, shutdown_deadline_ms_);
   return timeout;
@@ -80,6 +81,7 @@ int Reactor::turn_timeout() const {
 
 void Reactor::finish_turn() {
   timers_.advance(now_ms_, [this](Stream& s) { handler_.on_timer(s); });
+  timer_heap_.fire_due(now_ms_);
   finish_closed();
   if (accept_paused_ && now_ms_ >= accept_resume_ms_) {
     accept_paused_ = false;

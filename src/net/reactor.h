@@ -17,6 +17,7 @@
 #include "base/shared_buffer.h"
 #include "net/mailbox.h"
 #include "net/stream.h"
+#include "net/timer.h"
 #include "net/timer_wheel.h"
 
 namespace wshub::net {
@@ -67,6 +68,10 @@ class Reactor {
 
   void arm_timer(Stream& stream, uint64_t deadline_ms) { timers_.arm(stream, deadline_ms); }
   void cancel_timer(Stream& stream) { timers_.cancel(stream); }
+  // A timer of no connection: fires at `deadline_ms` (this clock) on this thread, at the end
+  // of the loop turn in which it is due.
+  void arm(Timer& timer, uint64_t deadline_ms) { timer_heap_.arm(timer, deadline_ms); }
+  void cancel(Timer& timer) { timer_heap_.cancel(timer); }
   uint64_t now_ms() const { return now_ms_; }
   size_t stream_count() const { return stream_count_; }
   bool shutting_down() const { return shutting_down_; }
@@ -170,6 +175,7 @@ class Reactor {
   ReactorOptions options_;
   Mailbox mailbox_;
   TimerWheel timers_;
+  TimerHeap timer_heap_;
   uint64_t now_ms_;
   size_t stream_count_ = 0;
   bool shutting_down_ = false;
