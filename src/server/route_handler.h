@@ -39,6 +39,8 @@ class Session {
   // Sends a message framed once for many receivers, compressed or not as this connection
   // negotiated (see proto::FrameVariants): what a fan-out sends to each receiver.
   virtual bool send_variants(const proto::FrameVariants& frame) = 0;
+  // Sends one message even past the buffered-bytes cap: a short notice before a close.
+  virtual bool send_urgent(proto::Opcode opcode, Bytes payload) = 0;
   // Starts the close handshake with `code` (never 1005/1006/1015) and a short UTF-8 reason.
   virtual void close(uint16_t code, std::string_view reason) = 0;
 
@@ -149,8 +151,19 @@ class RouteHandler {
   virtual void on_drained(Session& session) {}
   // The deadline set with Session::set_deadline has come.
   virtual void on_deadline(Session& session) {}
+  // The server is about to close the connection with `code` (a limit, a timeout, the
+  // shutdown, a protocol error, or the handler's own close): the last chance to send a notice.
+  virtual void before_close(Session& session, uint16_t code, std::string_view reason) {}
   // The connection is gone or going; no more sends will succeed.
   virtual void on_close(Session& session) {}
+};
+
+// The close codes the server uses for a route's connections where the route has its own.
+struct RouteCloseCodes {
+  uint16_t slow_consumer = 1008;  // passed limits.max_buffered_bytes
+  std::string_view slow_consumer_reason = "send buffer limit reached: the client does not read";
+  uint16_t shutdown = 1001;
+  std::string_view shutdown_reason = "server shutting down";
 };
 
 // One configured route's behaviour, shared by every worker: made once (by the app layer, from
@@ -161,6 +174,7 @@ class RouteService {
   virtual ~RouteService() = default;
   // On the main thread before any worker runs, once per worker in worker order.
   virtual std::unique_ptr<RouteHandler> make_handler(RouteHost& host) = 0;
+  virtual RouteCloseCodes close_codes() const { return {}; }
 };
 
 // A route as one worker holds it: its config, its handler instance and its handshake policy.
@@ -168,6 +182,7 @@ struct WorkerRoute {
   const RouteConfig* config = nullptr;
   std::unique_ptr<RouteHandler> handler;
   proto::HandshakePolicy policy;
+  RouteCloseCodes close_codes;
 };
 
 }  // namespace wshub::server

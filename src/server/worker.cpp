@@ -46,6 +46,7 @@ Worker::Worker(WorkerContext& context, uint32_t index)
     WorkerRoute& route = routes_.emplace_back();
     route.config = &config;
     route.handler = config.service->make_handler(*this);
+    route.close_codes = config.service->close_codes();
     route.policy.allowed_origins = config.allowed_origins;
     route.policy.subprotocols = config.subprotocols;
     route.policy.require_subprotocol = config.require_subprotocol;
@@ -156,7 +157,10 @@ void Worker::on_closed(net::Stream& stream) {
 void Worker::on_shutdown() {
   reactor_->for_each_stream([this](net::Stream& stream) {
     Connection& c = static_cast<Connection&>(stream);
-    if (c.state == ConnectionState::open) close_connection(c, 1001, "server shutting down");
+    if (c.state == ConnectionState::open) {
+      const RouteCloseCodes& codes = route_of(c).close_codes;
+      close_connection(c, codes.shutdown, codes.shutdown_reason);
+    }
     else if (c.state == ConnectionState::http) reactor_->abort(c);
   });
 }
@@ -316,14 +320,14 @@ void Worker::fail(Connection& c, proto::ReaderError error) {
   finish(c);
 }
 
-bool Worker::send_message(Connection& c, proto::Opcode opcode, Bytes payload) {
+bool Worker::send_message(Connection& c, proto::Opcode opcode, Bytes payload, bool force) {
   if (c.state != ConnectionState::open) return false;
-  if (c.deflate && compression_.worth_compressing(payload.size()))
+  if (c.deflate && !force && compression_.worth_compressing(payload.size()))
     return send_compressed(c, opcode, payload);
   uint8_t header[proto::kMaxHeaderSize];
   const size_t header_size = proto::write_frame_header(header, opcode, payload.size());
   iovec iov[2] = {{header, header_size}, {const_cast<uint8_t*>(payload.data()), payload.size()}};
-  return after_send(c, reactor_->send(c, iov, payload.empty() ? 1 : 2));
+  return after_send(c, reactor_->send(c, iov, payload.empty() ? 1 : 2, force));
 }
 
 bool Worker::send_frame(Connection& c, const SharedBuffer& frame) {
@@ -336,14 +340,17 @@ bool Worker::after_send(Connection& c, net::SendResult result) {
     case net::SendResult::sent:
     case net::SendResult::queued: c.last_tx_tick = tick(); return true;
     case net::SendResult::closed: return false;
-    case net::SendResult::over_limit:
+    case net::SendResult::over_limit: {
       context_.counters().count(Limit::buffered_bytes);
-      context_.log_peer_error("{} closed with 1008: it does not read what is sent to it and passed "
-                             "limits.max_buffered_bytes ({})",
-                             describe_peer(c), context_.config().limits.max_buffered_bytes);
-      send_close_frame(c, 1008, "send buffer limit reached: the client does not read");
+      const RouteCloseCodes& codes = route_of(c).close_codes;
+      context_.log_peer_error("{} closed with {}: it does not read what is sent to it and passed "
+                              "limits.max_buffered_bytes ({})",
+                              describe_peer(c), codes.slow_consumer,
+                              context_.config().limits.max_buffered_bytes);
+      send_close_frame(c, codes.slow_consumer, codes.slow_consumer_reason);
       finish(c);
       return false;
+    }
   }
   return false;
 }
@@ -356,6 +363,11 @@ void Worker::send_control(Connection& c, proto::Opcode opcode, Bytes payload) {
 }
 
 void Worker::send_close_frame(Connection& c, uint16_t code, std::string_view reason) {
+  if (c.state == ConnectionState::open) {
+    WorkerSession session(*this, c);
+    route_of(c).handler->before_close(session, code, reason);
+    if (c.fd < 0) return;
+  }
   leave_open(c);
   reason = close_reason_prefix(reason);
   uint8_t frame[2 + 2 + 123];

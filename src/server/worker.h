@@ -39,7 +39,8 @@ class Worker final : public net::StreamHandler, public RouteHost {
   void run() { reactor_->run(); }
 
   // For WorkerSession; see route_handler.h for the contracts.
-  bool send_message(Connection& c, proto::Opcode opcode, Bytes payload);
+  // `force` sends past the buffered-bytes cap (a notice before a close).
+  bool send_message(Connection& c, proto::Opcode opcode, Bytes payload, bool force = false);
   bool send_frame(Connection& c, const SharedBuffer& frame);
   // The variant of `frame` that suits `c`: plain, compressed once for everyone without context
   // takeover, or compressed for `c` alone (worker_deflate.cpp).

@@ -15,6 +15,9 @@ class WorkerSession final : public Session {
   bool send(proto::Opcode opcode, Bytes payload) override { return worker_.send_message(c_, opcode, payload); }
   bool send_frame(const SharedBuffer& frame) override { return worker_.send_frame(c_, frame); }
   bool send_variants(const proto::FrameVariants& frame) override { return worker_.send_variants(c_, frame); }
+  bool send_urgent(proto::Opcode opcode, Bytes payload) override {
+    return worker_.send_message(c_, opcode, payload, /*force=*/true);
+  }
   void close(uint16_t code, std::string_view reason) override { worker_.close_connection(c_, code, reason); }
   const net::PeerAddress& peer() const override { return c_.peer; }
   const net::IpAddress& client() const override { return c_.client; }

@@ -1,0 +1,126 @@
+// Where publications get their place and reach the workers. The Broker assigns each channel's
+// epoch and offsets in one place, and delivers every publication, in offset order, to each
+// worker that has subscribers of its channel. The in-memory LocalBroker serves one process;
+// a Redis broker fills the same interface for several. The Store keeps channel state (its
+// position now, history next) behind its own interface, which SQLite implements.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hub/codes.h"
+#include "proto/frame_variants.h"
+
+namespace wshub::net {
+class Reactor;
+}
+
+namespace wshub::hub {
+
+// A channel's stream position: its epoch (changes when history is lost) and the offset of its
+// last publication (0 before the first).
+struct ChannelPosition {
+  std::string epoch;
+  uint64_t offset = 0;
+};
+
+// A worker's end of the fan-out. Implemented by the hub's per-worker handler.
+class PublicationSink {
+ public:
+  // On the worker's thread: `frame` for the local subscribers of `channel`. `offset` is the
+  // publication's (a subscriber that joined at or after it skips it), or 0 for pushes that
+  // carry none (join, leave).
+  virtual void deliver(std::string_view channel, uint64_t offset,
+                       const std::shared_ptr<const proto::FrameVariants>& frame) = 0;
+
+ protected:
+  ~PublicationSink() = default;
+};
+
+struct PublishResult {
+  ErrorCode error = ErrorCode::internal;
+  bool ok = false;
+  std::string message;  // for an error: what went wrong, for the client or the API caller
+  ChannelPosition position;
+};
+
+// Runs on the publishing worker's thread once the publication is placed (and, with a durable
+// store, stored), or failed.
+class PublishCompletion {
+ public:
+  virtual ~PublishCompletion() = default;
+  virtual void on_published(const PublishResult& result) = 0;
+};
+
+struct Publication {
+  std::string_view channel;
+  std::string_view data;  // valid JSON
+  int64_t ts_ms = 0;      // when the hub took it (ms since the epoch)
+};
+
+// One entry of a channel's presence: the connection and what it shows of itself.
+struct PresenceEntry {
+  std::string cid;
+  std::string user;
+  std::string device;
+  std::string info_json;  // "" when none
+};
+
+class Broker {
+ public:
+  virtual ~Broker() = default;
+
+  // Before any worker runs, once per worker.
+  virtual void attach_worker(uint32_t index, net::Reactor& reactor, PublicationSink& sink) = 0;
+
+  // Any worker thread. Places the publication, delivers it to every subscribed worker (the
+  // publisher's own included, through its mailbox like the others, so every worker sees one
+  // order) and then calls `done` on worker `from`.
+  virtual void publish(uint32_t from, const Publication& publication,
+                       std::unique_ptr<PublishCompletion> done) = 0;
+
+  // Worker `worker` receives the channel's publications from now on, and knows it was told
+  // of none after the returned position (a later one is delivered to it).
+  virtual ChannelPosition subscribe(uint32_t worker, std::string_view channel) = 0;
+  // The worker's last local subscriber of the channel left.
+  virtual void unsubscribe(uint32_t worker, std::string_view channel) = 0;
+  // The channel's current position, creating its state if need be.
+  virtual ChannelPosition position(std::string_view channel) = 0;
+
+  // A push without an offset (join, leave) to every subscribed worker, in order with the
+  // channel's publications. `json` is the whole push.
+  virtual void push(std::string_view channel, std::string_view json) = 0;
+
+  // Presence: who is subscribed, on every worker.
+  virtual void presence_add(std::string_view channel, const PresenceEntry& entry) = 0;
+  virtual void presence_remove(std::string_view channel, std::string_view cid) = 0;
+  // At most `limit` entries; `total` says how many there are.
+  virtual std::vector<PresenceEntry> presence(std::string_view channel, size_t limit,
+                                              size_t& total) = 0;
+
+  // Channels with at least one subscriber, up to `limit`, with their subscriber counts.
+  struct ChannelSummary {
+    std::string name;
+    uint64_t subscribers = 0;
+    uint64_t offset = 0;
+  };
+  virtual std::vector<ChannelSummary> channels(size_t limit) = 0;
+};
+
+// Channel state that outlives a process: the SQLite store (next) keeps positions and history.
+// Called by the broker under its lock for the channel, so calls for one channel never overlap.
+class Store {
+ public:
+  virtual ~Store() = default;
+  // The stored position of a channel seen for the first time in this process: its epoch and
+  // last offset, or a new epoch and 0.
+  virtual ChannelPosition load_position(std::string_view channel) = 0;
+};
+
+// Keeps nothing: every channel starts a new epoch at 0 when the process first sees it.
+std::unique_ptr<Store> make_memory_store();
+
+}  // namespace wshub::hub

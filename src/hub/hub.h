@@ -1,0 +1,69 @@
+// The hub shared by every worker and every hub route: its settings, the broker and store that
+// place publications, the token verifier, the backend, and each worker's HubWorker. Made once
+// by the app layer before the server starts; after that only the workers change their own
+// parts, and the API reaches them through their mailboxes.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hub/backend.h"
+#include "hub/broker.h"
+#include "hub/hub_config.h"
+#include "hub/identity.h"
+#include "server/route_handler.h"
+
+namespace wshub::server {
+class HealthReport;
+}
+
+namespace wshub::hub {
+
+class HubWorker;
+
+class Hub {
+ public:
+  Hub(HubConfig config, std::unique_ptr<Store> store, std::unique_ptr<TokenVerifier> verifier);
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  // The backend the webhooks reach, if any; set before the server starts.
+  void set_backend(std::shared_ptr<Backend> backend) { backend_ = std::move(backend); }
+
+  const HubConfig& config() const { return config_; }
+  Broker& broker() { return *broker_; }
+  const TokenVerifier* verifier() const { return verifier_.get(); }
+  Backend* backend() const { return backend_.get(); }
+  bool has_webhook(BackendEvent event) const { return backend_ && backend_->has(event); }
+
+  // A route service for a hub route with `params` (a kind the app registers as "hub").
+  std::shared_ptr<server::RouteService> make_route(HubRouteParams params);
+
+  // The HubWorker of the worker behind `host`, made at its first hub route (main thread, before
+  // the workers run).
+  HubWorker& worker_for(server::RouteHost& host);
+  HubWorker* worker(uint32_t index) { return index < workers_.size() ? workers_[index].get() : nullptr; }
+  size_t worker_count() const { return workers_.size(); }
+
+  // Runs `action` on every worker's thread, then `done(total)` on worker `from`'s thread with
+  // the sum of what the actions returned. Any worker thread.
+  void for_each_worker(uint32_t from, std::function<size_t(HubWorker&)> action,
+                       std::function<void(size_t)> done);
+
+  // Registers the "hub" section of /health.
+  void add_health_section(server::HealthReport& health);
+  std::string health_json() const;
+
+ private:
+  HubConfig config_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Broker> broker_;
+  std::unique_ptr<TokenVerifier> verifier_;
+  std::shared_ptr<Backend> backend_;
+  std::vector<std::unique_ptr<HubWorker>> workers_;
+};
+
+}  // namespace wshub::hub

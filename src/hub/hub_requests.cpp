@@ -1,0 +1,255 @@
+// The hub's requests: connect, subscribe, unsubscribe, publish, rpc, presence, refresh. Each
+// checks its input and permission, asks the backend where the config says so, and answers.
+#include <spdlog/spdlog.h>
+
+#include "base/clock.h"
+#include "hub/backend_answers.h"
+#include "hub/channel_name.h"
+#include "hub/hub.h"
+#include "hub/hub_worker.h"
+#include "hub/hub_request_support.h"
+#include "hub/json_writer.h"
+
+namespace wshub::hub {
+
+void HubWorker::connect(HubSession& s, const Command& c) {
+  if (s.stage != SessionStage::awaiting_connect)
+    return answer_error(s, c.id, ErrorCode::bad_request, "already connected");
+  const TokenVerifier* verifier = hub_.verifier();
+  if (!c.token.empty() && verifier) {
+    Identity identity;
+    TokenCheck check = verifier->verify(c.token, wall_ms(), identity);
+    if (!check.ok) {
+      spdlog::debug("hub {}: connect refused: {}", s.cid, check.reason);
+      answer_error(s, c.id, check.error, check.reason);
+      return end_session(s, check.error == ErrorCode::token_expired ? HubClose::token_expired
+                                                                    : HubClose::invalid_token,
+                         check.reason);
+    }
+    return finish_connect(s, c.id, std::move(identity), std::string(c.subs_json));
+  }
+  if (hub_.has_webhook(BackendEvent::connect)) {
+    s.stage = SessionStage::connecting;
+    owe_answer(s, c.id);
+    std::string body;
+    JsonWriter json(body);
+    json.begin_object().member("type", "connect").member("cid", s.cid).member("token", c.token);
+    if (!c.client_json.empty()) json.raw_member("client", c.client_json);
+    json.end_object();
+    hub_.backend()->call(index(), BackendEvent::connect, std::move(body),
+                         callback([this, ref = s.ref, id = c.id, subs = std::string(c.subs_json)](
+                                      BackendResponse response) mutable {
+                           HubRequests::with_live(*this, ref, [&](HubSession& s) {
+                             if (s.stage != SessionStage::connecting) return;
+                             s.stage = SessionStage::awaiting_connect;
+                             Identity identity;
+                             BackendRefusal refusal;
+                             std::string problem;
+                             if (!response.answered ||
+                                 !read_connect_answer(response.body, identity, refusal, problem)) {
+                               spdlog::warn("hub: connect webhook failed: {}",
+                                            response.answered ? problem : response.detail);
+                               answer_error(s, id, ErrorCode::backend_unavailable);
+                               return end_session(s, HubClose::disconnected, "backend unavailable");
+                             }
+                             if (refusal.present) {
+                               answer_error(s, id, refusal_code(refusal, ErrorCode::unauthorized), refusal.message);
+                               return end_session(s, HubClose::forbidden, refusal.message);
+                             }
+                             finish_connect(s, id, std::move(identity), std::move(subs));
+                           });
+                         }));
+    return;
+  }
+  if (c.token.empty() && hub_.config().allow_anonymous)
+    return finish_connect(s, c.id, Identity{}, std::string(c.subs_json));
+  const char* why = verifier ? "a token is required" : "no way to check identities is configured (set [hub.jwt] or a connect webhook)";
+  answer_error(s, c.id, ErrorCode::unauthorized, why);
+  end_session(s, HubClose::invalid_token, why);
+}
+
+void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, std::string subs_json) {
+  const int64_t now_wall = wall_ms();
+  if (identity.expires_ms && identity.expires_ms <= now_wall) {
+    answer_error(s, id, ErrorCode::token_expired);
+    return end_session(s, HubClose::token_expired);
+  }
+  if (identity.info_json.size() > hub_.config().limits.max_info_bytes) {
+    answer_error(s, id, ErrorCode::too_large, "info is larger than limits allow");
+    return end_session(s, HubClose::bad_request);
+  }
+  std::vector<SubsEntry> subs;
+  std::string problem;
+  if (!read_connect_subs(subs_json, hub_.config().limits.max_subscriptions, subs, problem)) {
+    answer_error(s, id, ErrorCode::bad_request, problem);
+    return end_session(s, HubClose::bad_request);
+  }
+  s.identity = std::move(identity);
+  s.stage = SessionStage::connected;
+  s.connected_ms = now_wall;
+  bump(counters_.connected);
+  if (!s.identity.user.empty()) by_user_.emplace(s.identity.user, &s);
+  if (!s.identity.device.empty()) {
+    by_device_.emplace(s.identity.device, &s);
+    // One connection per device: an older one elsewhere is replaced (it shares the inbox).
+    hub_.for_each_worker(index(), [device = s.identity.device, cid = s.cid](HubWorker& worker) {
+      return worker.replace_device(device, cid);
+    }, [](size_t) {});
+  }
+  ChannelPosition ignored;
+  if (hub_.config().personal_channels) {
+    if (!s.identity.user.empty()) add_subscription(s, "$user:" + s.identity.user, ignored);
+    if (!s.identity.device.empty()) add_subscription(s, "$device:" + s.identity.device, ignored);
+  }
+  std::string fields;
+  JsonWriter json(fields);
+  json.member("cid", s.cid).member("user", s.identity.user).member("device", s.identity.device);
+  json.key("hb").begin_object().member("iv", s.params->ping_interval_ms)
+      .member("to", s.params->pong_timeout_ms).end_object();
+  if (s.identity.expires_ms) json.member("exp", s.identity.expires_ms);
+  json.key("subs").begin_object();
+  for (const SubsEntry& entry : subs) {
+    json.key(entry.channel).begin_object();
+    ErrorCode error{};
+    std::string message;
+    if (check_subscribe(s, entry.channel, error, message)) {
+      fields += subscribed_fields(s, entry.channel, entry.has_since, entry.epoch, entry.offset);
+    } else {
+      // A namespace whose webhook decides is subscribed with its own request after connect.
+      if (error == ErrorCode(0)) error = ErrorCode::not_available;
+      json.key("err").begin_object().member("code", uint64_t(error))
+          .member("msg", message.empty() ? error_message(error) : message).end_object();
+    }
+    json.end_object();
+  }
+  json.end_object();
+  const uint64_t now = now_ms();
+  s.next_ping_ms = now + s.params->ping_interval_ms;
+  s.expiry_deadline_ms = s.identity.expires_ms ? now + uint64_t(s.identity.expires_ms - now_wall) : 0;
+  answer_ok(s, id, fields);
+  schedule(s);
+}
+
+size_t HubWorker::replace_device(std::string_view device, std::string_view keep_cid) {
+  std::vector<server::ConnectionRef> older;
+  auto [first, end] = by_device_.equal_range(std::string(device));
+  for (auto it = first; it != end; ++it)
+    if (it->second->cid != keep_cid) older.push_back(it->second->ref);
+  for (server::ConnectionRef ref : older)
+    HubRequests::with_live(*this, ref, [&](HubSession& s) { end_session(s, HubClose::replaced); });
+  return older.size();
+}
+
+// Whether `s` may subscribe to `channel` without asking the backend. False with `error` set
+// when it may not; false with `error` 0 when the namespace's webhook must decide.
+bool HubWorker::check_subscribe(const HubSession& s, std::string_view channel, ErrorCode& error,
+                                std::string& message) {
+  error = ErrorCode(0);
+  ChannelName name;
+  if (ChannelNameError bad = parse_channel_name(channel, name); bad != ChannelNameError::none) {
+    error = ErrorCode::bad_request;
+    message = channel_name_error_sentence(bad);
+    return false;
+  }
+  if (subscribed(s, channel)) {
+    error = ErrorCode::already_subscribed;
+    return false;
+  }
+  if (s.subscriptions.size() >= hub_.config().limits.max_subscriptions) {
+    error = ErrorCode::limit_exceeded;
+    message = "too many subscriptions for one connection (hub.max_subscriptions)";
+    return false;
+  }
+  switch (name.kind) {
+    case ChannelKind::personal_user:
+      if (s.identity.user.empty() || name.base != s.identity.user) error = ErrorCode::permission_denied;
+      return error == ErrorCode(0);
+    case ChannelKind::personal_device:
+      if (s.identity.device.empty() || name.base != s.identity.device) error = ErrorCode::permission_denied;
+      return error == ErrorCode(0);
+    default: break;
+  }
+  const NamespaceConfig* ns = hub_.config().find_namespace(name.ns);
+  if (!ns) {
+    error = ErrorCode::unknown_channel;
+    message = "no namespace '" + std::string(name.ns) + "' is configured";
+    return false;
+  }
+  if (name.kind == ChannelKind::user_limited) {
+    if (!name.allows_user(s.identity.user)) error = ErrorCode::permission_denied;
+    return error == ErrorCode(0);
+  }
+  switch (ns->subscribe) {
+    case SubscribePolicy::anyone: return true;
+    case SubscribePolicy::authenticated:
+      if (s.identity.user.empty()) error = ErrorCode::permission_denied;
+      break;
+    case SubscribePolicy::token:
+      if (!token_allows_channel(s.identity, channel)) error = ErrorCode::permission_denied;
+      break;
+    case SubscribePolicy::webhook:
+      if (!hub_.has_webhook(BackendEvent::subscribe)) {
+        error = ErrorCode::not_available;
+        message = "the namespace asks a subscribe webhook and none is configured";
+      }
+      return false;
+  }
+  return error == ErrorCode(0);
+}
+
+std::string HubWorker::subscribed_fields(HubSession& s, std::string_view channel, bool has_since,
+                                         std::string_view epoch, uint64_t offset) {
+  ChannelPosition position;
+  add_subscription(s, channel, position);
+  // Without history a gap is filled only when there is none: same epoch, same offset.
+  const bool recovered = has_since && epoch == position.epoch && offset == position.offset;
+  std::string fields;
+  JsonWriter(fields).member("ep", position.epoch).member("off", position.offset)
+      .member("rec", recovered).key("pubs").begin_array().end_array().member("more", false);
+  return fields;
+}
+
+void HubWorker::subscribe(HubSession& s, const Command& c) {
+  ErrorCode error{};
+  std::string message;
+  if (check_subscribe(s, c.channel, error, message))
+    return answer_ok(s, c.id, subscribed_fields(s, c.channel, c.since.present, c.since.epoch, c.since.offset));
+  if (error != ErrorCode(0)) return answer_error(s, c.id, error, message);
+  // The namespace's subscribe webhook decides.
+  if (s.pending_ids.size() >= hub_.config().limits.max_pending_requests)
+    return answer_error(s, c.id, ErrorCode::too_many_requests);
+  owe_answer(s, c.id);
+  std::string body;
+  JsonWriter json(body);
+  json.begin_object();
+  append_webhook_head(json, "subscribe", s);
+  json.member("ch", c.channel).end_object();
+  hub_.backend()->call(
+      index(), BackendEvent::subscribe, std::move(body),
+      callback([this, ref = s.ref, id = c.id, channel = std::string(c.channel), has_since = c.since.present,
+                epoch = std::string(c.since.epoch), offset = c.since.offset](BackendResponse response) {
+        HubRequests::with_live(*this, ref, [&](HubSession& s) {
+          bool replaced = false;
+          std::string data, problem;
+          BackendRefusal refusal;
+          if (!response.answered || !read_decision_answer(response.body, replaced, data, refusal, problem)) {
+            spdlog::warn("hub: subscribe webhook failed: {}", response.answered ? problem : response.detail);
+            return settle_answer(s, id, error_text(id, ErrorCode::backend_unavailable));
+          }
+          if (refusal.present)
+            return settle_answer(s, id, error_text(id, refusal_code(refusal, ErrorCode::permission_denied), refusal.message));
+          if (subscribed(s, channel)) return settle_answer(s, id, error_text(id, ErrorCode::already_subscribed));
+          settle_answer(s, id, ok_text(id, subscribed_fields(s, channel, has_since, epoch, offset)));
+        });
+      }));
+}
+
+void HubWorker::unsubscribe(HubSession& s, const Command& c) {
+  ChannelName name;
+  if (ChannelNameError bad = parse_channel_name(c.channel, name); bad != ChannelNameError::none)
+    return answer_error(s, c.id, ErrorCode::bad_request, channel_name_error_sentence(bad));
+  remove_subscription(s, c.channel);
+  answer_ok(s, c.id);
+}
+
+}  // namespace wshub::hub

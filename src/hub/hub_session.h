@@ -1,0 +1,69 @@
+// One hub connection's state: who it is, what it is subscribed to, its heartbeat and the
+// answers it still owes. Lives in the connection (server::RouteState) and only on its worker.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hub/hub_config.h"
+#include "hub/identity.h"
+#include "server/connection.h"
+
+namespace wshub::hub {
+
+class LocalChannel;
+
+enum class SessionStage : uint8_t {
+  awaiting_connect,  // open, no `connect` yet (connect_timeout runs)
+  connecting,        // `connect` taken, the connect webhook is deciding
+  connected,
+  ended,             // closed or closing: nothing more is handled
+};
+
+// One subscription as the session knows it; the channel's member list holds the other half.
+struct SessionSubscription {
+  LocalChannel* channel = nullptr;
+  uint32_t member = 0;  // index in channel->members
+};
+
+// An answer owed in request order: sent once every answer before it has been sent.
+struct OwedAnswer {
+  uint64_t id = 0;
+  bool ready = false;
+  std::string text;
+};
+
+class HubSession final : public server::RouteState {
+ public:
+  server::ConnectionRef ref;
+  const HubRouteParams* params = nullptr;
+  std::string cid;
+  Identity identity;
+  SessionStage stage = SessionStage::awaiting_connect;
+  bool awaiting_pong = false;
+  int64_t connected_ms = 0;
+  uint64_t next_ping_ms = 0;     // reactor clock
+  uint64_t pong_deadline_ms = 0;  // reactor clock; 0 while no ping is unanswered
+  uint64_t expiry_deadline_ms = 0;  // reactor clock of the token's exp; 0: none
+  std::vector<SessionSubscription> subscriptions;
+  std::vector<uint64_t> pending_ids;  // requests whose answer waits for the backend
+  std::vector<OwedAnswer> owed;        // answers held back behind an earlier pending one
+
+  bool connected() const { return stage == SessionStage::connected; }
+  bool has_pending(uint64_t id) const {
+    for (uint64_t pending : pending_ids)
+      if (pending == id) return true;
+    return false;
+  }
+  void forget_pending(uint64_t id) {
+    for (size_t i = 0; i < pending_ids.size(); ++i)
+      if (pending_ids[i] == id) {
+        pending_ids[i] = pending_ids.back();
+        pending_ids.pop_back();
+        return;
+      }
+  }
+};
+
+}  // namespace wshub::hub

@@ -1,0 +1,273 @@
+// A hub session's life on its worker: open, frames in, the heartbeat and token deadlines, the
+// close; and the delivery of publications to the worker's subscribers.
+#include "hub/hub_worker.h"
+
+#include <spdlog/spdlog.h>
+
+
+#include "hub/hub.h"
+#include "hub/json_writer.h"
+#include "net/reactor.h"
+
+namespace wshub::hub {
+
+namespace {
+
+constexpr std::string_view kPing = R"({"t":"ping"})";
+
+const char* digits36 = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+}  // namespace
+
+HubWorker::HubWorker(Hub& hub, server::RouteHost& host)
+    : hub_(hub), host_(host), parser_(hub.config().commands) {}
+
+HubWorker::~HubWorker() = default;
+
+uint64_t HubWorker::now_ms() const { return host_.reactor().now_ms(); }
+
+void HubWorker::open(server::Session& session, const HubRouteParams& params) {
+  auto state = std::make_unique<HubSession>();
+  HubSession& s = *state;
+  s.ref = session.ref();
+  s.params = &params;
+  // A cid unique in this process: the worker's index, then a counter, in base 36.
+  std::string cid;
+  for (uint64_t n = ++next_cid_; n; n /= 36) cid.push_back(digits36[n % 36]);
+  s.cid = std::to_string(index()) + "-" + std::string(cid.rbegin(), cid.rend());
+  session.set_state(std::move(state));
+  bump(counters_.sessions);
+  session.set_deadline(now_ms() + hub_.config().connect_timeout_ms);
+}
+
+void HubWorker::message(server::Session& session, proto::Opcode opcode, Bytes payload) {
+  HubSession* s = session_of(session);
+  if (!s || s->stage == SessionStage::ended) return;
+  if (opcode != proto::Opcode::text) {
+    // Every hub frame is JSON text (docs/hub-protocol.md).
+    s->stage = SessionStage::ended;
+    session.close(1003, "the hub protocol takes text frames holding JSON, not binary");
+    return;
+  }
+  current_ = s;
+  current_session_ = &session;
+  close_after_frame_ = false;
+  const bool intact = parser_.parse(as_text(payload), *this);
+  current_ = nullptr;
+  current_session_ = nullptr;
+  if ((!intact || close_after_frame_) && s->stage != SessionStage::ended) end_session(*s, HubClose::bad_request);
+}
+
+void HubWorker::on_command_error(CommandError error, uint64_t id, std::string_view detail) {
+  HubSession& s = *current_;
+  bump(counters_.command_errors[size_t(error)]);
+  if (id == 0 || command_error_is_fatal(error)) {
+    spdlog::debug("hub {}: closing with 3501: {}: {}", s.cid, command_error_name(error), detail);
+    close_after_frame_ = true;
+    return;
+  }
+  std::string message(command_error_code(error) == ErrorCode::method_not_found
+                          ? "unknown request type: "
+                          : "");
+  message += detail;
+  answer_error(s, id, command_error_code(error), message);
+}
+
+void HubWorker::on_command(const Command& c) {
+  HubSession& s = *current_;
+  if (s.stage == SessionStage::ended || close_after_frame_) return;
+  bump(counters_.commands[size_t(c.type)]);
+  if (c.id && s.has_pending(c.id)) return answer_error(s, c.id, ErrorCode::bad_request, "duplicate id: a request with this id is still pending");
+  if (s.stage != SessionStage::connected && c.type != CommandType::connect) {
+    if (c.type == CommandType::pong || c.type == CommandType::ping) {
+      if (c.id && s.stage == SessionStage::connecting) return answer_ok(s, c.id);
+      if (!c.id) return;
+    }
+    // The first request must be connect (docs/hub-protocol.md §Connection).
+    if (c.id) answer_error(s, c.id, ErrorCode::unauthorized, "connect first");
+    close_after_frame_ = true;
+    return;
+  }
+  switch (c.type) {
+    case CommandType::connect: return connect(s, c);
+    case CommandType::subscribe: return subscribe(s, c);
+    case CommandType::unsubscribe: return unsubscribe(s, c);
+    case CommandType::publish: return publish(s, c);
+    case CommandType::rpc: return rpc(s, c);
+    case CommandType::presence: return presence(s, c);
+    case CommandType::refresh: return refresh(s, c);
+    case CommandType::pong:
+      s.awaiting_pong = false;
+      s.pong_deadline_ms = 0;
+      return schedule(s);
+    case CommandType::ping:
+      if (c.id) answer_ok(s, c.id);
+      return;
+    case CommandType::ack:
+      return;  // the durable inbox takes acks (its own layer); without it there is nothing to ack
+    case CommandType::history:
+      return answer_error(s, c.id, ErrorCode::not_available, "history is not kept for this channel");
+    case CommandType::count_: break;
+  }
+}
+
+void HubWorker::deadline(server::Session& session) {
+  HubSession* s = session_of(session);
+  if (!s || s->stage == SessionStage::ended) return;
+  const uint64_t now = now_ms();
+  if (s->stage != SessionStage::connected) {
+    // No connect (or no decision on it) within connect_timeout.
+    spdlog::debug("hub {}: no connect within {} ms", s->cid, hub_.config().connect_timeout_ms);
+    if (s->stage == SessionStage::connecting) {
+      bump(counters_.backend_unavailable);
+      return end_session(*s, HubClose::disconnected, "the connect webhook did not answer in time");
+    }
+    return end_session(*s, HubClose::bad_request, "no connect request within the connect timeout");
+  }
+  if (s->expiry_deadline_ms && now >= s->expiry_deadline_ms)
+    return end_session(*s, HubClose::token_expired);
+  if (s->awaiting_pong && s->pong_deadline_ms && now >= s->pong_deadline_ms)
+    return end_session(*s, HubClose::no_pong);
+  if (!s->awaiting_pong && now >= s->next_ping_ms) {
+    session.send_text(kPing);
+    s->awaiting_pong = true;
+    s->pong_deadline_ms = now + s->params->pong_timeout_ms;
+  }
+  schedule(*s);
+}
+
+// The session's one deadline: the next ping, the pong it waits for, or the token's expiry.
+void HubWorker::schedule(HubSession& s) {
+  if (s.stage != SessionStage::connected) return;
+  const uint64_t now = now_ms();
+  if (!s.awaiting_pong && s.next_ping_ms <= now) s.next_ping_ms = now + s.params->ping_interval_ms;
+  uint64_t due = s.awaiting_pong ? s.pong_deadline_ms : s.next_ping_ms;
+  if (s.expiry_deadline_ms && (due == 0 || s.expiry_deadline_ms < due)) due = s.expiry_deadline_ms;
+  host_.with_session(s.ref, [&](server::Session& session) { session.set_deadline(due); });
+}
+
+void HubWorker::before_close(server::Session& session, uint16_t code, std::string_view reason) {
+  HubSession* s = session_of(session);
+  if (!s || s->stage != SessionStage::connected) return;
+  std::string& json = scratch_;
+  json.clear();
+  JsonWriter(json).begin_object().member("t", "disconnect").member("code", uint64_t(code))
+      .member("reason", reason).end_object();
+  session.send_urgent(proto::Opcode::text, as_bytes(json));
+}
+
+void HubWorker::close(server::Session& session) {
+  HubSession* s = session_of(session);
+  if (!s) return;
+  const bool was_connected = s->stage == SessionStage::connected;
+  s->stage = SessionStage::ended;
+  while (!s->subscriptions.empty()) {
+    SessionSubscription& last = s->subscriptions.back();
+    remove_subscription(*s, last.channel->name);
+  }
+  if (!s->identity.user.empty()) {
+    auto [first, end] = by_user_.equal_range(s->identity.user);
+    for (auto it = first; it != end; ++it)
+      if (it->second == s) {
+        by_user_.erase(it);
+        break;
+      }
+  }
+  if (!s->identity.device.empty()) {
+    auto [first, end] = by_device_.equal_range(s->identity.device);
+    for (auto it = first; it != end; ++it)
+      if (it->second == s) {
+        by_device_.erase(it);
+        break;
+      }
+  }
+  bump(counters_.sessions, -1);
+  if (was_connected) {
+    bump(counters_.connected, -1);
+    if (hub_.has_webhook(BackendEvent::disconnect)) {
+      std::string body;
+      JsonWriter(body).begin_object().member("type", "disconnect").member("cid", s->cid)
+          .member("user", s->identity.user).member("device", s->identity.device).end_object();
+      hub_.backend()->notify(BackendEvent::disconnect, std::move(body));
+    }
+  }
+}
+
+void HubWorker::deliver(std::string_view channel, uint64_t offset,
+                        const std::shared_ptr<const proto::FrameVariants>& frame) {
+  auto it = channels_.find(std::string(channel));
+  if (it == channels_.end()) return;
+  LocalChannel& local = it->second;
+  local.delivering = true;
+  uint64_t sent = 0;
+  for (size_t i = 0; i < local.members.size(); ++i) {
+    const LocalChannel::Member& member = local.members[i];
+    if (!member.connection || (offset && offset <= member.from_offset)) continue;
+    host_.send_variants(*member.connection, *frame);
+    ++sent;
+  }
+  local.delivering = false;
+  bump(offset ? counters_.publications_delivered : counters_.pushes_delivered, int64_t(sent));
+  if (local.has_holes) {
+    size_t kept = 0;
+    for (size_t i = 0; i < local.members.size(); ++i) {
+      LocalChannel::Member& member = local.members[i];
+      if (!member.connection) continue;
+      for (SessionSubscription& sub : member.session->subscriptions)
+        if (sub.channel == &local) sub.member = uint32_t(kept);
+      local.members[kept++] = member;
+    }
+    local.members.resize(kept);
+    local.has_holes = false;
+    if (local.members.empty()) {
+      hub_.broker().unsubscribe(index(), local.name);
+      channels_.erase(it);
+    }
+  }
+}
+
+size_t HubWorker::subscribe_user(std::string_view user, std::string_view channel) {
+  size_t count = 0;
+  auto [first, end] = by_user_.equal_range(std::string(user));
+  std::vector<HubSession*> sessions;
+  for (auto it = first; it != end; ++it) sessions.push_back(it->second);
+  for (HubSession* s : sessions) {
+    if (subscribed(*s, channel) || !s->connected()) continue;
+    ChannelPosition position;
+    add_subscription(*s, channel, position);
+    std::string json;
+    JsonWriter(json).begin_object().member("t", "sub").member("ch", channel).member("ep", position.epoch)
+        .member("off", position.offset).end_object();
+    send_push(*s, json);
+    ++count;
+  }
+  return count;
+}
+
+size_t HubWorker::unsubscribe_user(std::string_view user, std::string_view channel) {
+  size_t count = 0;
+  auto [first, end] = by_user_.equal_range(std::string(user));
+  std::vector<HubSession*> sessions;
+  for (auto it = first; it != end; ++it) sessions.push_back(it->second);
+  for (HubSession* s : sessions) {
+    if (!remove_subscription(*s, channel)) continue;
+    std::string json;
+    JsonWriter(json).begin_object().member("t", "unsub").member("ch", channel)
+        .member("code", uint64_t(3000)).member("reason", "unsubscribed by the server").end_object();
+    send_push(*s, json);
+    ++count;
+  }
+  return count;
+}
+
+size_t HubWorker::disconnect(std::string_view id, bool by_device, uint16_t code, std::string_view reason) {
+  auto& index = by_device ? by_device_ : by_user_;
+  auto [first, end] = index.equal_range(std::string(id));
+  std::vector<server::ConnectionRef> refs;
+  for (auto it = first; it != end; ++it) refs.push_back(it->second->ref);
+  for (server::ConnectionRef ref : refs)
+    host_.with_session(ref, [&](server::Session& session) { session.close(code, reason); });
+  return refs.size();
+}
+
+}  // namespace wshub::hub
