@@ -63,8 +63,9 @@ class WebhookClient {
   // Stops accepting (later submits complete with shutting_down), completes every queued call
   // and every call waiting for a retry with shutting_down, lets calls in flight finish for up
   // to `grace_ms` and then cancels them with shutting_down, and joins the thread. Every
-  // completion has been posted when it returns. Any thread but a reactor whose completions are
-  // pending; calls after the first return at once.
+  // completion has been posted when it returns (the reactors need not be running: a completion
+  // a reactor never runs is disposed with it). Blocks for up to `grace_ms`, so call it from the
+  // thread that stops the server, not from a worker. Calls after the first return at once.
   void shutdown(uint32_t grace_ms);
 
   size_t endpoint_count() const { return endpoints_.size(); }

@@ -214,7 +214,7 @@ void WebhookEngine::finish_attempt(CURL* easy, CURLcode code) {
   if (result.outcome != WebhookOutcome::ok && call.delivery == WebhookDelivery::must_arrive &&
       !stopping_ && is_retryable(result.outcome, result.http_status)) {
     if (schedule_retry(ep, call, now)) return;
-    if (log_limiter_.allow())
+    if (may_log())
       spdlog::warn("webhook {}: gave up on a notice after {} attempts (last: {}, HTTP {}: {})",
                    ep.config.name, call.attempts, webhook_outcome_name(result.outcome),
                    result.http_status, result.detail);
@@ -304,30 +304,37 @@ void WebhookEngine::note_transition(Endpoint& ep, BreakerTransition transition, 
   switch (transition) {
     case BreakerTransition::opened:
       counters.breaker_opened.fetch_add(1, std::memory_order_relaxed);
-      if (log_limiter_.allow())
+      if (may_log())
         spdlog::warn("webhook {}: circuit opened after {} consecutive failures (last: {}); calls "
                      "fail at once with circuit_open for {} ms",
                      ep.config.name, policy.failure_threshold, cause, policy.open_ms);
       break;
     case BreakerTransition::reopened:
       counters.breaker_opened.fetch_add(1, std::memory_order_relaxed);
-      if (log_limiter_.allow())
+      if (may_log())
         spdlog::warn("webhook {}: probe failed ({}); circuit open again for {} ms",
                      ep.config.name, cause, policy.open_ms);
       break;
     case BreakerTransition::half_opened:
-      if (log_limiter_.allow())
+      if (may_log())
         spdlog::info("webhook {}: circuit half-open: one probe call goes to the backend",
                      ep.config.name);
       break;
     case BreakerTransition::closed:
       counters.breaker_closed.fetch_add(1, std::memory_order_relaxed);
-      if (log_limiter_.allow())
+      if (may_log())
         spdlog::info("webhook {}: probe succeeded; circuit closed", ep.config.name);
       break;
     case BreakerTransition::none:
       break;
   }
+}
+
+bool WebhookEngine::may_log() {
+  if (!log_limiter_.allow()) return false;
+  if (uint64_t suppressed = log_limiter_.take_suppressed())
+    spdlog::warn("webhooks: {} similar lines were suppressed by the log rate limit", suppressed);
+  return true;
 }
 
 void WebhookEngine::complete(Endpoint& ep, WebhookCall& call, WebhookOutcome outcome,

@@ -82,6 +82,9 @@ class WebhookEngine {
   void start_due_retries(uint64_t now_ms);
   void expire_waiting(uint64_t now_ms);
   void cancel_in_flight();
+  // Whether a line about an endpoint's trouble may be logged now (a flapping backend must not
+  // flood the log); says how many were suppressed since the last one.
+  bool may_log();
   void note_transition(Endpoint& ep, BreakerTransition transition, const char* cause);
   // Completes a call that is no longer queued nor in flight, and frees it.
   void complete(Endpoint& ep, WebhookCall& call, WebhookOutcome outcome, uint16_t http_status,

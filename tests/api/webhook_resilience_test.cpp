@@ -93,6 +93,26 @@ TEST_F(WebhookTest, NoticesAreRetriedWithBackoffUntilTheyArrive) {
   EXPECT_EQ(client.counters(id).retries.load(), 1u);
 }
 
+TEST_F(WebhookTest, NoticesWaitOutAnOpenBreakerWhileOtherCallsFailFast) {
+  auto config = test_endpoint("main", backend.url("/flaky/n4/1"));
+  config.breaker = {.failure_threshold = 1, .open_ms = 400};
+  WebhookClient client({config});
+  const auto& counters = client.counters(*client.find_endpoint("main"));
+  submit(client, "main", "{}", 1, WebhookDelivery::must_arrive);
+  // Its first attempt gets a 503, which opens the breaker; the notice then waits for it.
+  ASSERT_TRUE(eventually([&] { return counters.breaker() == BreakerState::open; }));
+  RecordedResult fast = call(client, "main");
+  EXPECT_EQ(fast.result.outcome, WebhookOutcome::circuit_open);
+  ASSERT_TRUE(inbox.wait_for(2));
+  RecordedResult notice = inbox.results()[1];
+  EXPECT_EQ(notice.tag, 1);
+  EXPECT_EQ(notice.result.outcome, WebhookOutcome::ok) << notice.result.detail;
+  EXPECT_EQ(notice.result.attempts, 2u);
+  EXPECT_GE(notice.result.latency_us / 1000, 400u);  // not before the cool-down ended
+  EXPECT_EQ(counters.breaker(), BreakerState::closed);  // the notice was the probe
+  EXPECT_EQ(backend.count("/flaky/n4/1"), 2u);
+}
+
 TEST_F(WebhookTest, NoticesGiveUpAtMaxAttemptsOrMaxTotalTime) {
   auto attempts = test_endpoint("attempts", backend.url("/status/503"));
   attempts.retry.max_attempts = 4;
