@@ -16,7 +16,7 @@ size_t decimal_digits(size_t n) {
 }
 
 char* put(char* out, std::string_view text) {
-  std::memcpy(out, text.data(), text.size());
+  if (!text.empty()) std::memcpy(out, text.data(), text.size());
   return out + text.size();
 }
 
