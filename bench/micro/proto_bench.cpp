@@ -1,5 +1,6 @@
 // Throughput of the proto layer's hot functions: head parsing, frame reading, unmasking,
-// UTF-8 validation and reading backend API requests. Reported as bytes/s (Google Benchmark's SetBytesProcessed) and items/s.
+// UTF-8 validation and reading backend API requests. Reported as bytes/s (Google Benchmark's
+// SetBytesProcessed) and items/s.
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -67,7 +68,8 @@ BENCHMARK(BM_ParseHeadAndCheckUpgrade);
 // A backend's publish on a keep-alive connection: the headers an HTTP client library sends and a
 // 100-byte JSON body.
 std::string publish_request() {
-  std::string body = R"({"channel":"orders.eu","event":"created","data":{"id":184467,"total":"12.50"}})";
+  std::string body =
+      R"({"channel":"orders.eu","event":"created","data":{"id":184467,"total":"12.50"}})";
   body.append(100 - body.size(), ' ');
   return "POST /api/publish HTTP/1.1\r\n"
          "Host: hub.internal:8080\r\n"

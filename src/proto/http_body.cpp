@@ -70,7 +70,9 @@ bool valid_chunk_extensions(std::string_view ext) {
   return true;
 }
 
-HttpBodyStep need_more(size_t consumed) { return {HttpBodyStep::Kind::need_more, consumed, {}, {}}; }
+HttpBodyStep need_more(size_t consumed) {
+  return {HttpBodyStep::Kind::need_more, consumed, {}, {}};
+}
 
 HttpBodyStep done(size_t consumed) { return {HttpBodyStep::Kind::done, consumed, {}, {}}; }
 

@@ -23,7 +23,8 @@ struct HttpBodyLimits {
   // Every chunk-size line's bytes after the size, summed over one message. Without it a peer
   // could send endless extensions on one-byte chunks and never reach max_body_bytes.
   uint32_t max_chunk_extension_bytes = 4096;
-  uint32_t max_trailer_bytes = 4096;  // the trailer section, CRLFs and the final blank line included
+  // The trailer section, its CRLFs and the final blank line included.
+  uint32_t max_trailer_bytes = 4096;
   uint32_t max_trailers = 32;
 };
 

@@ -151,8 +151,8 @@ HttpMessageError frame_request(const HttpRequestHead& head, uint64_t max_body_by
   out.head_method = head.method == "HEAD";
   out.keep_alive = connection_persists(head.version_minor, headers);
   bool declared = false;
-  if (auto e = frame_body(head.version_minor, headers, max_body_bytes, out.body,
-                          out.content_length, declared);
+  if (auto e = frame_body(head.version_minor, headers, max_body_bytes, out.body, out.content_length,
+                          declared);
       e != HttpMessageError::none)
     return e;
 

@@ -87,8 +87,7 @@ std::string_view http_error_sentence(HttpMessageError error) {
     case HttpMessageError::bad_chunk_size:
       return "A chunk-size line is not a hexadecimal size, optionally followed by extensions, "
              "ending in CRLF (RFC 9112 §7.1).";
-    case HttpMessageError::chunk_size_overflow:
-      return "A chunk size does not fit in 64 bits.";
+    case HttpMessageError::chunk_size_overflow: return "A chunk size does not fit in 64 bits.";
     case HttpMessageError::bad_chunk_extension:
       return "A chunk extension is not ';name' or ';name=value' with a token or quoted-string "
              "value (RFC 9112 §7.1.1).";

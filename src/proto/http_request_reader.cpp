@@ -22,13 +22,12 @@ HttpReadEvent HttpRequestReader::fail(HttpReadError error, size_t consumed) {
 
 HttpReadEvent HttpRequestReader::read_head(std::string_view input, HttpRequestHead& head,
                                            std::string* store) {
-  switch (head_parser_.parse(input, head)) {
-    case HttpHeadParser::Status::need_more:
-      partial_head_ = !input.empty();
-      return {};
-    case HttpHeadParser::Status::error: return fail({head_parser_.error(), {}}, 0);
-    case HttpHeadParser::Status::done: break;
+  const HttpHeadParser::Status status = head_parser_.parse(input, head);
+  if (status == HttpHeadParser::Status::need_more) {
+    partial_head_ = !input.empty();
+    return {};
   }
+  if (status == HttpHeadParser::Status::error) return fail({head_parser_.error(), {}}, 0);
   head_parser_.reset();
   partial_head_ = false;
   if (auto e = frame_request(head, limits_.body.max_body_bytes, framing_);

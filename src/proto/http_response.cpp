@@ -99,8 +99,7 @@ HttpResponseFields& HttpResponseFields::answering(const HttpRequestFraming& requ
 size_t http_response_head_size(const HttpResponseFields& fields, size_t body_size) {
   size_t n = 13 + http_reason_phrase(fields.status).size() + 2;  // "HTTP/1.1 200 " reason CRLF
   if (!fields.content_type.empty()) n += kContentType.size() + fields.content_type.size() + 2;
-  if (carries_content(fields.status))
-    n += kContentLength.size() + decimal_digits(body_size) + 2;
+  if (carries_content(fields.status)) n += kContentLength.size() + decimal_digits(body_size) + 2;
   if (fields.close)
     n += kClose.size();
   else if (fields.http10_keep_alive)
@@ -140,7 +139,8 @@ void append_http_response(std::string& out, const HttpResponseFields& fields,
   const size_t start = out.size();
   out.resize(start + head_size + (with_body ? body.size() : 0));
   write_http_response_head(out.data() + start, fields, body.size());
-  if (with_body && !body.empty()) std::memcpy(out.data() + start + head_size, body.data(), body.size());
+  if (with_body && !body.empty())
+    std::memcpy(out.data() + start + head_size, body.data(), body.size());
 }
 
 }  // namespace wshub::proto

@@ -179,8 +179,9 @@ HttpReadEvent HttpResponseParser::finish(std::string* body_store) {
   const HttpBodyStep step = body_.finish();
   if (step.kind == HttpBodyStep::Kind::error) return fail({{}, step.error}, 0);
   state_ = State::head;
-  return {HttpReadEvent::Kind::complete, 0,
-          body_store ? std::string_view(*body_store) : std::string_view(), {}};
+  HttpReadEvent complete{HttpReadEvent::Kind::complete, 0, {}, {}};
+  if (body_store) complete.body = *body_store;
+  return complete;
 }
 
 }  // namespace wshub::proto

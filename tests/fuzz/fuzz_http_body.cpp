@@ -43,8 +43,8 @@ struct Config {
 };
 
 bool inside(std::string_view view, std::string_view buffer) {
-  return view.empty() ||
-         (view.data() >= buffer.data() && view.data() + view.size() <= buffer.data() + buffer.size());
+  return view.empty() || (view.data() >= buffer.data() &&
+                          view.data() + view.size() <= buffer.data() + buffer.size());
 }
 
 // What a caller may have to keep between calls: part of a head, of a chunk-size line, of a
@@ -97,14 +97,12 @@ std::vector<std::string> read_all(const Config& config, std::string_view stream,
       auto block = std::make_unique<char[]>(pending.size() + 1);
       std::memcpy(block.get(), pending.data(), pending.size());
       const std::string_view input(block.get(), pending.size());
-      const HttpReadEvent ev = collecting ? reader.next(input, *head, store)
-                                          : reader.next(input, *head);
+      const HttpReadEvent ev =
+          collecting ? reader.next(input, *head, store) : reader.next(input, *head);
       FUZZ_CHECK(ev.consumed <= input.size());
       const std::string_view consumed = input.substr(0, ev.consumed);
       switch (ev.kind) {
-        case Kind::need_more:
-          FUZZ_CHECK(ev.body.empty());
-          break;
+        case Kind::need_more: FUZZ_CHECK(ev.body.empty()); break;
         case Kind::head: {
           FUZZ_CHECK(ev.consumed == head->head_size);
           FUZZ_CHECK(head->head_size <= config.limits.head.max_head_bytes);
@@ -173,8 +171,8 @@ std::vector<std::string> read_all(const Config& config, std::string_view stream,
     const HttpReadEvent end = reader.finish(collecting ? &store : nullptr);
     if (end.kind == Kind::complete) {
       FUZZ_CHECK(kind == HttpBodyKind::until_close || kind == HttpBodyKind::none);
-      trace.push_back("closed complete " + std::to_string(collecting ? end.body.size()
-                                                                      : body.size()));
+      trace.push_back("closed complete " +
+                      std::to_string(collecting ? end.body.size() : body.size()));
     } else {
       trace.push_back("closed " + std::string(end.error.name()));
     }
@@ -229,8 +227,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (config.responses) {
     const auto whole = read_all<HttpResponseParser, HttpResponseHead>(config, stream, 0, 0, false);
-    FUZZ_CHECK(whole == (read_all<HttpResponseParser, HttpResponseHead>(
-                            config, stream, max_step, config.seed, false)));
+    FUZZ_CHECK(whole == (read_all<HttpResponseParser, HttpResponseHead>(config, stream, max_step,
+                                                                        config.seed, false)));
     FUZZ_CHECK(whole == (read_all<HttpResponseParser, HttpResponseHead>(
                             config, stream, max_step, config.seed * 7 + 1, true)));
     return 0;
@@ -238,8 +236,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto whole = read_all<HttpRequestReader, HttpRequestHead>(config, stream, 0, 0, false);
   FUZZ_CHECK(whole == (read_all<HttpRequestReader, HttpRequestHead>(config, stream, max_step,
                                                                     config.seed, false)));
-  FUZZ_CHECK(whole == (read_all<HttpRequestReader, HttpRequestHead>(
-                          config, stream, max_step, config.seed * 7 + 1, true)));
+  FUZZ_CHECK(whole == (read_all<HttpRequestReader, HttpRequestHead>(config, stream, max_step,
+                                                                    config.seed * 7 + 1, true)));
 
   // The first request, answered and parsed back.
   HttpRequestReader reader(config.limits);

@@ -104,7 +104,8 @@ inline std::vector<std::pair<std::string, std::vector<size_t>>> splittings(size_
   std::vector<size_t> every;
   for (size_t i = 1; i < size; ++i) every.push_back(i);
   out.push_back({"byte by byte", every});
-  for (size_t cut = 0; cut <= size; ++cut) out.push_back({"split at " + std::to_string(cut), {cut}});
+  for (size_t cut = 0; cut <= size; ++cut)
+    out.push_back({"split at " + std::to_string(cut), {cut}});
   uint32_t rng = 12345;
   for (int round = 0; round < 8; ++round) {
     std::vector<size_t> ends;

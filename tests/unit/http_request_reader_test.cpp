@@ -166,8 +166,8 @@ TEST(HttpRequestReader, ChunkLineLimitAndWhatTheCallerKeeps) {
   // 17 bytes: refused as soon as 18 bytes hold no line end, without waiting for the CRLF.
   expect_trace(kChunkedHead + line16 + "a\r\nx\r\n0\r\n\r\n",
                {kChunkedHeadEvent, "error chunk_line_too_long"}, limits);
-  expect_trace(kChunkedHead + line16 + "abcdefghijklmnop", {kChunkedHeadEvent, "error chunk_line_too_long"},
-               limits);
+  expect_trace(kChunkedHead + line16 + "abcdefghijklmnop",
+               {kChunkedHeadEvent, "error chunk_line_too_long"}, limits);
   // While a line is incomplete the caller keeps it: never more than the limit and the CR.
   expect_trace(kChunkedHead + line16 + "\r", {kChunkedHeadEvent, "need_more kept=17"}, limits);
 }
@@ -186,7 +186,8 @@ TEST(HttpRequestReader, Trailers) {
   expect_trace(kChunkedHead + "2\r\nhi\r\n0\r\nX-Checksum: abc\r\nX-Other:\r\n\r\n",
                {kChunkedHeadEvent, "complete hi", "need_more kept=0"});
   // Framing headers in trailers change nothing.
-  expect_trace(kChunkedHead + "2\r\nhi\r\n0\r\nContent-Length: 100\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+  expect_trace(kChunkedHead +
+                   "2\r\nhi\r\n0\r\nContent-Length: 100\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
                {kChunkedHeadEvent, "complete hi", "head GET / 1.1 none keep-alive", "complete ",
                 "need_more kept=0"});
   for (std::string_view trailer : {"no colon", " folded: x", "X-A : b", "X@: b", "X: a\x01",
@@ -259,6 +260,18 @@ TEST(HttpRequestReader, TransferEncodingInHttp10IsRefused) {
                HttpMessageError::transfer_encoding_in_http10);
   expect_error("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nabc",
                HttpMessageError::transfer_encoding_in_http10);
+}
+
+TEST(HttpRequestReader, ObfuscatedFramingHeadersAreRefusedByTheHeadParser) {
+  // The classic disguises of Transfer-Encoding, which a lenient proxy might read as chunked.
+  expect_trace(kPost + "Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+               {"error space_before_colon"});
+  expect_trace(kPost + "Transfer-Encoding: \x0b" "chunked\r\n\r\n0\r\n\r\n",
+               {"error bad_header_value"});
+  expect_trace(kPost + "Transfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", {"error obs_fold"});
+  expect_trace(kPost + "Transfer-Encoding: chunked\n\r\n0\r\n\r\n", {"error bare_lf"});
+  expect_error(kPost + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+               HttpMessageError::unsupported_transfer_coding);
 }
 
 TEST(HttpRequestReader, ContentLengthMustBeOnePlainNumber) {

@@ -44,7 +44,9 @@ Trace read_responses(std::string_view bytes, std::vector<size_t> ends, BodyForm 
   const HttpReadEvent end = parser.finish();
   switch (end.kind) {
     case HttpReadEvent::Kind::complete: trace.push_back("closed: complete"); break;
-    case HttpReadEvent::Kind::error: trace.push_back("closed: " + std::string(end.error.name())); break;
+    case HttpReadEvent::Kind::error:
+      trace.push_back("closed: " + std::string(end.error.name()));
+      break;
     default: trace.push_back("closed: clean"); break;
   }
   return trace;
@@ -106,7 +108,8 @@ TEST(HttpResponseWriter, AnsweringARequestsFraming) {
   http10.keep_alive = true;
   HttpResponseFields fields;
   fields.answering(http10);
-  EXPECT_EQ(write(fields, ""), "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");
+  EXPECT_EQ(write(fields, ""),
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n");
 
   HttpRequestFraming head_closing;
   head_closing.head_method = true;
