@@ -17,19 +17,21 @@ constexpr std::array<bool, 256> make_token_table() {
 }
 constexpr auto kTokenChar = make_token_table();
 
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (!kTokenChar[uint8_t(c)]) return false;
-  return true;
-}
-
 // field-value octets: VCHAR, obs-text, SP and HTAB (RFC 9110 §5.5).
 bool is_field_value_char(uint8_t c) { return c == '\t' || (c >= 0x20 && c != 0x7F); }
 
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
 
 }  // namespace
+
+bool is_http_token_char(char c) { return kTokenChar[uint8_t(c)]; }
+
+bool is_http_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!kTokenChar[uint8_t(c)]) return false;
+  return true;
+}
 
 bool equals_ignore_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -170,7 +172,7 @@ HttpHeadError parse_request_line(std::string_view line, HttpRequestHead& out) {
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   std::string_view version = line.substr(sp2 + 1);
   if (method.empty() || target.empty() || version.empty()) return HttpHeadError::bad_request_line;
-  if (!is_token(method)) return HttpHeadError::bad_method;
+  if (!is_http_token(method)) return HttpHeadError::bad_method;
   for (char c : target)
     if (uint8_t(c) <= 0x20 || uint8_t(c) >= 0x7F) return HttpHeadError::bad_target;
   if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' ||
@@ -184,26 +186,26 @@ HttpHeadError parse_request_line(std::string_view line, HttpRequestHead& out) {
   return HttpHeadError::none;
 }
 
-HttpHeadError parse_header_line(std::string_view line, uint32_t max_headers,
-                                HttpRequestHead& out) {
+}  // namespace
+
+HttpHeadError parse_header_line(std::string_view line, uint32_t max_headers, HttpHeader* headers,
+                                uint32_t& count) {
   if (line[0] == ' ' || line[0] == '\t') return HttpHeadError::obs_fold;
   size_t colon = line.find(':');
   if (colon == std::string_view::npos) return HttpHeadError::missing_colon;
   std::string_view name = line.substr(0, colon);
   if (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
     return HttpHeadError::space_before_colon;
-  if (!is_token(name)) return HttpHeadError::bad_header_name;
+  if (!is_http_token(name)) return HttpHeadError::bad_header_name;
   size_t begin = colon + 1, end = line.size();
   while (begin < end && (line[begin] == ' ' || line[begin] == '\t')) ++begin;
   while (end > begin && (line[end - 1] == ' ' || line[end - 1] == '\t')) --end;
   for (size_t i = begin; i < end; ++i)
     if (!is_field_value_char(uint8_t(line[i]))) return HttpHeadError::bad_header_value;
-  if (out.header_count >= max_headers) return HttpHeadError::too_many_headers;
-  out.headers[out.header_count++] = {name, line.substr(begin, end - begin)};
+  if (count >= max_headers) return HttpHeadError::too_many_headers;
+  headers[count++] = {name, line.substr(begin, end - begin)};
   return HttpHeadError::none;
 }
-
-}  // namespace
 
 HttpHeadError parse_complete_head(std::string_view head, const HttpLimits& limits,
                                   HttpRequestHead& out) {
@@ -228,7 +230,8 @@ HttpHeadError parse_complete_head(std::string_view head, const HttpLimits& limit
       request_line_done = true;
     } else if (line.empty()) {
       return pos == head.size() ? HttpHeadError::none : HttpHeadError::bad_request_line;
-    } else if (auto e = parse_header_line(line, max_headers, out); e != HttpHeadError::none) {
+    } else if (auto e = parse_header_line(line, max_headers, out.headers, out.header_count);
+               e != HttpHeadError::none) {
       return e;
     }
   }

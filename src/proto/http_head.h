@@ -63,6 +63,16 @@ struct HttpRequestHead {
 
 bool equals_ignore_case(std::string_view a, std::string_view b);
 
+// True when `s` is a non-empty HTTP token (RFC 9110 §5.6.2); `c` one of its characters.
+bool is_http_token(std::string_view s);
+bool is_http_token_char(char c);
+
+// Parses one field line (`line` non-empty, without its CRLF, holding no CR) into headers[count] and
+// increments `count`; fails with too_many_headers when `count` is already `max_headers`. Request
+// heads, response heads and chunked trailers share it.
+HttpHeadError parse_header_line(std::string_view line, uint32_t max_headers, HttpHeader* headers,
+                                uint32_t& count);
+
 class HttpHeadParser {
  public:
   enum class Status : uint8_t { need_more, done, error };

@@ -57,6 +57,76 @@ HTTP_SEEDS = {
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZR==", "Sec-WebSocket-Version: 8")),
 }
 
+# fuzz_http_body: [control][chunk seed], then the stream. control bit 0: small limits; bits 1-2:
+# chunk sizes (1 byte, up to 7, up to 300, up to 4096); bit 3: responses instead of requests;
+# bit 4: the responses answer HEAD. Chunked bodies are encoded here from RFC 9112 §7.1.
+BODY_BYTE_BY_BYTE, BODY_SMALL, BODY_MEDIUM, BODY_BIG = 0x00, 0x02, 0x04, 0x06
+SMALL_LIMITS, RESPONSES, ANSWER_HEAD = 0x01, 0x08, 0x10
+PUBLISH = "POST /api/publish HTTP/1.1"
+JSON = b'{"channel":"news","data":{"title":"hello","id":42,"tags":["a","b"]},"ttl":30}'
+
+
+def chunked(*chunks, ext="", trailers=()):
+    out = b"".join(b"%x%s\r\n%s\r\n" % (len(c), ext.encode(), c) for c in chunks)
+    return out + b"0\r\n" + b"".join(t.encode() + b"\r\n" for t in trailers) + b"\r\n"
+
+
+def body_input(control, stream, seed=7):
+    return bytes([control, seed]) + stream
+
+
+HTTP_BODY_SEEDS = {
+    "publish_pipelined": body_input(BODY_MEDIUM, head(
+        PUBLISH, "Host: hub", "Content-Type: application/json",
+        "Content-Length: %d" % len(JSON), tail=JSON) + head(
+        PUBLISH, "Host: hub", "Transfer-Encoding: chunked", tail=chunked(JSON[:20], JSON[20:])) +
+        head("GET /health HTTP/1.1", "Host: hub", "Connection: close")),
+    "chunked_extensions_trailers": body_input(BODY_SMALL, head(
+        PUBLISH, "Host: hub", "Transfer-Encoding: chunked",
+        tail=chunked(b"hello", b" world", ext=';name=value;q="a \\"b\\""',
+                     trailers=("X-Checksum: 1234", "X-Other: x")))),
+    "expect_continue": body_input(BODY_BYTE_BY_BYTE, head(
+        PUBLISH, "Host: hub", "Expect: 100-continue", "Content-Length: 5", tail=b"hello")),
+    "cl_and_te": body_input(BODY_SMALL, head(
+        PUBLISH, "Host: hub", "Content-Length: 4", "Transfer-Encoding: chunked",
+        tail=b"0\r\n\r\n")),
+    "te_chunked_identity": body_input(BODY_MEDIUM, head(
+        PUBLISH, "Host: hub", "Transfer-Encoding: chunked, identity", tail=chunked(b"x"))),
+    "te_gzip": body_input(BODY_MEDIUM, head(
+        PUBLISH, "Host: hub", "Transfer-Encoding: gzip, chunked", tail=chunked(b"x"))),
+    "duplicate_cl_differ": body_input(BODY_SMALL, head(
+        PUBLISH, "Host: hub", "Content-Length: 5", "Content-Length: 6", tail=b"hello!")),
+    "duplicate_cl_same": body_input(BODY_SMALL, head(
+        PUBLISH, "Host: hub", "Content-Length: 5, 5", tail=b"hello")),
+    "negative_cl": body_input(BODY_SMALL, head(PUBLISH, "Host: hub", "Content-Length: -5")),
+    "chunk_size_overflow": body_input(BODY_SMALL, head(
+        PUBLISH, "Host: hub", "Transfer-Encoding: chunked",
+        tail=b"10000000000000000\r\nx\r\n0\r\n\r\n")),
+    "bad_chunk_end": body_input(BODY_BYTE_BY_BYTE, head(
+        PUBLISH, "Host: hub", "Transfer-Encoding: chunked", tail=b"3\r\nhello\r\n0\r\n\r\n")),
+    "body_longer_than_declared": body_input(BODY_SMALL, head(
+        PUBLISH, "Host: hub", "Content-Length: 5",
+        tail=b"helloGET /next HTTP/1.1\r\nHost: hub\r\n\r\n")),
+    "body_shorter_than_declared": body_input(BODY_MEDIUM, head(
+        PUBLISH, "Host: hub", "Content-Length: 50", tail=b"short")),
+    "http10_keep_alive": body_input(BODY_MEDIUM, head(
+        "POST /api/publish HTTP/1.0", "Connection: keep-alive", "Content-Length: 2", tail=b"{}") +
+        head("GET / HTTP/1.0")),
+    "small_limits_too_large": body_input(SMALL_LIMITS | BODY_SMALL, head(
+        "POST / HTTP/1.1", "Host: h", "Transfer-Encoding: chunked",
+        tail=chunked(b"abcdef", b"ghijklmnopqrstuvwxyz")), seed=0x28),
+    "responses_keep_alive": body_input(RESPONSES | BODY_SMALL,
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 11\r\n"
+        b"\r\n{\"ok\":true}"
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(b"abc", b"de") +
+        b"HTTP/1.1 204 No Content\r\n\r\n"
+        b"HTTP/1.0 200 OK\r\n\r\nuntil the server closes"),
+    "responses_to_head": body_input(RESPONSES | ANSWER_HEAD | BODY_MEDIUM,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"
+        b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n"),
+}
+
 # fuzz_frame_reader: [flags][frame limit / 4][message limit / 8][chunk seed], then the stream.
 # flags bit 0: client role (unmasked frames), bit 1: RSV1 allowed, bits 3-7: max_fragments - 1.
 SERVER, CLIENT, DEFLATE, MANY_FRAGMENTS = 0x00, 0x01, 0x02, 0xF8
@@ -131,6 +201,7 @@ def write(target, seeds):
 
 write("fuzz_http_head", {name: bytes([control]) + data
                          for name, (control, data) in HTTP_SEEDS.items()})
+write("fuzz_http_body", HTTP_BODY_SEEDS)
 write("fuzz_frame_reader", FRAME_SEEDS)
 
 # fuzz_utf8: byte 0 seeds the chunk sizes (seed % 4: 1 byte, up to 5, up to 70, up to 2000);
