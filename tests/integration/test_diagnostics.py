@@ -44,9 +44,19 @@ NGINX_QUOTED_UPGRADE = (
     "GET /echo HTTP/1.1\r\nHost: test.ws.com\r\nUpgrade: websocket\r\n"
     "Connection: \"upgrade\"\r\n" + BROWSER_TAIL).encode()
 
-# No proxy_http_version 1.1: nginx speaks HTTP/1.0 upstream, with Connection: close.
-NGINX_HTTP_1_0 = (
+# location / { proxy_pass ...; proxy_set_header Host $host; } and nothing else: nginx speaks
+# HTTP/1.0 upstream with Connection: close and drops Upgrade — three lines missing at once.
+NGINX_ONLY_PROXY_PASS = (
     "GET /echo HTTP/1.0\r\nHost: test.ws.com\r\nConnection: close\r\n" + BROWSER_TAIL).encode()
+
+# The Upgrade and Connection lines but no proxy_http_version 1.1: HTTP/1.0 with both headers.
+NGINX_HTTP_1_0 = (
+    "GET /echo HTTP/1.0\r\nUpgrade: websocket\r\nConnection: upgrade\r\nHost: test.ws.com\r\n"
+    + BROWSER_TAIL).encode()
+
+# The three lines a location needs, in the order they go in it.
+NGINX_LINES = ["'proxy_http_version 1.1;'", "'proxy_set_header Upgrade $http_upgrade;'",
+               "'proxy_set_header Connection \"upgrade\";'"]
 
 BROWSER_PAGE_VISIT = (
     "GET /echo HTTP/1.1\r\nHost: test.ws.com\r\n"
@@ -111,7 +121,20 @@ class Diagnostics(harness.ServerTestCase):
         self.assertIn("quote", response.text)
 
     def test_nginx_without_proxy_http_version(self):
-        self.reject(NGINX_HTTP_1_0, 400, "http_1_0", ["proxy_http_version 1.1;"])
+        response = self.reject(NGINX_HTTP_1_0, 400, "http_1_0", ["proxy_http_version 1.1;"])
+        self.assertNotIn("proxy_set_header", response.text, "those lines are already there")
+
+    def test_nginx_location_with_only_proxy_pass_gets_one_complete_answer(self):
+        response, peer = exchange(self.server.port, NGINX_ONLY_PROXY_PASS)
+        self.assertEqual(response.status, 400, response.raw[:400])
+        line = self.server.wait_for_log(
+            rf"\bwarn(?:ing)?\b.*{re.escape(peer)}\b.*rejected \(http_1_0_dropped_upgrade\)")
+        self.assertIsNotNone(line, self.server.log())
+        # One body and one log line name all three lines, in location-block order.
+        in_order = re.compile(".*".join(re.escape(fix) for fix in NGINX_LINES))
+        self.assertRegex(response.text, in_order)
+        self.assertRegex(line, in_order)
+        self.assertEqual(response.text.count("\n"), 1, "one line an operator can paste from")
 
     def test_the_nginx_mistakes_are_diagnosed_when_sent_one_byte_at_a_time(self):
         self.reject(NGINX_WITHOUT_UPGRADE_LINES, 400, "proxy_dropped_upgrade",
@@ -119,6 +142,8 @@ class Diagnostics(harness.ServerTestCase):
         self.reject(NGINX_QUOTED_UPGRADE, 400, "connection_quoted_upgrade", ['"upgrade"'],
                     chunk_size=1)
         self.reject(NGINX_HTTP_1_0, 400, "http_1_0", ["proxy_http_version 1.1;"], chunk_size=1)
+        self.reject(NGINX_ONLY_PROXY_PASS, 400, "http_1_0_dropped_upgrade", NGINX_LINES,
+                    chunk_size=1)
 
     # --- people and clients that are not WebSocket clients ---
 
@@ -246,6 +271,7 @@ class Diagnostics(harness.ServerTestCase):
             "proxy_dropped_upgrade": [NGINX_WITHOUT_UPGRADE_LINES] * 2,
             "connection_quoted_upgrade": [NGINX_QUOTED_UPGRADE],
             "http_1_0": [NGINX_HTTP_1_0] * 3,
+            "http_1_0_dropped_upgrade": [NGINX_ONLY_PROXY_PASS] * 2,
             "plain_http_request": [BROWSER_PAGE_VISIT],
             "bad_key": [ws_request(drop=["Sec-WebSocket-Key"],
                                    extra=["Sec-WebSocket-Key: short=="])],
