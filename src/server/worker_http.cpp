@@ -2,6 +2,7 @@
 // its status, its sentence and its rate-limited log line.
 #include <string>
 
+#include "net/socket_ops.h"
 #include "proto/http_response.h"
 #include "server/server.h"
 #include "server/worker.h"
@@ -23,6 +24,20 @@ std::string plain_request_page(std::string_view path) {
          "<p>A plain browser visit sends no Upgrade header, so there is nothing to show here.</p>\n";
 }
 
+// Whether the connection's first bytes (held from an earlier read, then `data`) are a TLS
+// ClientHello. Only the first three bytes decide, so a held head of three or more has passed.
+bool starts_with_tls_client_hello(const Connection& c, MutableBytes data) {
+  char first[3];
+  size_t n = 0;
+  if (c.pending_head) {
+    const std::string& held = c.pending_head->bytes;
+    if (held.size() >= sizeof first) return false;
+    n = held.copy(first, sizeof first);
+  }
+  for (size_t i = 0; i < data.size() && n < sizeof first; ++i) first[n++] = char(data[i]);
+  return proto::sniff_tls_client_hello({first, n}) == proto::TlsSniff::client_hello;
+}
+
 }  // namespace
 
 WorkerRoute* Worker::find_route(std::string_view path) {
@@ -32,6 +47,18 @@ WorkerRoute* Worker::find_route(std::string_view path) {
 }
 
 void Worker::read_head(Connection& c, MutableBytes data) {
+  if (!c.filter && starts_with_tls_client_hello(c, data)) {
+    // The client speaks TLS: an HTTP answer would only be a garbled record to it.
+    constexpr proto::HttpHeadError error = proto::HttpHeadError::tls_client_hello;
+    server_.counters().count(error);
+    const size_t l = c.listener;
+    server_.log_peer_error(
+        "{} to {} rejected ({}): {}", describe_peer(c),
+        net::with_port(server_.config().listeners[l].address, server_.bound_ports()[l]).text,
+        proto::http_error_name(error), proto::http_error_sentence(error));
+    c.pending_head.reset();
+    return finish(c);
+  }
   proto::HttpRequestHead head;
   if (!c.pending_head) {
     // The usual case: the whole head in one read, parsed where it lies.

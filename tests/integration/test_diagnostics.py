@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import re
+import ssl
 import sys
 import time
 
@@ -225,6 +226,50 @@ class Diagnostics(harness.ServerTestCase):
         line = self.server.wait_for_log(rf"{re.escape(peer)}\b.*/ws/echo", timeout=2)
         self.assertIsNotNone(line, "no log line names the peer and the unknown path")
         self.assertIn("proxy", line)
+
+    # --- a wss:// client on the plain ws:// port ---
+
+    TLS_ON_PLAIN = ("A TLS handshake arrived on a plain ws:// listener; use ws:// or add tls to "
+                    "this [[listen]] entry.")
+
+    def assert_tls_client_hello_logged(self, peer, count):
+        line = self.server.wait_for_log(
+            rf"\bwarn(?:ing)?\b.*{re.escape(peer)} to 127\.0\.0\.1:{self.server.port} "
+            rf"rejected \(tls_client_hello\): ")
+        self.assertIsNotNone(line, self.server.log())
+        self.assertTrue(line.rstrip().endswith(self.TLS_ON_PLAIN), line)
+        self.assertNotIn("bare_lf", self.server.log())
+        self.assertEqual(self.health()["counters"]["head_errors"], {"tls_client_hello": count})
+
+    def test_tls_client_on_the_plain_port_is_named_and_counted(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        raw = harness.connect(self.server.port)
+        peer = harness.peer_name(raw)
+        # wshub closes without a byte: an HTTP answer would be "wrong version number" here.
+        with self.assertRaises((ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError)):
+            with context.wrap_socket(raw, server_hostname="test.ws.com"):
+                pass
+        raw.close()
+        self.assert_tls_client_hello_logged(peer, 1)
+
+    def test_tls_client_hello_in_pieces_is_answered_by_closing(self):
+        # Python's own ClientHello, sent a byte per read for the bytes that decide.
+        hello_out = ssl.MemoryBIO()
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).wrap_bio(
+            ssl.MemoryBIO(), hello_out, server_hostname="test.ws.com")
+        with self.assertRaises(ssl.SSLWantReadError):
+            tls.do_handshake()
+        hello = hello_out.read()
+        self.assertEqual(hello[0], 0x16)
+        with harness.connect(self.server.port) as sock:
+            peer = harness.peer_name(sock)
+            for byte in hello[:3]:
+                sock.sendall(bytes([byte]))
+                time.sleep(0.1)
+            self.assertEqual(harness.read_until_close(sock), b"", "no answer to a TLS client")
+        self.assert_tls_client_hello_logged(peer, 1)
 
     # --- the HTTP head parser's limits and errors ---
 
