@@ -155,11 +155,18 @@ class Diagnostics(harness.ServerTestCase):
                         response.header("content-type"))
         self.assertEqual(response.header("upgrade"), "websocket")
         self.assertIn("<html", response.text.lower().replace("<!doctype html", "<html"))
-        self.assertIn("new WebSocket(", response.text)
-        self.assertIn("/echo", response.text)
+        # Reached over plain http on a ws:// listener, so the example says ws://.
+        self.assertIn('new WebSocket("ws://" + location.host + "/echo")', response.text)
+        self.assertNotIn("wss://", response.text)
         # A person with a browser is not a fault: counted, but no warn line.
         self.assertEqual(self.health()["counters"]["handshake_errors"]["plain_http_request"], 1)
         self.assertNotRegex(self.server.log(), rf"\bwarn(?:ing)?\b.*{re.escape(peer)}")
+
+    def test_forwarded_proto_from_an_untrusted_peer_does_not_change_the_page(self):
+        visit = BROWSER_PAGE_VISIT.replace(b"\r\n\r\n", b"\r\nX-Forwarded-Proto: https\r\n\r\n")
+        response, _ = exchange(self.server.port, visit)
+        self.assertEqual(response.status, 426, response.raw[:300])
+        self.assertIn('new WebSocket("ws://" + location.host + "/echo")', response.text)
 
     def test_head_request_gets_426_without_a_body(self):
         response, _ = exchange(self.server.port, b"HEAD /echo HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -399,6 +406,27 @@ class Diagnostics(harness.ServerTestCase):
                 sock.sendall(bytes([byte]))
             _, _, rest = read_head(sock).partition(b"\r\n\r\n")
             self.assertEqual(read_server_frame(sock, rest)[:3], (True, 0x2, b"\xff" * 200))
+
+
+class BehindATrustedProxy(harness.ServerTestCase):
+    config = '[server]\ntrusted_proxies = ["127.0.0.1"]\n'
+
+    def page_for(self, forwarded_proto):
+        extra = f"X-Forwarded-Proto: {forwarded_proto}\r\n" if forwarded_proto else ""
+        visit = BROWSER_PAGE_VISIT.replace(b"\r\n\r\n", f"\r\n{extra}\r\n".encode())
+        response, _ = exchange(self.server.port, visit)
+        self.assertEqual(response.status, 426, response.raw[:300])
+        return response.text
+
+    def test_the_page_uses_the_scheme_the_proxy_says_the_client_used(self):
+        wss = 'new WebSocket("wss://" + location.host + "/echo")'
+        ws = 'new WebSocket("ws://" + location.host + "/echo")'
+        self.assertIn(wss, self.page_for("https"))
+        self.assertIn(wss, self.page_for("HTTPS"))
+        self.assertIn(wss, self.page_for("https, http"))  # the first proxy's is the client's
+        self.assertIn(ws, self.page_for("http"))
+        self.assertIn(ws, self.page_for("http, https"))
+        self.assertIn(ws, self.page_for(None))
 
 
 class DebugLog(harness.ServerTestCase):

@@ -202,6 +202,20 @@ class TlsBehaviour(h.TempDirCase):
         counters = self.server.health()["tls"][0]["counters"]["handshake_failures"]
         self.assertEqual(counters, {"handshake_timeout": 1})
 
+    def test_the_help_page_uses_the_scheme_of_the_listener_it_was_reached_on(self):
+        visit = b"GET /echo HTTP/1.1\r\nHost: test.ws.com\r\nAccept: text/html\r\n\r\n"
+        with h.tls_connect(self.port, self.ca) as s:
+            s.sendall(visit)
+            status, _, over_tls = h.read_http_response(s)
+        self.assertEqual(status, 426)
+        self.assertIn('new WebSocket("wss://" + location.host + "/echo")', over_tls)
+        with socket.create_connection(("127.0.0.1", self.server.ports["ws"][0]), timeout=10) as s:
+            s.sendall(visit)
+            status, _, plain = h.read_http_response(s)
+        self.assertEqual(status, 426)
+        self.assertIn('new WebSocket("ws://" + location.host + "/echo")', plain)
+        self.assertNotIn("wss://", plain)
+
     def test_ws_and_wss_listeners_in_one_process(self):
         async def run():
             async with websockets.connect(f"wss://127.0.0.1:{self.port}/login", ssl=context_trusting(self.ca),

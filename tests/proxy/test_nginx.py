@@ -85,6 +85,9 @@ class ShippedConfig(NginxCase):
             status, _, body = h.read_http_response(s)
         self.assertEqual(status, 426)
         self.assertIn("This is a WebSocket endpoint", body)
+        # nginx terminated TLS and said so in X-Forwarded-Proto: the example uses wss://.
+        self.assertIn('new WebSocket("wss://" + location.host + "/login")', body)
+        self.assertNotIn("ws://", body.replace("wss://", ""))
 
 
 def drop_lines(*needles):
