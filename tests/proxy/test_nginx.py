@@ -113,8 +113,9 @@ class Misconfigurations(NginxCase):
         self.start_nginx(drop_lines("proxy_set_header Upgrade", "proxy_set_header Connection"))
         status, _, body = self.upgrade_through_nginx()
         self.assert_named(status, body, "proxy_dropped_upgrade",
-                          "add 'proxy_set_header Upgrade $http_upgrade;' and "
-                          "'proxy_set_header Connection \"upgrade\";' to the location")
+                          "in the nginx location that proxies to wshub add "
+                          "'proxy_set_header Upgrade $http_upgrade;' and "
+                          "'proxy_set_header Connection \"upgrade\";'")
 
     def test_location_with_its_own_proxy_set_header_hides_the_server_level_ones(self):
         def edit(config):
@@ -143,7 +144,8 @@ class Misconfigurations(NginxCase):
     def test_proxy_http_version_missing(self):
         self.start_nginx(drop_lines("proxy_http_version 1.1;"))
         status, _, body = self.upgrade_through_nginx()
-        self.assert_named(status, body, "http_1_0", "add 'proxy_http_version 1.1;' to the location")
+        self.assert_named(status, body, "http_1_0", "in the nginx location that proxies to wshub "
+                                                    "add 'proxy_http_version 1.1;'")
         self.assertNotIn("proxy_set_header", body)
 
 

@@ -461,6 +461,23 @@ TEST(HandshakeErrors, NginxSentencesNameTheDirective) {
   EXPECT_TRUE(says(HandshakeError::plain_http_request, "WebSocket"));
 }
 
+TEST(HandshakeErrors, ProxySentencesNameTheFixForNginxHaproxyAndAnyProxy) {
+  for (const NginxLocation& location : nginx_locations()) {
+    const std::string_view sentence = handshake_error_sentence(location.error);
+    EXPECT_NE(sentence.find("in the nginx location that proxies to wshub add '"),
+              std::string_view::npos) << sentence;
+    EXPECT_NE(sentence.find("HAProxy"), std::string_view::npos) << sentence;
+    EXPECT_NE(sentence.find("'mode http'"), std::string_view::npos) << sentence;
+    EXPECT_NE(sentence.find("any other proxy must"), std::string_view::npos) << sentence;
+    EXPECT_EQ(sentence.find("behind nginx"), std::string_view::npos) << sentence;
+  }
+  // A rule of HAProxy's own is the only way it loses the headers: the sentences say which.
+  for (HandshakeError e : {HandshakeError::proxy_dropped_upgrade, HandshakeError::missing_upgrade,
+                           HandshakeError::connection_missing_upgrade})
+    EXPECT_NE(handshake_error_sentence(e).find("unless an 'http-request del-header'"),
+              std::string_view::npos) << handshake_error_name(e);
+}
+
 TEST(TokenList, VisitsTrimmedNonEmptyElements) {
   std::vector<std::string> seen;
   EXPECT_FALSE(any_list_element(" a ,\tb\t,,  ,c d, ", [&](std::string_view e) {
