@@ -16,27 +16,55 @@ struct ErrorInfo {
   std::string_view sentence;
 };
 
+// A proxy's mistake is named for nginx (the lines of deploy/nginx/wshub.conf, in location-block
+// order), for HAProxy (deploy/haproxy/wshub.cfg: in `mode http` it speaks HTTP/1.1 and forwards
+// Upgrade and Connection by itself, so only a rule of its own removes them) and for any proxy.
 constexpr ErrorInfo kErrors[] = {
     {101, "none", ""},
     {426, "plain_http_request",
      "This address is a WebSocket endpoint: connect with a WebSocket client, for example "
      "new WebSocket(\"ws://host/path\"), not with a plain HTTP request."},
     {405, "method_not_get", "A WebSocket handshake must use the GET method."},
+    {400, "http_1_0_dropped_upgrade",
+     "The handshake arrived as HTTP/1.0 with no Upgrade header and no 'upgrade' in Connection, "
+     "so a proxy spoke HTTP/1.0 and dropped both headers; in the nginx location that proxies to "
+     "wshub add 'proxy_http_version 1.1;', 'proxy_set_header Upgrade $http_upgrade;' and "
+     "'proxy_set_header Connection \"upgrade\";'; any other proxy must forward the handshake as "
+     "HTTP/1.1 with the client's Upgrade and Connection headers (HAProxy does in 'mode http')."},
+    {400, "http_1_0_missing_upgrade",
+     "The handshake arrived as HTTP/1.0 with no Upgrade header, so a proxy spoke HTTP/1.0 and "
+     "dropped Upgrade; in the nginx location that proxies to wshub add "
+     "'proxy_http_version 1.1;' and 'proxy_set_header Upgrade $http_upgrade;'; any other proxy "
+     "must forward the handshake as HTTP/1.1 with the client's Upgrade header (HAProxy does in "
+     "'mode http')."},
+    {400, "http_1_0_connection_missing_upgrade",
+     "The handshake arrived as HTTP/1.0 without 'upgrade' in Connection, so a proxy spoke "
+     "HTTP/1.0 and replaced Connection; in the nginx location that proxies to wshub add "
+     "'proxy_http_version 1.1;' and 'proxy_set_header Connection \"upgrade\";'; any other proxy "
+     "must forward the handshake as HTTP/1.1 with the client's Connection header (HAProxy does "
+     "in 'mode http')."},
     {400, "http_1_0",
-     "The handshake arrived as HTTP/1.0, which cannot upgrade to WebSocket; behind nginx add "
-     "'proxy_http_version 1.1;' to the location that proxies to wshub."},
+     "The handshake arrived as HTTP/1.0, which cannot upgrade to WebSocket; in the nginx "
+     "location that proxies to wshub add 'proxy_http_version 1.1;'; any other proxy must "
+     "forward the handshake as HTTP/1.1 (HAProxy does in 'mode http')."},
     {400, "missing_host", "The handshake has no Host header, which HTTP/1.1 requires."},
     {400, "request_has_body",
      "The handshake carries a body (Content-Length or Transfer-Encoding); a WebSocket upgrade "
      "request has none."},
     {400, "proxy_dropped_upgrade",
-     "The WebSocket handshake arrived with 'Connection: close' and no Upgrade header, so a proxy "
-     "dropped them; behind nginx add 'proxy_set_header Upgrade $http_upgrade;' and "
-     "'proxy_set_header Connection \"upgrade\";' to the location that proxies to wshub (a "
-     "location with any proxy_set_header of its own ignores those set at server level)."},
+     "The WebSocket handshake arrived with no Upgrade header and no 'upgrade' in Connection, so "
+     "a proxy dropped them; in the nginx location that proxies to wshub add "
+     "'proxy_set_header Upgrade $http_upgrade;' and 'proxy_set_header Connection \"upgrade\";' "
+     "(a location with any proxy_set_header of its own ignores those set at server level); "
+     "HAProxy forwards both in 'mode http' unless an 'http-request del-header' or 'set-header' "
+     "rule removes them; any other proxy must pass the client's Upgrade and Connection headers "
+     "on."},
     {400, "missing_upgrade",
-     "The WebSocket handshake has no 'Upgrade: websocket' header; behind nginx add "
-     "'proxy_set_header Upgrade $http_upgrade;' to the location that proxies to wshub."},
+     "The WebSocket handshake has no Upgrade header although Connection lists 'upgrade', so a "
+     "proxy dropped it; in the nginx location that proxies to wshub add "
+     "'proxy_set_header Upgrade $http_upgrade;'; HAProxy forwards Upgrade in 'mode http' unless "
+     "an 'http-request del-header' rule removes it; any other proxy must pass the client's "
+     "Upgrade header on."},
     {400, "upgrade_not_websocket",
      "The Upgrade header does not name 'websocket'; only WebSocket upgrades are served here."},
     {400, "connection_quoted_upgrade",
@@ -44,8 +72,10 @@ constexpr ErrorInfo kErrors[] = {
      "list the token upgrade; in nginx write 'proxy_set_header Connection \"upgrade\";' (nginx "
      "removes those quotes), not '\"upgrade\"' inside single quotes."},
     {400, "connection_missing_upgrade",
-     "The Connection header does not list the token 'upgrade'; behind nginx add "
-     "'proxy_set_header Connection \"upgrade\";' to the location that proxies to wshub."},
+     "The Connection header does not list the token 'upgrade'; in the nginx location that "
+     "proxies to wshub add 'proxy_set_header Connection \"upgrade\";'; HAProxy forwards "
+     "Connection in 'mode http' unless an 'http-request del-header' or 'set-header' rule removes "
+     "or replaces it; any other proxy must pass the client's Connection header on."},
     {426, "missing_version",
      "The handshake has no Sec-WebSocket-Version header; this server speaks version 13 "
      "(RFC 6455)."},
@@ -136,17 +166,24 @@ HandshakeOutcome check_upgrade(const HttpRequestHead& head, const HandshakePolic
     return fail(is_get || head.method == "HEAD" ? HandshakeError::plain_http_request
                                                 : HandshakeError::method_not_get);
   if (!is_get) return fail(HandshakeError::method_not_get);
-  if (head.version_minor == 0) return fail(HandshakeError::http_1_0);
+  // What a proxy lost, all of it at once: naming one line at a time costs a reload per line.
+  const bool no_upgrade = !head.find("Upgrade");
+  const bool no_connection_upgrade = !header_has_token(head, "Connection", "upgrade");
+  if (head.version_minor == 0) {
+    if (no_upgrade)
+      return fail(no_connection_upgrade ? HandshakeError::http_1_0_dropped_upgrade
+                                        : HandshakeError::http_1_0_missing_upgrade);
+    return fail(no_connection_upgrade ? HandshakeError::http_1_0_connection_missing_upgrade
+                                      : HandshakeError::http_1_0);
+  }
   if (!head.find("Host")) return fail(HandshakeError::missing_host);
   if (has_body(head)) return fail(HandshakeError::request_has_body);
-  if (!head.find("Upgrade")) {
-    const bool says_close = header_has_token(head, "Connection", "close");
-    return fail(says_close || !head.find("Connection") ? HandshakeError::proxy_dropped_upgrade
-                                                       : HandshakeError::missing_upgrade);
-  }
+  if (no_upgrade)
+    return fail(no_connection_upgrade ? HandshakeError::proxy_dropped_upgrade
+                                      : HandshakeError::missing_upgrade);
   if (!header_has_token(head, "Upgrade", "websocket"))
     return fail(HandshakeError::upgrade_not_websocket);
-  if (!header_has_token(head, "Connection", "upgrade"))
+  if (no_connection_upgrade)
     return fail(header_has_quoted_token(head, "Connection", "upgrade")
                     ? HandshakeError::connection_quoted_upgrade
                     : HandshakeError::connection_missing_upgrade);

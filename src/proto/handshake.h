@@ -18,14 +18,21 @@ enum class HandshakeError : uint8_t {
   none,
   plain_http_request,          // a browser or curl GET on a WebSocket route
   method_not_get,
-  http_1_0,                    // nginx without `proxy_http_version 1.1;`
+  // A proxy in between lost some of what an upgrade needs: HTTP/1.1 (V), the Upgrade header
+  // (U), the token upgrade in Connection (C). Each combination is its own error, so one answer
+  // names every line still missing; the comments give the nginx location that produces it.
+  http_1_0_dropped_upgrade,    // V U C: a location with only proxy_pass
+  http_1_0_missing_upgrade,    // V U: sets only Connection
+  http_1_0_connection_missing_upgrade,  // V C: sets only Upgrade
+  http_1_0,                    // V: sets Upgrade and Connection, not proxy_http_version 1.1
   missing_host,
   request_has_body,
-  proxy_dropped_upgrade,       // Sec-WebSocket-Key present, Upgrade gone, Connection: close
-  missing_upgrade,
+  proxy_dropped_upgrade,       // U C: only proxy_http_version 1.1, or a location whose own
+                               // proxy_set_header lines hide the server-level ones
+  missing_upgrade,             // U: Connection lists upgrade, Upgrade gone
   upgrade_not_websocket,
   connection_quoted_upgrade,   // Connection: "upgrade" with literal quotes
-  connection_missing_upgrade,
+  connection_missing_upgrade,  // C: Upgrade present, Connection without the token upgrade
   missing_version,
   unsupported_version,
   missing_key,

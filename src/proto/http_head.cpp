@@ -68,6 +68,8 @@ std::string_view http_error_name(HttpHeadError error) {
     case HttpHeadError::space_before_colon: return "space_before_colon";
     case HttpHeadError::missing_colon: return "missing_colon";
     case HttpHeadError::bad_header_value: return "bad_header_value";
+    case HttpHeadError::tls_client_hello: return "tls_client_hello";
+    case HttpHeadError::count_: break;
   }
   return "unknown";
 }
@@ -108,8 +110,24 @@ std::string_view http_error_sentence(HttpHeadError error) {
       return "A header line has no colon.";
     case HttpHeadError::bad_header_value:
       return "A header value holds a control character.";
+    case HttpHeadError::tls_client_hello:
+      return "A TLS handshake arrived on a plain ws:// listener; use ws:// or add tls to this "
+             "[[listen]] entry.";
+    case HttpHeadError::count_: break;
   }
   return "";
+}
+
+TlsSniff sniff_tls_client_hello(std::string_view first_bytes) {
+  constexpr uint8_t kHandshakeRecord = 0x16;
+  constexpr uint8_t kVersionMajor = 0x03;
+  constexpr uint8_t kHighestVersionMinor = 0x04;
+  const size_t n = first_bytes.size();
+  if (n >= 1 && uint8_t(first_bytes[0]) != kHandshakeRecord) return TlsSniff::not_tls;
+  if (n >= 2 && uint8_t(first_bytes[1]) != kVersionMajor) return TlsSniff::not_tls;
+  if (n < 3) return TlsSniff::need_more;
+  return uint8_t(first_bytes[2]) <= kHighestVersionMinor ? TlsSniff::client_hello
+                                                         : TlsSniff::not_tls;
 }
 
 const HttpHeader* HttpRequestHead::find(std::string_view name) const {

@@ -31,6 +31,8 @@ enum class HttpHeadError : uint8_t {
   space_before_colon,
   missing_colon,
   bad_header_value,
+  tls_client_hello,  // from sniff_tls_client_hello, never from the parser; answered by closing
+  count_
 };
 
 // The HTTP status that answers a head error, and a sentence a human can act on.
@@ -101,6 +103,12 @@ class HttpHeadParser {
   bool seen_request_line_ = false;
   HttpHeadError error_ = HttpHeadError::none;
 };
+
+// Whether a connection's first bytes are a TLS handshake record (content type 22, then version
+// 3.0 to 3.4: every ClientHello starts so), which no HTTP request does. Checked on a plain
+// listener before HTTP parsing: a wss:// or https:// client dialled a ws:// port.
+enum class TlsSniff : uint8_t { not_tls, need_more, client_hello };
+TlsSniff sniff_tls_client_hello(std::string_view first_bytes);
 
 // Validates a complete head (`head` ends with the blank line) and fills `out`.
 HttpHeadError parse_complete_head(std::string_view head, const HttpLimits& limits,

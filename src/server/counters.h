@@ -33,7 +33,7 @@ struct ServerCounters {
   std::atomic<uint64_t> upgrades{0};
   std::atomic<uint64_t> http_responses{0};
   std::atomic<uint64_t> not_found{0};
-  std::atomic<uint64_t> head_errors[16] = {};
+  std::atomic<uint64_t> head_errors[size_t(proto::HttpHeadError::count_)] = {};
   std::atomic<uint64_t> handshake_errors[size_t(proto::HandshakeError::count_)] = {};
   std::atomic<uint64_t> frame_errors[size_t(proto::ReaderError::count_)] = {};
   std::atomic<uint64_t> limits[size_t(Limit::count_)] = {};

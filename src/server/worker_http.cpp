@@ -2,6 +2,7 @@
 // its status, its sentence and its rate-limited log line.
 #include <string>
 
+#include "net/socket_ops.h"
 #include "proto/http_response.h"
 #include "server/worker.h"
 #include "server/worker_session.h"
@@ -13,14 +14,43 @@ namespace {
 // The peer's path, cut short for a log line; the parser already refused controls and spaces.
 std::string_view loggable(std::string_view text) { return text.substr(0, 120); }
 
-std::string plain_request_page(std::string_view path) {
+// The scheme a client reaching this page the same way would use: wss:// on a TLS listener or
+// behind a trusted proxy that says its client came over https, ws:// otherwise.
+std::string_view websocket_scheme(const Connection& c, const proto::HttpRequestHead& head) {
+  if (c.filter) return "wss://";
+  const proto::HttpHeader* forwarded = (c.flags & kTrustedPeer) ? head.find("X-Forwarded-Proto")
+                                                                 : nullptr;
+  if (!forwarded) return "ws://";
+  // A chain of proxies may list one scheme each; the first is the client's.
+  std::string_view first = forwarded->value.substr(0, forwarded->value.find(','));
+  while (!first.empty() && (first.back() == ' ' || first.back() == '\t')) first.remove_suffix(1);
+  return proto::equals_ignore_case(first, "https") || proto::equals_ignore_case(first, "wss")
+             ? "wss://"
+             : "ws://";
+}
+
+std::string plain_request_page(std::string_view scheme, std::string_view path) {
   return "<!doctype html><meta charset=\"utf-8\"><title>WebSocket endpoint</title>"
          "<h1>This is a WebSocket endpoint</h1>"
          "<p>wshub serves <code>" + std::string(path) + "</code> to WebSocket clients only. "
          "Connect from a page or an app, for example:</p>"
-         "<pre>const ws = new WebSocket(\"wss://\" + location.host + \"" + std::string(path) +
-         "\");\nws.onmessage = (e) =&gt; console.log(e.data);</pre>"
+         "<pre>const ws = new WebSocket(\"" + std::string(scheme) + "\" + location.host + \"" +
+         std::string(path) + "\");\nws.onmessage = (e) =&gt; console.log(e.data);</pre>"
          "<p>A plain browser visit sends no Upgrade header, so there is nothing to show here.</p>\n";
+}
+
+// Whether the connection's first bytes (held from an earlier read, then `data`) are a TLS
+// ClientHello. Only the first three bytes decide, so a held head of three or more has passed.
+bool starts_with_tls_client_hello(const Connection& c, MutableBytes data) {
+  char first[3];
+  size_t n = 0;
+  if (c.pending_head) {
+    const std::string& held = c.pending_head->bytes;
+    if (held.size() >= sizeof first) return false;
+    n = held.copy(first, sizeof first);
+  }
+  for (size_t i = 0; i < data.size() && n < sizeof first; ++i) first[n++] = char(data[i]);
+  return proto::sniff_tls_client_hello({first, n}) == proto::TlsSniff::client_hello;
 }
 
 }  // namespace
@@ -32,6 +62,18 @@ WorkerRoute* Worker::find_route(std::string_view path) {
 }
 
 void Worker::read_head(Connection& c, MutableBytes data) {
+  if (!c.filter && starts_with_tls_client_hello(c, data)) {
+    // The client speaks TLS: an HTTP answer would only be a garbled record to it.
+    constexpr proto::HttpHeadError error = proto::HttpHeadError::tls_client_hello;
+    server_.counters().count(error);
+    const size_t l = c.listener;
+    server_.log_peer_error(
+        "{} to {} rejected ({}): {}", describe_peer(c),
+        net::with_port(server_.config().listeners[l].address, server_.bound_ports()[l]).text,
+        proto::http_error_name(error), proto::http_error_sentence(error));
+    c.pending_head.reset();
+    return finish(c);
+  }
   proto::HttpRequestHead head;
   if (!c.pending_head) {
     // The usual case: the whole head in one read, parsed where it lies.
@@ -220,7 +262,8 @@ void Worker::reject_handshake(Connection& c, proto::HandshakeError error,
     // A person with a browser, not a broken client: answer them, log at debug only.
     spdlog::debug("{} plain GET {}: answered with the WebSocket help page", describe_peer(c),
                   loggable(head.path()));
-    return respond_and_close(c, 426, "text/html; charset=utf-8", plain_request_page(head.path()),
+    return respond_and_close(c, 426, "text/html; charset=utf-8",
+                             plain_request_page(websocket_scheme(c, head), head.path()),
                              "Upgrade: websocket\r\n");
   }
   context_.log_peer_error("{} {} {} rejected ({}): {}", describe_peer(c), loggable(head.method),

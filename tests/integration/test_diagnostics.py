@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import re
+import ssl
 import sys
 import time
 
@@ -44,9 +45,19 @@ NGINX_QUOTED_UPGRADE = (
     "GET /echo HTTP/1.1\r\nHost: test.ws.com\r\nUpgrade: websocket\r\n"
     "Connection: \"upgrade\"\r\n" + BROWSER_TAIL).encode()
 
-# No proxy_http_version 1.1: nginx speaks HTTP/1.0 upstream, with Connection: close.
-NGINX_HTTP_1_0 = (
+# location / { proxy_pass ...; proxy_set_header Host $host; } and nothing else: nginx speaks
+# HTTP/1.0 upstream with Connection: close and drops Upgrade — three lines missing at once.
+NGINX_ONLY_PROXY_PASS = (
     "GET /echo HTTP/1.0\r\nHost: test.ws.com\r\nConnection: close\r\n" + BROWSER_TAIL).encode()
+
+# The Upgrade and Connection lines but no proxy_http_version 1.1: HTTP/1.0 with both headers.
+NGINX_HTTP_1_0 = (
+    "GET /echo HTTP/1.0\r\nUpgrade: websocket\r\nConnection: upgrade\r\nHost: test.ws.com\r\n"
+    + BROWSER_TAIL).encode()
+
+# The three lines a location needs, in the order they go in it.
+NGINX_LINES = ["'proxy_http_version 1.1;'", "'proxy_set_header Upgrade $http_upgrade;'",
+               "'proxy_set_header Connection \"upgrade\";'"]
 
 BROWSER_PAGE_VISIT = (
     "GET /echo HTTP/1.1\r\nHost: test.ws.com\r\n"
@@ -111,7 +122,20 @@ class Diagnostics(harness.ServerTestCase):
         self.assertIn("quote", response.text)
 
     def test_nginx_without_proxy_http_version(self):
-        self.reject(NGINX_HTTP_1_0, 400, "http_1_0", ["proxy_http_version 1.1;"])
+        response = self.reject(NGINX_HTTP_1_0, 400, "http_1_0", ["proxy_http_version 1.1;"])
+        self.assertNotIn("proxy_set_header", response.text, "those lines are already there")
+
+    def test_nginx_location_with_only_proxy_pass_gets_one_complete_answer(self):
+        response, peer = exchange(self.server.port, NGINX_ONLY_PROXY_PASS)
+        self.assertEqual(response.status, 400, response.raw[:400])
+        line = self.server.wait_for_log(
+            rf"\bwarn(?:ing)?\b.*{re.escape(peer)}\b.*rejected \(http_1_0_dropped_upgrade\)")
+        self.assertIsNotNone(line, self.server.log())
+        # One body and one log line name all three lines, in location-block order.
+        in_order = re.compile(".*".join(re.escape(fix) for fix in NGINX_LINES))
+        self.assertRegex(response.text, in_order)
+        self.assertRegex(line, in_order)
+        self.assertEqual(response.text.count("\n"), 1, "one line an operator can paste from")
 
     def test_the_nginx_mistakes_are_diagnosed_when_sent_one_byte_at_a_time(self):
         self.reject(NGINX_WITHOUT_UPGRADE_LINES, 400, "proxy_dropped_upgrade",
@@ -119,6 +143,8 @@ class Diagnostics(harness.ServerTestCase):
         self.reject(NGINX_QUOTED_UPGRADE, 400, "connection_quoted_upgrade", ['"upgrade"'],
                     chunk_size=1)
         self.reject(NGINX_HTTP_1_0, 400, "http_1_0", ["proxy_http_version 1.1;"], chunk_size=1)
+        self.reject(NGINX_ONLY_PROXY_PASS, 400, "http_1_0_dropped_upgrade", NGINX_LINES,
+                    chunk_size=1)
 
     # --- people and clients that are not WebSocket clients ---
 
@@ -129,11 +155,18 @@ class Diagnostics(harness.ServerTestCase):
                         response.header("content-type"))
         self.assertEqual(response.header("upgrade"), "websocket")
         self.assertIn("<html", response.text.lower().replace("<!doctype html", "<html"))
-        self.assertIn("new WebSocket(", response.text)
-        self.assertIn("/echo", response.text)
+        # Reached over plain http on a ws:// listener, so the example says ws://.
+        self.assertIn('new WebSocket("ws://" + location.host + "/echo")', response.text)
+        self.assertNotIn("wss://", response.text)
         # A person with a browser is not a fault: counted, but no warn line.
         self.assertEqual(self.health()["counters"]["handshake_errors"]["plain_http_request"], 1)
         self.assertNotRegex(self.server.log(), rf"\bwarn(?:ing)?\b.*{re.escape(peer)}")
+
+    def test_forwarded_proto_from_an_untrusted_peer_does_not_change_the_page(self):
+        visit = BROWSER_PAGE_VISIT.replace(b"\r\n\r\n", b"\r\nX-Forwarded-Proto: https\r\n\r\n")
+        response, _ = exchange(self.server.port, visit)
+        self.assertEqual(response.status, 426, response.raw[:300])
+        self.assertIn('new WebSocket("ws://" + location.host + "/echo")', response.text)
 
     def test_head_request_gets_426_without_a_body(self):
         response, _ = exchange(self.server.port, b"HEAD /echo HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -201,6 +234,50 @@ class Diagnostics(harness.ServerTestCase):
         self.assertIsNotNone(line, "no log line names the peer and the unknown path")
         self.assertIn("proxy", line)
 
+    # --- a wss:// client on the plain ws:// port ---
+
+    TLS_ON_PLAIN = ("A TLS handshake arrived on a plain ws:// listener; use ws:// or add tls to "
+                    "this [[listen]] entry.")
+
+    def assert_tls_client_hello_logged(self, peer, count):
+        line = self.server.wait_for_log(
+            rf"\bwarn(?:ing)?\b.*{re.escape(peer)} to 127\.0\.0\.1:{self.server.port} "
+            rf"rejected \(tls_client_hello\): ")
+        self.assertIsNotNone(line, self.server.log())
+        self.assertTrue(line.rstrip().endswith(self.TLS_ON_PLAIN), line)
+        self.assertNotIn("bare_lf", self.server.log())
+        self.assertEqual(self.health()["counters"]["head_errors"], {"tls_client_hello": count})
+
+    def test_tls_client_on_the_plain_port_is_named_and_counted(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        raw = harness.connect(self.server.port)
+        peer = harness.peer_name(raw)
+        # wshub closes without a byte: an HTTP answer would be "wrong version number" here.
+        with self.assertRaises((ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError)):
+            with context.wrap_socket(raw, server_hostname="test.ws.com"):
+                pass
+        raw.close()
+        self.assert_tls_client_hello_logged(peer, 1)
+
+    def test_tls_client_hello_in_pieces_is_answered_by_closing(self):
+        # Python's own ClientHello, sent a byte per read for the bytes that decide.
+        hello_out = ssl.MemoryBIO()
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).wrap_bio(
+            ssl.MemoryBIO(), hello_out, server_hostname="test.ws.com")
+        with self.assertRaises(ssl.SSLWantReadError):
+            tls.do_handshake()
+        hello = hello_out.read()
+        self.assertEqual(hello[0], 0x16)
+        with harness.connect(self.server.port) as sock:
+            peer = harness.peer_name(sock)
+            for byte in hello[:3]:
+                sock.sendall(bytes([byte]))
+                time.sleep(0.1)
+            self.assertEqual(harness.read_until_close(sock), b"", "no answer to a TLS client")
+        self.assert_tls_client_hello_logged(peer, 1)
+
     # --- the HTTP head parser's limits and errors ---
 
     def test_head_over_8_kib_gets_431(self):
@@ -246,6 +323,7 @@ class Diagnostics(harness.ServerTestCase):
             "proxy_dropped_upgrade": [NGINX_WITHOUT_UPGRADE_LINES] * 2,
             "connection_quoted_upgrade": [NGINX_QUOTED_UPGRADE],
             "http_1_0": [NGINX_HTTP_1_0] * 3,
+            "http_1_0_dropped_upgrade": [NGINX_ONLY_PROXY_PASS] * 2,
             "plain_http_request": [BROWSER_PAGE_VISIT],
             "bad_key": [ws_request(drop=["Sec-WebSocket-Key"],
                                    extra=["Sec-WebSocket-Key: short=="])],
@@ -328,6 +406,27 @@ class Diagnostics(harness.ServerTestCase):
                 sock.sendall(bytes([byte]))
             _, _, rest = read_head(sock).partition(b"\r\n\r\n")
             self.assertEqual(read_server_frame(sock, rest)[:3], (True, 0x2, b"\xff" * 200))
+
+
+class BehindATrustedProxy(harness.ServerTestCase):
+    config = '[server]\ntrusted_proxies = ["127.0.0.1"]\n'
+
+    def page_for(self, forwarded_proto):
+        extra = f"X-Forwarded-Proto: {forwarded_proto}\r\n" if forwarded_proto else ""
+        visit = BROWSER_PAGE_VISIT.replace(b"\r\n\r\n", f"\r\n{extra}\r\n".encode())
+        response, _ = exchange(self.server.port, visit)
+        self.assertEqual(response.status, 426, response.raw[:300])
+        return response.text
+
+    def test_the_page_uses_the_scheme_the_proxy_says_the_client_used(self):
+        wss = 'new WebSocket("wss://" + location.host + "/echo")'
+        ws = 'new WebSocket("ws://" + location.host + "/echo")'
+        self.assertIn(wss, self.page_for("https"))
+        self.assertIn(wss, self.page_for("HTTPS"))
+        self.assertIn(wss, self.page_for("https, http"))  # the first proxy's is the client's
+        self.assertIn(ws, self.page_for("http"))
+        self.assertIn(ws, self.page_for("http, https"))
+        self.assertIn(ws, self.page_for(None))
 
 
 class DebugLog(harness.ServerTestCase):

@@ -191,6 +191,23 @@ class TlsBehaviour(h.TempDirCase):
                       "listener: connect with wss://", line)
         self.assertEqual(self.server.health()["tls"][0]["counters"]["handshake_failures"], {"plain_http": 1})
 
+    def test_a_tls_client_on_the_ws_listener_is_told_which_listener(self):
+        ws_port = self.server.ports["ws"][0]
+        with socket.create_connection(("127.0.0.1", ws_port), timeout=10) as raw:
+            with self.assertRaises((ssl.SSLEOFError, ssl.SSLZeroReturnError, ConnectionResetError)):
+                context_trusting(self.ca).wrap_socket(raw, server_hostname="test.ws.com")
+        line = self.server.wait_for_log(r"rejected \(tls_client_hello\)")
+        self.assertRegex(line, rf"127\.0\.0\.1:\d+ to 127\.0\.0\.1:{ws_port} rejected "
+                               r"\(tls_client_hello\): A TLS handshake arrived on a plain ws:// "
+                               r"listener; use ws:// or add tls to this \[\[listen\]\] entry\.$")
+        health = self.server.health()
+        self.assertEqual(health["counters"]["head_errors"], {"tls_client_hello": 1})
+        self.assertEqual(health["tls"][0]["counters"]["handshake_failures"], {})
+        # The TLS listener beside it still serves TLS clients.
+        with h.tls_connect(self.port, self.ca) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: test.ws.com\r\n\r\n")
+            self.assertEqual(h.read_http_response(s)[0], 200)
+
     def test_the_handshake_timeout_covers_the_tls_handshake(self):
         started = time.monotonic()
         with socket.create_connection(("127.0.0.1", self.port)) as s:
@@ -201,6 +218,20 @@ class TlsBehaviour(h.TempDirCase):
         self.assertIn("not finished within 1000 ms (limits.handshake_timeout_ms)", line)
         counters = self.server.health()["tls"][0]["counters"]["handshake_failures"]
         self.assertEqual(counters, {"handshake_timeout": 1})
+
+    def test_the_help_page_uses_the_scheme_of_the_listener_it_was_reached_on(self):
+        visit = b"GET /echo HTTP/1.1\r\nHost: test.ws.com\r\nAccept: text/html\r\n\r\n"
+        with h.tls_connect(self.port, self.ca) as s:
+            s.sendall(visit)
+            status, _, over_tls = h.read_http_response(s)
+        self.assertEqual(status, 426)
+        self.assertIn('new WebSocket("wss://" + location.host + "/echo")', over_tls)
+        with socket.create_connection(("127.0.0.1", self.server.ports["ws"][0]), timeout=10) as s:
+            s.sendall(visit)
+            status, _, plain = h.read_http_response(s)
+        self.assertEqual(status, 426)
+        self.assertIn('new WebSocket("ws://" + location.host + "/echo")', plain)
+        self.assertNotIn("wss://", plain)
 
     def test_ws_and_wss_listeners_in_one_process(self):
         async def run():

@@ -43,6 +43,11 @@ class NginxCase(h.TempDirCase):
     def url(self, path):
         return f"wss://127.0.0.1:{self.nginx_port}{path}"
 
+    def upgrade_through_nginx(self):
+        with h.tls_connect(self.nginx_port, self.ca) as s:
+            s.sendall(h.upgrade_request("/echo"))
+            return h.read_http_response(s)
+
     def connect(self, path, **kwargs):
         return websockets.connect(self.url(path), ssl=h.client_context(self.ca),
                                   server_hostname="test.ws.com", **kwargs)
@@ -80,6 +85,9 @@ class ShippedConfig(NginxCase):
             status, _, body = h.read_http_response(s)
         self.assertEqual(status, 426)
         self.assertIn("This is a WebSocket endpoint", body)
+        # nginx terminated TLS and said so in X-Forwarded-Proto: the example uses wss://.
+        self.assertIn('new WebSocket("wss://" + location.host + "/login")', body)
+        self.assertNotIn("ws://", body.replace("wss://", ""))
 
 
 def drop_lines(*needles):
@@ -93,11 +101,6 @@ def drop_lines(*needles):
 class Misconfigurations(NginxCase):
     """Each case: the response the client sees and wshub's log line name cause and fix."""
 
-    def upgrade_through_nginx(self):
-        with h.tls_connect(self.nginx_port, self.ca) as s:
-            s.sendall(h.upgrade_request("/echo"))
-            return h.read_http_response(s)
-
     def assert_named(self, status, body, error, fix):
         self.assertEqual(status, 400, body)
         self.assertIn(fix, body)
@@ -110,8 +113,9 @@ class Misconfigurations(NginxCase):
         self.start_nginx(drop_lines("proxy_set_header Upgrade", "proxy_set_header Connection"))
         status, _, body = self.upgrade_through_nginx()
         self.assert_named(status, body, "proxy_dropped_upgrade",
-                          "add 'proxy_set_header Upgrade $http_upgrade;' and "
-                          "'proxy_set_header Connection \"upgrade\";' to the location")
+                          "in the nginx location that proxies to wshub add "
+                          "'proxy_set_header Upgrade $http_upgrade;' and "
+                          "'proxy_set_header Connection \"upgrade\";'")
 
     def test_location_with_its_own_proxy_set_header_hides_the_server_level_ones(self):
         def edit(config):
@@ -140,7 +144,76 @@ class Misconfigurations(NginxCase):
     def test_proxy_http_version_missing(self):
         self.start_nginx(drop_lines("proxy_http_version 1.1;"))
         status, _, body = self.upgrade_through_nginx()
-        self.assert_named(status, body, "http_1_0", "add 'proxy_http_version 1.1;' to the location")
+        self.assert_named(status, body, "http_1_0", "in the nginx location that proxies to wshub "
+                                                    "add 'proxy_http_version 1.1;'")
+        self.assertNotIn("proxy_set_header", body)
+
+
+VERSION = "proxy_http_version 1.1;"
+UPGRADE = "proxy_set_header Upgrade $http_upgrade;"
+CONNECTION = 'proxy_set_header Connection "upgrade";'
+
+
+def location_with(*lines):
+    """The shipped config with its location cut down to proxy_pass and `lines`."""
+    def edit(config):
+        opening = "    location / {\n"
+        start = config.index(opening) + len(opening)
+        end = config.index("\n    }\n", start) + 1
+        body = "".join(f"        {line}\n" for line in ("proxy_pass http://wshub;",) + lines)
+        return config[:start] + body + config[end:]
+    return edit
+
+
+class LocationStates(NginxCase):
+    """A location with proxy_pass and any subset of the three lines a WebSocket location needs:
+    each state's one answer names exactly the lines still missing, in location-block order, so
+    fixing what it says is enough to get a 101."""
+
+    def assert_names_exactly(self, error, missing):
+        status, _, body = self.upgrade_through_nginx()
+        self.assertEqual(status, 400, body)
+        line = self.server.wait_for_log(rf"rejected \({error}\)")
+        self.assertIsNotNone(line, self.server.log())
+        in_order = ".*".join(re.escape(f"'{fix}'") for fix in missing)
+        self.assertRegex(body, in_order)
+        self.assertRegex(line, in_order)
+        for present in {VERSION, UPGRADE, CONNECTION} - set(missing):
+            self.assertNotIn(present, body, f"{present} is in the location already")
+        self.assertEqual(self.server.health()["counters"]["handshake_errors"], {error: 1})
+
+    def test_only_proxy_pass(self):
+        self.start_nginx(location_with())
+        self.assert_names_exactly("http_1_0_dropped_upgrade", [VERSION, UPGRADE, CONNECTION])
+
+    def test_only_the_version_fixed(self):
+        self.start_nginx(location_with(VERSION))
+        self.assert_names_exactly("proxy_dropped_upgrade", [UPGRADE, CONNECTION])
+
+    def test_only_the_headers_set(self):
+        self.start_nginx(location_with(UPGRADE, CONNECTION))
+        self.assert_names_exactly("http_1_0", [VERSION])
+
+    def test_version_and_upgrade(self):
+        self.start_nginx(location_with(VERSION, UPGRADE))
+        self.assert_names_exactly("connection_missing_upgrade", [CONNECTION])
+
+    def test_version_and_connection(self):
+        self.start_nginx(location_with(VERSION, CONNECTION))
+        self.assert_names_exactly("missing_upgrade", [UPGRADE])
+
+    def test_only_upgrade(self):
+        self.start_nginx(location_with(UPGRADE))
+        self.assert_names_exactly("http_1_0_connection_missing_upgrade", [VERSION, CONNECTION])
+
+    def test_only_connection(self):
+        self.start_nginx(location_with(CONNECTION))
+        self.assert_names_exactly("http_1_0_missing_upgrade", [VERSION, UPGRADE])
+
+    def test_all_three_lines_upgrade(self):
+        self.start_nginx(location_with(VERSION, UPGRADE, CONNECTION))
+        status, _, _ = self.upgrade_through_nginx()
+        self.assertEqual(status, 101)
 
 
 class KeepAlive(NginxCase):

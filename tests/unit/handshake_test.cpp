@@ -2,6 +2,7 @@
 // the key check, the accept key, the 101 response bytes, and the Connection token lists.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -90,14 +91,82 @@ TEST(Handshake, MethodNotGet) {
   EXPECT_EQ(handshake_status(HandshakeError::method_not_get), 405);
 }
 
-TEST(Handshake, NginxWithoutProxyHttpVersionSendsHttp10) {
-  // nginx's default upstream request: HTTP/1.0, Connection: close, hop-by-hop Upgrade dropped.
-  EXPECT_EQ(error_of({"Host: backend", "Connection: close",
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"},
-                     {}, "GET /ws HTTP/1.0"),
-            HandshakeError::http_1_0);
+// The three lines an nginx location needs, in the order they go in it.
+constexpr std::string_view kVersionLine = "proxy_http_version 1.1;";
+constexpr std::string_view kUpgradeLine = "proxy_set_header Upgrade $http_upgrade;";
+constexpr std::string_view kConnectionLine = "proxy_set_header Connection \"upgrade\";";
+
+// What nginx 1.22 sends upstream for a browser's upgrade, for each subset of those lines the
+// location has (captured from a real nginx; tests/proxy/test_nginx.py checks the same live).
+struct NginxLocation {
+  const char* lines_present;
+  std::string request_line;
+  std::vector<std::string> headers;
+  HandshakeError error;
+  std::vector<std::string_view> missing;  // what the sentence must name, in this order
+};
+
+std::vector<NginxLocation> nginx_locations() {
+  const std::string key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
+  const std::string version = "Sec-WebSocket-Version: 13";
+  return {
+      {"only proxy_pass", "GET /ws HTTP/1.0",
+       {"Host: backend", "Connection: close", key, version},
+       HandshakeError::http_1_0_dropped_upgrade, {kVersionLine, kUpgradeLine, kConnectionLine}},
+      {"version", "GET /ws HTTP/1.1",
+       {"Host: backend", "Connection: close", key, version},
+       HandshakeError::proxy_dropped_upgrade, {kUpgradeLine, kConnectionLine}},
+      {"Upgrade, Connection", "GET /ws HTTP/1.0",
+       {"Upgrade: websocket", "Connection: upgrade", "Host: backend", key, version},
+       HandshakeError::http_1_0, {kVersionLine}},
+      {"version, Upgrade", "GET /ws HTTP/1.1",
+       {"Upgrade: websocket", "Host: backend", "Connection: close", key, version},
+       HandshakeError::connection_missing_upgrade, {kConnectionLine}},
+      {"version, Connection", "GET /ws HTTP/1.1",
+       {"Connection: upgrade", "Host: backend", key, version},
+       HandshakeError::missing_upgrade, {kUpgradeLine}},
+      {"Upgrade", "GET /ws HTTP/1.0",
+       {"Upgrade: websocket", "Host: backend", "Connection: close", key, version},
+       HandshakeError::http_1_0_connection_missing_upgrade, {kVersionLine, kConnectionLine}},
+      {"Connection", "GET /ws HTTP/1.0",
+       {"Connection: upgrade", "Host: backend", key, version},
+       HandshakeError::http_1_0_missing_upgrade, {kVersionLine, kUpgradeLine}},
+  };
+}
+
+TEST(Handshake, EachNginxLocationStateHasItsOwnError) {
+  for (const NginxLocation& location : nginx_locations())
+    EXPECT_EQ(error_of(location.headers, {}, location.request_line), location.error)
+        << "location with " << location.lines_present << ": got "
+        << handshake_error_name(error_of(location.headers, {}, location.request_line));
   EXPECT_EQ(error_of(kValid, {}, "GET /ws HTTP/1.0"), HandshakeError::http_1_0);
-  EXPECT_EQ(handshake_status(HandshakeError::http_1_0), 400);
+  for (HandshakeError e : {HandshakeError::http_1_0_dropped_upgrade,
+                           HandshakeError::http_1_0_missing_upgrade,
+                           HandshakeError::http_1_0_connection_missing_upgrade,
+                           HandshakeError::http_1_0})
+    EXPECT_EQ(handshake_status(e), 400) << handshake_error_name(e);
+}
+
+TEST(HandshakeErrors, EachNginxStateNamesExactlyTheMissingLinesInLocationOrder) {
+  for (const NginxLocation& location : nginx_locations()) {
+    const std::string_view sentence = handshake_error_sentence(location.error);
+    size_t after = 0;
+    for (std::string_view line : location.missing) {
+      const size_t at = sentence.find(line);
+      ASSERT_NE(at, std::string_view::npos) << location.lines_present << ": no " << line;
+      EXPECT_GE(at, after) << location.lines_present << ": " << line << " out of order";
+      after = at + line.size();
+    }
+    for (std::string_view line : {kVersionLine, kUpgradeLine, kConnectionLine}) {
+      const bool missing = std::find(location.missing.begin(), location.missing.end(), line) !=
+                           location.missing.end();
+      if (!missing) {
+        EXPECT_EQ(sentence.find(line), std::string_view::npos)
+            << location.lines_present << " has " << line << " but the sentence names it";
+      }
+    }
+    EXPECT_EQ(sentence.find('\n'), std::string_view::npos);
+  }
 }
 
 TEST(Handshake, MissingHost) {
@@ -124,11 +193,17 @@ TEST(Handshake, NginxWithoutUpgradeHeadersDropsThem) {
             HandshakeError::proxy_dropped_upgrade);
 }
 
-TEST(Handshake, MissingUpgradeWithoutConnectionClose) {
+TEST(Handshake, MissingUpgradeOnlyWhenConnectionListsUpgrade) {
   EXPECT_EQ(error_of(valid_with("Upgrade")), HandshakeError::missing_upgrade);
+  EXPECT_EQ(error_of(valid_with("Upgrade"), {}, "GET /ws HTTP/1.0"),
+            HandshakeError::http_1_0_missing_upgrade);
+  // Connection without the token: both headers are missing, and the answer names both.
   EXPECT_EQ(error_of({"Host: a", "Connection: keep-alive",
                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="}),
-            HandshakeError::missing_upgrade);
+            HandshakeError::proxy_dropped_upgrade);
+  EXPECT_EQ(error_of({"Host: a", "Connection: \"upgrade\"",
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="}),
+            HandshakeError::proxy_dropped_upgrade);
 }
 
 TEST(Handshake, UpgradeNotWebSocket) {
@@ -371,6 +446,9 @@ TEST(HandshakeErrors, NginxSentencesNameTheDirective) {
     return handshake_error_sentence(e).find(text) != std::string_view::npos;
   };
   EXPECT_TRUE(says(HandshakeError::http_1_0, "proxy_http_version 1.1;"));
+  EXPECT_TRUE(says(HandshakeError::http_1_0_dropped_upgrade,
+                   "add 'proxy_http_version 1.1;', 'proxy_set_header Upgrade $http_upgrade;' "
+                   "and 'proxy_set_header Connection \"upgrade\";'"));
   EXPECT_TRUE(
       says(HandshakeError::proxy_dropped_upgrade, "proxy_set_header Upgrade $http_upgrade;"));
   EXPECT_TRUE(
@@ -381,6 +459,23 @@ TEST(HandshakeErrors, NginxSentencesNameTheDirective) {
   EXPECT_TRUE(
       says(HandshakeError::connection_missing_upgrade, "proxy_set_header Connection \"upgrade\";"));
   EXPECT_TRUE(says(HandshakeError::plain_http_request, "WebSocket"));
+}
+
+TEST(HandshakeErrors, ProxySentencesNameTheFixForNginxHaproxyAndAnyProxy) {
+  for (const NginxLocation& location : nginx_locations()) {
+    const std::string_view sentence = handshake_error_sentence(location.error);
+    EXPECT_NE(sentence.find("in the nginx location that proxies to wshub add '"),
+              std::string_view::npos) << sentence;
+    EXPECT_NE(sentence.find("HAProxy"), std::string_view::npos) << sentence;
+    EXPECT_NE(sentence.find("'mode http'"), std::string_view::npos) << sentence;
+    EXPECT_NE(sentence.find("any other proxy must"), std::string_view::npos) << sentence;
+    EXPECT_EQ(sentence.find("behind nginx"), std::string_view::npos) << sentence;
+  }
+  // A rule of HAProxy's own is the only way it loses the headers: the sentences say which.
+  for (HandshakeError e : {HandshakeError::proxy_dropped_upgrade, HandshakeError::missing_upgrade,
+                           HandshakeError::connection_missing_upgrade})
+    EXPECT_NE(handshake_error_sentence(e).find("unless an 'http-request del-header'"),
+              std::string_view::npos) << handshake_error_name(e);
 }
 
 TEST(TokenList, VisitsTrimmedNonEmptyElements) {

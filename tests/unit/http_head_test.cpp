@@ -1,7 +1,9 @@
 // HttpHeadParser and parse_complete_head: valid heads, every HttpHeadError, the limits at and
 // just past their values. Every head is fed whole, byte by byte and split in two at every point,
-// each call on a freshly allocated copy (the caller's buffer may move between calls).
+// each call on a freshly allocated copy (the caller's buffer may move between calls). And the
+// TLS ClientHello sniff that runs before the parser on plain listeners, on real OpenSSL hellos.
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include <string>
 #include <utility>
@@ -393,7 +395,7 @@ TEST(ParseCompleteHead, RejectsBytesAfterTheBlankLineAndMissingEnd) {
 }
 
 TEST(HttpHeadErrors, EveryErrorHasNameSentenceAndStatus) {
-  for (int i = 0; i <= int(HttpHeadError::bad_header_value); ++i) {
+  for (int i = 0; i < int(HttpHeadError::count_); ++i) {
     const auto error = HttpHeadError(i);
     EXPECT_FALSE(http_error_name(error).empty());
     EXPECT_NE(http_error_name(error), "unknown");
@@ -406,6 +408,60 @@ TEST(HttpHeadErrors, EveryErrorHasNameSentenceAndStatus) {
   EXPECT_EQ(http_status_of(HttpHeadError::unsupported_version), 505);
   EXPECT_EQ(http_status_of(HttpHeadError::bare_lf), 400);
   EXPECT_NE(http_error_sentence(HttpHeadError::unsupported_version).find("HTTP/1.1"),
+            std::string_view::npos);
+}
+
+// The bytes a real TLS client (OpenSSL's) sends first, up to TLS 1.3 or down to TLS 1.2 only.
+std::string openssl_client_hello(int max_version) {
+  SSL_CTX* context = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_set_max_proto_version(context, max_version);
+  SSL* ssl = SSL_new(context);
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO* out = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl, in, out);
+  SSL_set_tlsext_host_name(ssl, "test.ws.com");
+  EXPECT_EQ(SSL_connect(ssl), -1);  // wants the server's answer, which never comes
+  char* bytes = nullptr;
+  const long size = BIO_get_mem_data(out, &bytes);
+  std::string hello(bytes, size_t(size));
+  SSL_free(ssl);
+  SSL_CTX_free(context);
+  return hello;
+}
+
+TEST(TlsSniff, RealClientHellosAreRecognisedAtEveryLength) {
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    const std::string hello = openssl_client_hello(version);
+    ASSERT_GT(hello.size(), 50u);
+    EXPECT_EQ(sniff_tls_client_hello(""), TlsSniff::need_more);
+    EXPECT_EQ(sniff_tls_client_hello(hello.substr(0, 1)), TlsSniff::need_more);
+    EXPECT_EQ(sniff_tls_client_hello(hello.substr(0, 2)), TlsSniff::need_more);
+    for (size_t n = 3; n <= hello.size(); ++n)
+      ASSERT_EQ(sniff_tls_client_hello(hello.substr(0, n)), TlsSniff::client_hello) << n;
+  }
+}
+
+TEST(TlsSniff, RecordVersionsFromSsl3ToTls13) {
+  for (char minor : {'\x00', '\x01', '\x02', '\x03', '\x04'})
+    EXPECT_EQ(sniff_tls_client_hello(std::string("\x16\x03") + minor), TlsSniff::client_hello);
+  EXPECT_EQ(sniff_tls_client_hello("\x16\x03\x05"), TlsSniff::not_tls);
+  EXPECT_EQ(sniff_tls_client_hello("\x16\x02\x00"), TlsSniff::not_tls);
+  EXPECT_EQ(sniff_tls_client_hello("\x16\x02"), TlsSniff::not_tls);
+  EXPECT_EQ(sniff_tls_client_hello("\x17\x03\x03"), TlsSniff::not_tls);  // application data
+  EXPECT_EQ(sniff_tls_client_hello("\x80\x2e\x01"), TlsSniff::not_tls);  // SSL 2 hello
+}
+
+TEST(TlsSniff, HttpIsNeverTakenForTls) {
+  for (std::string_view start : {"GET / HTTP/1.1\r\n", "\r\nGET /", "G", "GE", "PRI * HTTP/2.0",
+                                 "\n", "\x16\n"})
+    for (size_t n = 1; n <= start.size(); ++n)
+      EXPECT_EQ(sniff_tls_client_hello(start.substr(0, n)),
+                n == 1 && start[0] == '\x16' ? TlsSniff::need_more : TlsSniff::not_tls)
+          << start.substr(0, n);
+  // The parser itself never reports it: only the sniff, run before it on plain listeners.
+  HttpRequestHead head;
+  EXPECT_NE(parse_complete_head("\x16\x03\x01\r\n\r\n", {}, head), HttpHeadError::tls_client_hello);
+  EXPECT_NE(http_error_sentence(HttpHeadError::tls_client_hello).find("plain ws:// listener"),
             std::string_view::npos);
 }
 
