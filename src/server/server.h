@@ -70,10 +70,10 @@ class Server {
   HealthReport health_;
   std::vector<std::unique_ptr<tls::TlsContext>> tls_contexts_;  // by listener; null: ws://
   std::vector<tls::TlsContext*> tls_by_listener_;                // the same, for the workers
+  std::vector<uint16_t> bound_ports_;
   WorkerContext worker_context_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
-  std::vector<uint16_t> bound_ports_;
   uint64_t started_ms_ = 0;
 };
 

@@ -23,9 +23,11 @@ class WorkerContext {
  public:
   WorkerContext(const ServerConfig& config, ServerCounters& counters, ConnectionBudget& budget,
                 HandshakeRate& handshake_rate, PeerErrorLog& peer_log,
-                const std::vector<tls::TlsContext*>& tls_by_listener, const HealthReport& health)
+                const std::vector<tls::TlsContext*>& tls_by_listener,
+                const std::vector<uint16_t>& bound_ports, const HealthReport& health)
       : config_(config), counters_(counters), budget_(budget), handshake_rate_(handshake_rate),
-        peer_log_(peer_log), tls_by_listener_(tls_by_listener), health_(health) {}
+        peer_log_(peer_log), tls_by_listener_(tls_by_listener), bound_ports_(bound_ports),
+        health_(health) {}
 
   const ServerConfig& config() const { return config_; }
   ServerCounters& counters() const { return counters_; }
@@ -36,6 +38,8 @@ class WorkerContext {
     return index < tls_by_listener_.size() ? tls_by_listener_[index] : nullptr;
   }
   std::string health_json() const { return health_.json(); }
+  // The ports actually bound, in listener order (the config may say 0).
+  const std::vector<uint16_t>& bound_ports() const { return bound_ports_; }
 
   // Rate-limited log line about a peer's mistake; the counter is kept by the caller.
   template <typename... Args>
@@ -50,6 +54,7 @@ class WorkerContext {
   HandshakeRate& handshake_rate_;
   PeerErrorLog& peer_log_;
   const std::vector<tls::TlsContext*>& tls_by_listener_;
+  const std::vector<uint16_t>& bound_ports_;
   const HealthReport& health_;
 };
 

@@ -65,11 +65,11 @@ void Worker::read_head(Connection& c, MutableBytes data) {
   if (!c.filter && starts_with_tls_client_hello(c, data)) {
     // The client speaks TLS: an HTTP answer would only be a garbled record to it.
     constexpr proto::HttpHeadError error = proto::HttpHeadError::tls_client_hello;
-    server_.counters().count(error);
+    context_.counters().count(error);
     const size_t l = c.listener;
-    server_.log_peer_error(
+    context_.log_peer_error(
         "{} to {} rejected ({}): {}", describe_peer(c),
-        net::with_port(server_.config().listeners[l].address, server_.bound_ports()[l]).text,
+        net::with_port(context_.config().listeners[l].address, context_.bound_ports()[l]).text,
         proto::http_error_name(error), proto::http_error_sentence(error));
     c.pending_head.reset();
     return finish(c);
