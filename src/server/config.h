@@ -55,7 +55,10 @@ struct RouteConfig {
 struct ListenerConfig {
   net::ListenAddress address;
   std::optional<tls::TlsConfig> tls;  // set: this listener speaks wss:// (TLS), else ws://
+  bool api = false;  // serves the backend HTTP API (ServerConfig::api_service), not WebSocket
 };
+
+class HttpService;
 
 struct ServerConfig {
   std::vector<ListenerConfig> listeners;
@@ -67,6 +70,9 @@ struct ServerConfig {
   TrustedProxies trusted_proxies;
   Limits limits;
   proto::DeflatePolicy compression;  // [compression]: permessage-deflate (docs/compression.md)
+  std::shared_ptr<HttpService> api_service;  // what `api` listeners serve
+  uint64_t max_api_body_bytes = 1u << 20;    // past it: 413
+  uint32_t api_response_timeout_ms = 30000;  // a request unanswered this long gets 504
 };
 
 // The defaults with no config at all: the seed's port, /echo, /login and /health.

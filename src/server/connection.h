@@ -59,6 +59,7 @@ enum ConnectionFlags : uint8_t {
   kTrustedPeer = 4,       // the TCP peer is a trusted proxy (server.trusted_proxies)
   kForwardedClient = 8,   // `client` came from that proxy's X-Forwarded-For / X-Real-IP
   kHeadRequest = 16,      // the request was HEAD: answers carry headers only (RFC 9110 §9.3.2)
+  kApiConnection = 32,    // accepted on an `api` listener: keep-alive HTTP, never WebSocket
 };
 
 struct Connection : net::Stream {

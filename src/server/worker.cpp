@@ -97,6 +97,7 @@ net::Stream* Worker::open_stream(int fd, const net::PeerAddress& peer, uint16_t 
   c->client = peer.ip;
   c->filter = session;
   c->flags = trusted ? kTrustedPeer : kCountedPerIp;
+  if (context_.config().listeners[listener].api) c->flags |= kApiConnection;
   c->last_rx_tick = c->last_tx_tick = tick();
   // Covers the TLS handshake and the request head together.
   reactor_->arm_timer(*c, reactor_->now_ms() + context_.config().limits.handshake_timeout_ms);
@@ -106,7 +107,9 @@ net::Stream* Worker::open_stream(int fd, const net::PeerAddress& peer, uint16_t 
 void Worker::on_data(net::Stream& stream, MutableBytes data) {
   Connection& c = static_cast<Connection&>(stream);
   switch (c.state) {
-    case ConnectionState::http: return read_head(c, data);
+    case ConnectionState::http:
+      if (c.flags & kApiConnection) return read_api(c, data);
+      return read_head(c, data);
     case ConnectionState::open:
     case ConnectionState::closing: return read_frames(c, data);
     case ConnectionState::finishing: return;  // nothing more is read once we are finishing
@@ -169,6 +172,7 @@ void Worker::on_timer(net::Stream& stream) {
   Connection& c = static_cast<Connection&>(stream);
   switch (c.state) {
     case ConnectionState::http:
+      if (c.flags & kApiConnection) return on_api_timer(c);
       context_.counters().count(Limit::handshake_timeout);
       if (auto* session = static_cast<tls::TlsSession*>(c.filter); session && session->handshaking()) {
         // No HTTP answer is possible before TLS is up: count, log and cut.

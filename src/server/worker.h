@@ -15,6 +15,7 @@
 #include "proto/message_reader.h"
 #include "server/compression.h"
 #include "server/connection.h"
+#include "server/http_service.h"
 #include "server/route_handler.h"
 #include "server/worker_context.h"
 
@@ -24,7 +25,9 @@ class TlsSession;
 
 namespace wshub::server {
 
-class Worker final : public net::StreamHandler, public RouteHost {
+class ApiConnectionState;
+
+class Worker final : public net::StreamHandler, public RouteHost, public HttpResponseSink {
  public:
   // Makes the reactor and asks every route's service for this worker's handler.
   Worker(WorkerContext& context, uint32_t index);
@@ -50,6 +53,8 @@ class Worker final : public net::StreamHandler, public RouteHost {
 
   // RouteHost
   bool finish_upgrade(ConnectionRef ref, const UpgradeVerdict& verdict) override;
+  // HttpResponseSink
+  bool respond_http(ConnectionRef ref, uint32_t serial, const HttpResponse& response) override;
 
   // net::StreamHandler
   net::Stream* open_stream(int fd, const net::PeerAddress& peer, uint16_t listener) override;
@@ -77,6 +82,12 @@ class Worker final : public net::StreamHandler, public RouteHost {
   bool admit_handshake_rate(Connection& c);
   bool admit_ping(Connection& c);
   void log_tls_failure(Connection& c, const tls::TlsSession& session);
+
+  // Keep-alive HTTP on `api` listeners (worker_api.cpp).
+  ApiConnectionState& api_state(Connection& c);
+  void read_api(Connection& c, MutableBytes data);
+  void serve_api(Connection& c, ApiConnectionState& state);
+  void on_api_timer(Connection& c);
 
   // permessage-deflate (worker_deflate.cpp).
   bool inflate_message(Connection& c, proto::ReadEvent& event);
@@ -109,6 +120,7 @@ class Worker final : public net::StreamHandler, public RouteHost {
   proto::ReaderLimits reader_limits_;
   WorkerCompression compression_;
   proto::HttpLimits http_limits_;
+  proto::HttpRequestHead api_head_;  // the API request being handed over
   uint32_t ping_ticks_ = 0;
   uint32_t idle_ticks_ = 0;
 };
