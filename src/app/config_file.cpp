@@ -229,12 +229,25 @@ struct ConfigReader {
     return true;
   }
 
+  static std::string overlap_sentence(const net::ListenAddress& address,
+                                      const net::ListenAddress& earlier, uint32_t earlier_line) {
+    if (address.length == earlier.length &&
+        std::memcmp(&address.address, &earlier.address, address.length) == 0)
+      return fmt::format("'{}' is already listened on by the [[listen]] at line {}; list each "
+                         "address once", address.text, earlier_line);
+    return fmt::format("'{}' overlaps '{}' of the [[listen]] at line {}: a wildcard address "
+                       "(0.0.0.0, [::]) takes every address on its port, so the two would "
+                       "compete for the same connections; keep one",
+                       address.text, earlier.text, earlier_line);
+  }
+
   bool read_listeners(const toml::array& array, server::ServerConfig& config) {
     config.listeners.clear();
+    std::vector<uint32_t> address_lines;
     for (const toml::node& item : array) {
       const toml::table* table = item.as_table();
       if (!table) return fail(&item, "listen", "expected [[listen]] tables");
-      if (!check_known_keys(*table, "listen", {"address", "tls"})) return false;
+      if (!check_known_keys(*table, "listen", {"address", "tls", "share_port"})) return false;
       const toml::node* address = table->get("address");
       if (!address || !address->is_string())
         return fail(address ? address : &item, "listen.address",
@@ -245,9 +258,16 @@ struct ConfigReader {
       if (!net::parse_listen_address(listener.address.text, listener.address.address,
                                      listener.address.length, why))
         return fail(address, "listen.address", why);
+      for (size_t i = 0; i < config.listeners.size(); ++i)
+        if (net::listen_addresses_overlap(listener.address, config.listeners[i].address))
+          return fail(address, "listen.address",
+                      overlap_sentence(listener.address, config.listeners[i].address,
+                                       address_lines[i]));
       if (const toml::node* tls = table->get("tls"))
         if (!read_tls(*tls, listener.tls)) return false;
+      if (!read_flag(*table, "listen.", "share_port", listener.share_port)) return false;
       config.listeners.push_back(listener);
+      address_lines.push_back(address->source().begin.line);
     }
     if (config.listeners.empty()) return fail(&array, "listen", "at least one [[listen]] is needed");
     return true;

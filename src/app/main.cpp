@@ -11,6 +11,7 @@
 #include "app/config_file.h"
 #include "app/logging.h"
 #include "net/peer_address.h"
+#include "net/socket_ops.h"
 #include "server/server.h"
 #include "tls/dev_certificates.h"
 #include "tls/tls_context.h"
@@ -126,6 +127,10 @@ int main(int argc, char** argv) {
   cli.add_option("--config", config_path, "TOML config file")->check(CLI::ExistingFile);
   cli.add_option("--listen", listen, "HOST:PORT to listen on (repeatable; replaces [[listen]])");
   cli.add_option("--threads", threads, "worker threads (default: one per core)");
+  bool share_port = false;
+  cli.add_flag("--share-port", share_port,
+               "start even if another process listens on an address, and share it with that "
+               "process (zero-downtime restart); sets share_port on every listener");
   std::string io;
   cli.add_option("--io", io, "I/O backend: auto, epoll or io_uring")
       ->check(CLI::IsMember({"auto", "epoll", "io_uring"}));
@@ -169,9 +174,17 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--listen %s: %s\n", text.c_str(), why.c_str());
         return 1;
       }
+      for (const wshub::server::ListenerConfig& earlier : config.server.listeners)
+        if (wshub::net::listen_addresses_overlap(listener.address, earlier.address)) {
+          std::fprintf(stderr, "--listen %s: overlaps --listen %s; list each address once\n",
+                       text.c_str(), earlier.address.text.c_str());
+          return 1;
+        }
       config.server.listeners.push_back(listener);
     }
   }
+  if (share_port)
+    for (wshub::server::ListenerConfig& listener : config.server.listeners) listener.share_port = true;
   if (threads) config.server.threads = threads;
   if (!io.empty()) wshub::app::parse_io_backend(io, config.server.io_backend);
   if (!log_format.empty()) config.log_format = log_format;

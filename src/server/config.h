@@ -54,6 +54,10 @@ struct RouteConfig {
 struct ListenerConfig {
   net::ListenAddress address;
   std::optional<tls::TlsConfig> tls;  // set: this listener speaks wss:// (TLS), else ws://
+  // Start even when another process already listens on the address, and share it: the kernel
+  // then splits new connections between the processes (a zero-downtime restart). Off, a taken
+  // address stops the start, so a forgotten server cannot silently take half the traffic.
+  bool share_port = false;
 };
 
 struct ServerConfig {

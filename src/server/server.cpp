@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <stdexcept>
+
 #include "base/clock.h"
 #include "net/socket_ops.h"
 #include "server/fanout.h"
@@ -32,6 +34,26 @@ uint32_t resolve_max_connections(uint32_t configured, uint32_t threads, size_t l
   const uint64_t by_files = files > reserve ? files - reserve : 1;
   if (configured == 0) return uint32_t(std::min<uint64_t>(by_files, UINT32_MAX));
   return configured;  // an explicit value wins; start() warns when descriptors cannot back it
+}
+
+// Before anything is bound: SO_REUSEPORT would let this process join a port another one (of
+// the same user) listens on, and the kernel would split the connections between the two.
+void refuse_taken_addresses(const std::vector<ListenerConfig>& listeners) {
+  for (const ListenerConfig& listener : listeners) {
+    if (!net::someone_listens_on(listener.address)) continue;
+    if (!listener.share_port)
+      throw std::runtime_error(fmt::format(
+          "cannot listen on {}: another process already listens on this address (a wshub "
+          "still running?), and sharing it would split the connections between the two; stop "
+          "that process or choose another port, or, to share the port on purpose (a "
+          "zero-downtime restart), set share_port = true in this [[listen]] or pass "
+          "--share-port",
+          listener.address.text));
+    spdlog::warn("{}: another process already listens on this address; sharing it as "
+                 "share_port asks: the kernel splits new connections between the processes "
+                 "until one of them stops",
+                 listener.address.text);
+  }
 }
 
 }  // namespace
@@ -74,6 +96,7 @@ void Server::start() {
       spdlog::info("TLS listener {}: serving {}", listener.address.text, summary);
     tls_contexts_.push_back(std::move(context));
   }
+  refuse_taken_addresses(config_.listeners);
   fanout_groups_.clear();
   for (const RouteConfig& route : config_.routes)
     fanout_groups_.push_back(route.kind == RouteKind::broadcast

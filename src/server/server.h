@@ -33,7 +33,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds every listener on every worker and starts the threads. Throws std::runtime_error
-  // naming the address when a listener cannot be opened.
+  // naming the address when a listener cannot be opened, or when another process already
+  // listens on its address and the listener does not have share_port.
   void start();
   // Any thread, any number of times: stop accepting, close every connection with 1001, and let
   // the threads end when they are done or the grace period passed.
