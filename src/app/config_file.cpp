@@ -8,6 +8,7 @@
 #include <cstring>
 #include <charconv>
 #include <set>
+#include <sstream>
 #include <toml++/toml.h>
 
 #include "net/peer_address.h"
@@ -407,6 +408,15 @@ bool parse_io_backend(std::string_view text, net::IoBackend& out) {
   else if (text == "io_uring") out = net::IoBackend::io_uring;
   else return false;
   return true;
+}
+
+std::string toml_quoted(std::string_view text) {
+  // A basic string ("...", escapes where needed): literal strings ('...') are valid TOML too,
+  // but read as odd to anyone who has not met them.
+  std::ostringstream out;
+  const toml::value<std::string> value{std::string(text)};
+  out << toml::toml_formatter(value, toml::format_flags::allow_unicode_strings);
+  return out.str();
 }
 
 bool parse_byte_size(std::string_view text, uint64_t& out) {

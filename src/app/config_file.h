@@ -27,6 +27,9 @@ bool load_config_text(std::string_view text, std::string_view source_name, AppCo
 // "auto", "epoll" or "io_uring". False for anything else.
 bool parse_io_backend(std::string_view text, net::IoBackend& out);
 
+// `text` as a TOML basic string, quoted and escaped, ready to paste into a config.
+std::string toml_quoted(std::string_view text);
+
 // "16MiB", "8 KiB", "1048576": bytes. False when `text` is not a size.
 bool parse_byte_size(std::string_view text, uint64_t& out);
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -56,11 +57,21 @@ int make_certificates(const std::vector<std::string>& hosts, const std::string& 
     std::fprintf(stderr, "wshub cert: %s\n", why.c_str());
     return 1;
   }
-  std::printf("wrote %s/ca.pem (trust this CA in the client), %s/cert.pem and %s/key.pem (0600)\n"
-              "for:", out_dir.c_str(), out_dir.c_str(), out_dir.c_str());
+  // Absolute, because the config takes relative paths from its own directory, not from here.
+  std::error_code error;
+  std::filesystem::path directory = std::filesystem::absolute(out_dir, error).lexically_normal();
+  if (error) directory = out_dir;
+  const std::string dir = directory.string();
+  const std::string cert = (directory / "cert.pem").string();
+  const std::string key = (directory / "key.pem").string();
+  std::printf("wrote %s/ca.pem (trust this CA in the client), %s and %s (0600)\nfor:",
+              dir.c_str(), cert.c_str(), key.c_str());
   for (const std::string& host : hosts) std::printf(" %s", host.c_str());
-  std::printf("\nserve them with: [[listen]] address = \"0.0.0.0:8443\"  tls = { cert = \"%s/cert.pem\", "
-              "key = \"%s/key.pem\" }\n", out_dir.c_str(), out_dir.c_str());
+  std::printf("\n\nserve them with this in the config file:\n\n"
+              "[[listen]]\n"
+              "address = \"0.0.0.0:8443\"\n"
+              "tls = { cert = %s, key = %s }\n",
+              wshub::app::toml_quoted(cert).c_str(), wshub::app::toml_quoted(key).c_str());
   return 0;
 }
 

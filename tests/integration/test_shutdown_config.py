@@ -165,5 +165,37 @@ class ConfigErrors(unittest.TestCase):
         self.assertEqual(result.stdout.strip(), f"wshub {version}")
 
 
+class CertSnippet(unittest.TestCase):
+    """`wshub cert` prints a [[listen]] snippet that pastes into a config as it is."""
+
+    def test_snippet_pastes_into_a_config_in_another_directory(self):
+        directory = tempfile.TemporaryDirectory(prefix="wshub-cert-")
+        self.addCleanup(directory.cleanup)
+        work = os.path.join(directory.name, "work")
+        config_dir = os.path.join(directory.name, "etc")
+        os.mkdir(work)
+        os.mkdir(config_dir)
+        # A relative --out: the snippet must not be relative to this directory.
+        made = subprocess.run([harness.wshub_binary(), "cert", "--host", "localhost",
+                               "--host", "127.0.0.1", "--host", "::1", "--out", "tls"],
+                              capture_output=True, text=True, timeout=60, cwd=work,
+                              stdin=subprocess.DEVNULL)
+        self.assertEqual(made.returncode, 0, made)
+        snippet = made.stdout[made.stdout.index("[[listen]]"):]
+        tls_dir = os.path.join(work, "tls")
+        self.assertEqual(snippet, '[[listen]]\naddress = "0.0.0.0:8443"\n'
+                                  f'tls = {{ cert = "{tls_dir}/cert.pem", '
+                                  f'key = "{tls_dir}/key.pem" }}\n')
+        path = os.path.join(config_dir, "wshub.toml")
+        with open(path, "w") as f:
+            f.write(snippet)
+        checked = run_wshub("check-config", path)
+        self.assertEqual(checked.returncode, 0, checked)
+        self.assertIn(f"{path}: ok (1 listeners", checked.stdout)
+        # The summary names every subjectAltName, addresses included.
+        self.assertRegex(checked.stdout, r"0\.0\.0\.0:8443: TLS .*/tls/cert\.pem \(CN=localhost, "
+                                         r"DNS:localhost, IP:127\.0\.0\.1, IP:::1, expires ")
+
+
 if __name__ == "__main__":
     harness.main()
