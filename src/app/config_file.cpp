@@ -22,6 +22,8 @@ struct ConfigReader {
   std::string_view source;
   ConfigError& error;
   std::string base_directory;  // of the config file, for relative certificate paths
+  std::vector<ConfigFileReference>& files;
+  size_t listener_index = 0;  // of the [[listen]] being read
 
   bool fail(const toml::node* node, std::string_view key, std::string message) {
     return fail_at(node ? node->source().begin : toml::source_position{}, key, std::move(message));
@@ -56,21 +58,23 @@ struct ConfigReader {
     return true;
   }
 
+  // A whole number up to `max`; where `size` is true also a string with a unit ("16MiB").
   bool read_uint(const toml::table& table, std::string_view section, std::string_view key,
-                 uint64_t max, uint64_t& out) {
+                 uint64_t max, bool size, uint64_t& out) {
     const toml::node* node = table.get(key);
     if (!node) return true;
     std::string full = fmt::format("{}{}", section, key);
+    const char* expected =
+        size ? "expected a whole number of bytes or a size such as \"16MiB\"" : "expected a whole number";
     int64_t value = 0;
     if (node->is_integer()) {
       value = *node->value<int64_t>();
-    } else if (node->is_string()) {
+    } else if (size && node->is_string()) {
       uint64_t bytes = 0;
-      if (!parse_byte_size(*node->value<std::string>(), bytes))
-        return fail(node, full, "expected a whole number or a size such as \"16MiB\"");
+      if (!parse_byte_size(*node->value<std::string>(), bytes)) return fail(node, full, expected);
       value = int64_t(std::min<uint64_t>(bytes, INT64_MAX));
     } else {
-      return fail(node, full, "expected a whole number");
+      return fail(node, full, expected);
     }
     if (value < 0 || uint64_t(value) > max)
       return fail(node, full, fmt::format("must be between 0 and {}", max));
@@ -78,11 +82,22 @@ struct ConfigReader {
     return true;
   }
 
+  // A count or a duration: a whole number only.
   template <typename T>
   bool read_number(const toml::table& table, std::string_view section, std::string_view key,
                    uint64_t max, T& out) {
     uint64_t value = out;
-    if (!read_uint(table, section, key, max, value)) return false;
+    if (!read_uint(table, section, key, max, false, value)) return false;
+    out = T(value);
+    return true;
+  }
+
+  // A number of bytes: a whole number or a size with a unit.
+  template <typename T>
+  bool read_size(const toml::table& table, std::string_view section, std::string_view key,
+                 uint64_t max, T& out) {
+    uint64_t value = out;
+    if (!read_uint(table, section, key, max, true, value)) return false;
     out = T(value);
     return true;
   }
@@ -113,16 +128,16 @@ struct ConfigReader {
                              "shutdown_grace_ms"}) &&
            read_number(t, s, "max_connections", UINT32_MAX, l.max_connections) &&
            read_number(t, s, "max_connections_per_ip", UINT32_MAX, l.max_connections_per_ip) &&
-           read_number(t, s, "max_head_bytes", 65535, l.max_head_bytes) &&
+           read_size(t, s, "max_head_bytes", 65535, l.max_head_bytes) &&
            read_number(t, s, "max_headers", 128, l.max_headers) &&
-           read_number(t, s, "max_frame_bytes", uint64_t(1) << 40, l.max_frame_bytes) &&
-           read_number(t, s, "max_message_bytes", uint64_t(1) << 40, l.max_message_bytes) &&
+           read_size(t, s, "max_frame_bytes", uint64_t(1) << 40, l.max_frame_bytes) &&
+           read_size(t, s, "max_message_bytes", uint64_t(1) << 40, l.max_message_bytes) &&
            read_number(t, s, "max_fragments", UINT32_MAX, l.max_fragments) &&
            read_number(t, s, "max_handshakes_per_second_per_ip", UINT32_MAX,
                        l.max_handshakes_per_second_per_ip) &&
            read_number(t, s, "max_handshakes_per_second", UINT32_MAX, l.max_handshakes_per_second) &&
            read_number(t, s, "max_pings_per_second", 63, l.max_pings_per_second) &&
-           read_number(t, s, "max_buffered_bytes", uint64_t(1) << 40, l.max_buffered_bytes) &&
+           read_size(t, s, "max_buffered_bytes", uint64_t(1) << 40, l.max_buffered_bytes) &&
            read_number(t, s, "handshake_timeout_ms", 3600000, l.handshake_timeout_ms) &&
            read_number(t, s, "ping_interval_ms", 3600000, l.ping_interval_ms) &&
            read_number(t, s, "idle_timeout_ms", 86400000, l.idle_timeout_ms) &&
@@ -159,6 +174,8 @@ struct ConfigReader {
       return fail(node, full, "expected the path of a PEM file");
     out = *node->value<std::string>();
     if (out[0] != '/' && !base_directory.empty()) out = base_directory + "/" + out;
+    const toml::source_position& where = node->source().begin;
+    files.push_back({full, out, listener_index, where.line, where.column});
     return true;
   }
 
@@ -253,6 +270,7 @@ struct ConfigReader {
       if (!address || !address->is_string())
         return fail(address ? address : &item, "listen.address",
                     "expected a string such as \"0.0.0.0:8077\"");
+      listener_index = config.listeners.size();
       server::ListenerConfig listener;
       listener.address.text = *address->value<std::string>();
       std::string why;
@@ -332,7 +350,7 @@ struct ConfigReader {
         !read_number(t, s, "server_max_window_bits", 15, p.server_max_window_bits) ||
         !read_number(t, s, "client_max_window_bits", 15, p.client_max_window_bits) ||
         !read_number(t, s, "level", 9, p.level) || !read_number(t, s, "mem_level", 9, p.mem_level) ||
-        !read_number(t, s, "min_message_bytes", UINT32_MAX, p.min_message_bytes))
+        !read_size(t, s, "min_message_bytes", UINT32_MAX, p.min_message_bytes))
       return false;
     if (p.server_max_window_bits < 9)
       return fail(t.get("server_max_window_bits"), "compression.server_max_window_bits",
@@ -450,8 +468,24 @@ bool load_config_text(std::string_view text, std::string_view source_name, AppCo
   std::string base(source_name);
   const size_t slash = base.rfind('/');
   base = slash == std::string::npos ? std::string() : base.substr(0, slash == 0 ? 1 : slash);
-  ConfigReader reader{source_name, error, base};
+  out.source = std::string(source_name);
+  out.files.clear();
+  ConfigReader reader{source_name, error, base, out.files};
   return reader.read(root, out);
+}
+
+bool check_config_files(const AppConfig& config, ConfigError& error) {
+  for (const ConfigFileReference& file : config.files) {
+    FILE* opened = std::fopen(file.path.c_str(), "rb");
+    if (opened) {
+      std::fclose(opened);
+      continue;
+    }
+    error.message = fmt::format("{}:{}:{}: {}: cannot open {}: {}", config.source, file.line,
+                                file.column, file.key, file.path, std::strerror(errno));
+    return false;
+  }
+  return true;
 }
 
 bool load_config_file(const std::string& path, AppConfig& out, ConfigError& error) {

@@ -4,15 +4,28 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "server/config.h"
 
 namespace wshub::app {
 
+// A file the config names, and where: reading the config opens no file, so a file that is
+// missing is reported later (check_config_files) at the line that names it.
+struct ConfigFileReference {
+  std::string key;      // "listen.tls.cert"
+  std::string path;     // as used: relative paths resolved against the config's directory
+  size_t listener = 0;  // index in server.listeners
+  uint32_t line = 0;
+  uint32_t column = 0;
+};
+
 struct AppConfig {
   server::ServerConfig server = server::default_server_config();
   std::string log_format = "text";  // text | json
   std::string log_level = "info";
+  std::string source;  // the config file's name, empty without one
+  std::vector<ConfigFileReference> files;
 };
 
 struct ConfigError {
@@ -23,6 +36,11 @@ struct ConfigError {
 bool load_config_file(const std::string& path, AppConfig& out, ConfigError& error);
 bool load_config_text(std::string_view text, std::string_view source_name, AppConfig& out,
                       ConfigError& error);
+
+// True when every file in config.files can be opened for reading; otherwise fills `error`
+// with "FILE:LINE:COLUMN: KEY: cannot open PATH: reason". What is in the files is checked
+// where they are used (tls::TlsContext).
+bool check_config_files(const AppConfig& config, ConfigError& error);
 
 // "auto", "epoll" or "io_uring". False for anything else.
 bool parse_io_backend(std::string_view text, net::IoBackend& out);

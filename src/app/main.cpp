@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <cstdio>
 #include <spdlog/spdlog.h>
 
@@ -25,19 +26,28 @@ using wshub::app::ConfigError;
 int check_config(const std::string& path) {
   AppConfig config;
   ConfigError error;
-  if (!wshub::app::load_config_file(path, config, error)) {
+  if (!wshub::app::load_config_file(path, config, error) ||
+      !wshub::app::check_config_files(config, error)) {
     std::fprintf(stderr, "%s\n", error.message.c_str());
     return 1;
   }
-  // The certificate files too: the same checks as at start (PEM, validity, matching key).
-  for (const wshub::server::ListenerConfig& listener : config.server.listeners) {
+  // What is in the certificate files too: the same checks as at start (PEM, validity,
+  // matching key), reported at the listener's `cert` line.
+  for (size_t i = 0; i < config.server.listeners.size(); ++i) {
+    const wshub::server::ListenerConfig& listener = config.server.listeners[i];
     if (!listener.tls) continue;
     try {
       wshub::tls::TlsContext context(*listener.tls, listener.address.text);
       for (const std::string& summary : context.summaries())
         std::printf("%s: TLS %s\n", listener.address.text.c_str(), summary.c_str());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "%s: %s\n", path.c_str(), e.what());
+      std::string where = path;
+      for (const wshub::app::ConfigFileReference& file : config.files)
+        if (file.listener == i) {
+          where = fmt::format("{}:{}:{}: listen.tls", path, file.line, file.column);
+          break;
+        }
+      std::fprintf(stderr, "%s: %s\n", where.c_str(), e.what());
       return 1;
     }
   }
@@ -170,7 +180,9 @@ int main(int argc, char** argv) {
   AppConfig config;
   if (!config_path.empty()) {
     ConfigError error;
-    if (!wshub::app::load_config_file(config_path, config, error)) {
+    // --listen replaces the file's listeners, and with them the files they name.
+    if (!wshub::app::load_config_file(config_path, config, error) ||
+        (listen.empty() && !wshub::app::check_config_files(config, error))) {
       std::fprintf(stderr, "%s\n", error.message.c_str());
       return 1;
     }

@@ -130,7 +130,11 @@ class ConfigErrors(unittest.TestCase):
 
     def test_wrong_type(self):
         self.assert_config_error("[server]\nthreads = 2\n\n[limits]\nmax_head_bytes = true\n",
-                                 5, [18], "limits.max_head_bytes", "expected a whole number")
+                                 5, [18], "limits.max_head_bytes",
+                                 r'expected a whole number of bytes or a size such as "16MiB"$')
+        # A thread count is not a size.
+        self.assert_config_error('[server]\nthreads = "many"\n', 2, [11], "server.threads",
+                                 "expected a whole number$")
         self.assert_config_error('[[route]]\npath = "/echo"\nhandler = "ech0"\n', 3, [11],
                                  "route.handler", r'expected "echo"')
         self.assert_config_error('[[route]]\npath = "/a"\nallowed_origins = "https://a.example"\n',
@@ -151,6 +155,18 @@ class ConfigErrors(unittest.TestCase):
         self.assertIn(f"{path}: ok", checked.stdout)
         self.assertIn("2 routes", checked.stdout)
         self.assertEqual(checked.stderr, "")
+
+    def test_a_missing_certificate_file_is_reported_at_its_line(self):
+        path = self.write('[[listen]]\naddress = "127.0.0.1:0"\n'
+                          'tls = { cert = "tls/cert.pem", key = "tls/key.pem" }\n')
+        expected = (f"{path}:3:16: listen.tls.cert: cannot open "
+                    f"{os.path.dirname(path)}/tls/cert.pem: No such file or directory")
+        checked = run_wshub("check-config", path)
+        self.assertEqual(checked.returncode, 1, checked)
+        self.assertEqual(checked.stderr.strip(), expected)
+        served = run_wshub("--config", path, "--threads", "1")
+        self.assertEqual(served.returncode, 1, served)
+        self.assertEqual(served.stderr.strip(), expected)
 
     def test_missing_file(self):
         checked = run_wshub("check-config", "/nonexistent/wshub.toml")
