@@ -1,5 +1,6 @@
-// Reads wshub's TOML config into ServerConfig. Every error names the file, line, column and
-// key, and unknown keys are errors (a typo must not silently fall back to a default).
+// Reads wshub's TOML config into AppConfig. Every error names the file, line, column and key,
+// and unknown keys are errors (a typo must not silently fall back to a default). The keys are
+// declared in config_sections.cpp; config_reader.cpp reads any table through them.
 #pragma once
 
 #include <string>
@@ -10,12 +11,15 @@
 
 namespace wshub::app {
 
+struct ConfigTable;
+
 // A file the config names, and where: reading the config opens no file, so a file that is
 // missing is reported later (check_config_files) at the line that names it.
 struct ConfigFileReference {
   std::string key;      // "listen.tls.cert"
   std::string path;     // as used: relative paths resolved against the config's directory
-  size_t listener = 0;  // index in server.listeners
+  size_t entry = 0;     // the top-level [[...]] entry that names it: for certificates, the
+                        // index in server.listeners
   uint32_t line = 0;
   uint32_t column = 0;
 };
@@ -36,6 +40,11 @@ struct ConfigError {
 bool load_config_file(const std::string& path, AppConfig& out, ConfigError& error);
 bool load_config_text(std::string_view text, std::string_view source_name, AppConfig& out,
                       ConfigError& error);
+
+// Reads TOML `text` into `target` through `table`, a ConfigTable bound to target's type: what
+// load_config_text does with app_config_table(), for a table on its own (tests, tools).
+bool load_table_text(std::string_view text, std::string_view source_name, const ConfigTable& table,
+                     void* target, std::vector<ConfigFileReference>& files, ConfigError& error);
 
 // True when every file in config.files can be opened for reading; otherwise fills `error`
 // with "FILE:LINE:COLUMN: KEY: cannot open PATH: reason". What is in the files is checked

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/config_file.h"
+#include "app/config_sections.h"
 #include "app/logging.h"
 #include "net/peer_address.h"
 #include "net/socket_ops.h"
@@ -43,7 +44,7 @@ int check_config(const std::string& path) {
     } catch (const std::exception& e) {
       std::string where = path;
       for (const wshub::app::ConfigFileReference& file : config.files)
-        if (file.listener == i) {
+        if (file.entry == i) {
           where = fmt::format("{}:{}:{}: listen.tls", path, file.line, file.column);
           break;
         }
@@ -158,7 +159,10 @@ int main(int argc, char** argv) {
   cli.add_option("--log-format", log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
   std::string check_path;
   CLI::App* check = cli.add_subcommand("check-config", "validate a config file and exit");
-  check->add_option("FILE", check_path, "config file")->required();
+  check->add_option("FILE", check_path, "config file");
+  bool print_keys = false;
+  check->add_flag("--keys", print_keys,
+                  "print every config key with its type, default, bounds and meaning (Markdown)");
   std::vector<std::string> cert_hosts;
   std::string cert_out = ".";
   std::string cert_key = "p256";
@@ -174,7 +178,17 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3650));
   CLI11_PARSE(cli, argc, argv);
 
-  if (*check) return check_config(check_path);
+  if (*check) {
+    if (print_keys) {
+      std::fputs(wshub::app::app_config_reference_markdown().c_str(), stdout);
+      return 0;
+    }
+    if (check_path.empty()) {
+      std::fprintf(stderr, "check-config: give the config FILE to check, or --keys\n");
+      return 2;
+    }
+    return check_config(check_path);
+  }
   if (*cert) return make_certificates(cert_hosts, cert_out, cert_key, cert_days);
 
   AppConfig config;

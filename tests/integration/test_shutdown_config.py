@@ -168,6 +168,17 @@ class ConfigErrors(unittest.TestCase):
         self.assertEqual(served.returncode, 1, served)
         self.assertEqual(served.stderr.strip(), expected)
 
+    def test_keys_reference(self):
+        result = run_wshub("check-config", "--keys")
+        self.assertEqual(result.returncode, 0, result)
+        self.assertIn("## `[server]`", result.stdout)
+        self.assertIn("| `threads` | count, 0–1024 | `0 (one per core)` |", result.stdout)
+        self.assertIn("## `[[listen.tls.sni]]`", result.stdout)
+        self.assertIn("| `max_frame_bytes` | size, 0–1024GiB | `16MiB` |", result.stdout)
+        neither = run_wshub("check-config")
+        self.assertEqual(neither.returncode, 2, neither)
+        self.assertIn("give the config FILE to check, or --keys", neither.stderr)
+
     def test_missing_file(self):
         checked = run_wshub("check-config", "/nonexistent/wshub.toml")
         self.assertEqual(checked.returncode, 1, checked)

@@ -20,7 +20,8 @@ TEST(ConfigValues, CountsAndDurationsAreWholeNumbersNotSizes) {
   EXPECT_EQ(error_of("[server]\nthreads = 2.5\n"),
             "/etc/wshub/wshub.toml:2:11: server.threads: expected a whole number");
   EXPECT_EQ(error_of("[limits]\nhandshake_timeout_ms = \"10s\"\n"),
-            "/etc/wshub/wshub.toml:2:24: limits.handshake_timeout_ms: expected a whole number");
+            "/etc/wshub/wshub.toml:2:24: limits.handshake_timeout_ms: expected a whole number of "
+            "milliseconds");
   EXPECT_EQ(error_of("[server]\nthreads = 1025\n"),
             "/etc/wshub/wshub.toml:2:11: server.threads: must be between 0 and 1024");
 }
@@ -51,7 +52,7 @@ TEST(ConfigValues, AMissingCertificateFileIsReportedAtItsLine) {
   ASSERT_EQ(config.files.size(), 2u);
   EXPECT_EQ(config.files[1].key, "listen.tls.key");
   EXPECT_EQ(config.files[1].path, "/nonexistent-dir/k.pem");
-  EXPECT_EQ(config.files[1].listener, 1u);
+  EXPECT_EQ(config.files[1].entry, 1u);
   EXPECT_FALSE(check_config_files(config, error));
   EXPECT_EQ(error.message, "/nonexistent-dir/wshub.toml:6:8: listen.tls.cert: cannot open "
                            "/nonexistent/c.pem: No such file or directory");
