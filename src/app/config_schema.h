@@ -1,7 +1,6 @@
-// The config's schema: each TOML table wshub reads is one `ConfigTable`, a list of key
-// descriptors (name, type, bounds, one-line doc) bound to the fields of a plain struct. The
-// reader, `check-config --keys` and the docs test all read these. Knows no TOML parser and no
-// particular section (those are in config_sections.cpp).
+// The config's schema: each TOML table is one ConfigTable of key descriptors (name, type,
+// bounds, one-line doc) bound to a plain struct's fields; the reader, `check-config --keys` and
+// the docs test read them. Knows neither the TOML parser nor any section (config_sections.cpp).
 #pragma once
 
 #include <cstdint>
