@@ -1,18 +1,48 @@
-// Reads wshub's TOML config into ServerConfig. Every error names the file, line, column and
-// key, and unknown keys are errors (a typo must not silently fall back to a default).
+// Reads wshub's TOML config into AppConfig. Every error names the file, line, column and key,
+// and unknown keys are errors (a typo must not silently fall back to a default). The keys are
+// declared in config_sections.cpp; config_reader.cpp reads any table through them.
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "hub/hub_config.h"
 #include "server/config.h"
 
 namespace wshub::app {
 
+struct ConfigTable;
+
+// A file the config names, and where: reading the config opens no file, so a file that is
+// missing is reported later (check_config_files) at the line that names it.
+struct ConfigFileReference {
+  std::string key;      // "listen.tls.cert"
+  std::string path;     // as used: relative paths resolved against the config's directory
+  size_t entry = 0;     // the top-level [[...]] entry that names it: for certificates, the
+                        // index in server.listeners
+  uint32_t line = 0;
+  uint32_t column = 0;
+};
+
+// A [[route]] as the config gives it: the server's part, and the parameters of its kind. The
+// route's service is made from these once the hub exists (app/route_kinds.h).
+struct RouteEntry {
+  server::RouteConfig route;
+  std::string reply = "reply";  // kind "reply": the answer to every message
+  hub::HubRouteParams hub;      // kind "hub": its heartbeat
+};
+
+// The routes with no config: /echo, /login (the seed's reply route) and /hub.
+std::vector<RouteEntry> default_routes();
+
 struct AppConfig {
   server::ServerConfig server = server::default_server_config();
+  std::vector<RouteEntry> routes = default_routes();
   std::string log_format = "text";  // text | json
   std::string log_level = "info";
+  std::string source;  // the config file's name, empty without one
+  std::vector<ConfigFileReference> files;
 };
 
 struct ConfigError {
@@ -24,8 +54,21 @@ bool load_config_file(const std::string& path, AppConfig& out, ConfigError& erro
 bool load_config_text(std::string_view text, std::string_view source_name, AppConfig& out,
                       ConfigError& error);
 
+// Reads TOML `text` into `target` through `table`, a ConfigTable bound to target's type: what
+// load_config_text does with app_config_table(), for a table on its own (tests, tools).
+bool load_table_text(std::string_view text, std::string_view source_name, const ConfigTable& table,
+                     void* target, std::vector<ConfigFileReference>& files, ConfigError& error);
+
+// True when every file in config.files can be opened for reading; otherwise fills `error`
+// with "FILE:LINE:COLUMN: KEY: cannot open PATH: reason". What is in the files is checked
+// where they are used (tls::TlsContext).
+bool check_config_files(const AppConfig& config, ConfigError& error);
+
 // "auto", "epoll" or "io_uring". False for anything else.
 bool parse_io_backend(std::string_view text, net::IoBackend& out);
+
+// `text` as a TOML basic string, quoted and escaped, ready to paste into a config.
+std::string toml_quoted(std::string_view text);
 
 // "16MiB", "8 KiB", "1048576": bytes. False when `text` is not a size.
 bool parse_byte_size(std::string_view text, uint64_t& out);

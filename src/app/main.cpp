@@ -3,14 +3,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <cstdio>
 #include <spdlog/spdlog.h>
 
 #include "app/config_file.h"
+#include "app/config_sections.h"
 #include "app/logging.h"
 #include "net/peer_address.h"
+#include "net/socket_ops.h"
 #include "server/server.h"
 #include "tls/dev_certificates.h"
 #include "tls/tls_context.h"
@@ -23,19 +27,28 @@ using wshub::app::ConfigError;
 int check_config(const std::string& path) {
   AppConfig config;
   ConfigError error;
-  if (!wshub::app::load_config_file(path, config, error)) {
+  if (!wshub::app::load_config_file(path, config, error) ||
+      !wshub::app::check_config_files(config, error)) {
     std::fprintf(stderr, "%s\n", error.message.c_str());
     return 1;
   }
-  // The certificate files too: the same checks as at start (PEM, validity, matching key).
-  for (const wshub::server::ListenerConfig& listener : config.server.listeners) {
+  // What is in the certificate files too: the same checks as at start (PEM, validity,
+  // matching key), reported at the listener's `cert` line.
+  for (size_t i = 0; i < config.server.listeners.size(); ++i) {
+    const wshub::server::ListenerConfig& listener = config.server.listeners[i];
     if (!listener.tls) continue;
     try {
       wshub::tls::TlsContext context(*listener.tls, listener.address.text);
       for (const std::string& summary : context.summaries())
         std::printf("%s: TLS %s\n", listener.address.text.c_str(), summary.c_str());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "%s: %s\n", path.c_str(), e.what());
+      std::string where = path;
+      for (const wshub::app::ConfigFileReference& file : config.files)
+        if (file.entry == i) {
+          where = fmt::format("{}:{}:{}: listen.tls", path, file.line, file.column);
+          break;
+        }
+      std::fprintf(stderr, "%s: %s\n", where.c_str(), e.what());
       return 1;
     }
   }
@@ -55,11 +68,21 @@ int make_certificates(const std::vector<std::string>& hosts, const std::string& 
     std::fprintf(stderr, "wshub cert: %s\n", why.c_str());
     return 1;
   }
-  std::printf("wrote %s/ca.pem (trust this CA in the client), %s/cert.pem and %s/key.pem (0600)\n"
-              "for:", out_dir.c_str(), out_dir.c_str(), out_dir.c_str());
+  // Absolute, because the config takes relative paths from its own directory, not from here.
+  std::error_code error;
+  std::filesystem::path directory = std::filesystem::absolute(out_dir, error).lexically_normal();
+  if (error) directory = out_dir;
+  const std::string dir = directory.string();
+  const std::string cert = (directory / "cert.pem").string();
+  const std::string key = (directory / "key.pem").string();
+  std::printf("wrote %s/ca.pem (trust this CA in the client), %s and %s (0600)\nfor:",
+              dir.c_str(), cert.c_str(), key.c_str());
   for (const std::string& host : hosts) std::printf(" %s", host.c_str());
-  std::printf("\nserve them with: [[listen]] address = \"0.0.0.0:8443\"  tls = { cert = \"%s/cert.pem\", "
-              "key = \"%s/key.pem\" }\n", out_dir.c_str(), out_dir.c_str());
+  std::printf("\n\nserve them with this in the config file:\n\n"
+              "[[listen]]\n"
+              "address = \"0.0.0.0:8443\"\n"
+              "tls = { cert = %s, key = %s }\n",
+              wshub::app::toml_quoted(cert).c_str(), wshub::app::toml_quoted(key).c_str());
   return 0;
 }
 
@@ -126,13 +149,20 @@ int main(int argc, char** argv) {
   cli.add_option("--config", config_path, "TOML config file")->check(CLI::ExistingFile);
   cli.add_option("--listen", listen, "HOST:PORT to listen on (repeatable; replaces [[listen]])");
   cli.add_option("--threads", threads, "worker threads (default: one per core)");
+  bool share_port = false;
+  cli.add_flag("--share-port", share_port,
+               "start even if another process listens on an address, and share it with that "
+               "process (zero-downtime restart); sets share_port on every listener");
   std::string io;
   cli.add_option("--io", io, "I/O backend: auto, epoll or io_uring")
       ->check(CLI::IsMember({"auto", "epoll", "io_uring"}));
   cli.add_option("--log-format", log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
   std::string check_path;
   CLI::App* check = cli.add_subcommand("check-config", "validate a config file and exit");
-  check->add_option("FILE", check_path, "config file")->required();
+  check->add_option("FILE", check_path, "config file");
+  bool print_keys = false;
+  check->add_flag("--keys", print_keys,
+                  "print every config key with its type, default, bounds and meaning (Markdown)");
   std::vector<std::string> cert_hosts;
   std::string cert_out = ".";
   std::string cert_key = "p256";
@@ -148,13 +178,25 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3650));
   CLI11_PARSE(cli, argc, argv);
 
-  if (*check) return check_config(check_path);
+  if (*check) {
+    if (print_keys) {
+      std::fputs(wshub::app::app_config_reference_markdown().c_str(), stdout);
+      return 0;
+    }
+    if (check_path.empty()) {
+      std::fprintf(stderr, "check-config: give the config FILE to check, or --keys\n");
+      return 2;
+    }
+    return check_config(check_path);
+  }
   if (*cert) return make_certificates(cert_hosts, cert_out, cert_key, cert_days);
 
   AppConfig config;
   if (!config_path.empty()) {
     ConfigError error;
-    if (!wshub::app::load_config_file(config_path, config, error)) {
+    // --listen replaces the file's listeners, and with them the files they name.
+    if (!wshub::app::load_config_file(config_path, config, error) ||
+        (listen.empty() && !wshub::app::check_config_files(config, error))) {
       std::fprintf(stderr, "%s\n", error.message.c_str());
       return 1;
     }
@@ -169,9 +211,17 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--listen %s: %s\n", text.c_str(), why.c_str());
         return 1;
       }
+      for (const wshub::server::ListenerConfig& earlier : config.server.listeners)
+        if (wshub::net::listen_addresses_overlap(listener.address, earlier.address)) {
+          std::fprintf(stderr, "--listen %s: overlaps --listen %s; list each address once\n",
+                       text.c_str(), earlier.address.text.c_str());
+          return 1;
+        }
       config.server.listeners.push_back(listener);
     }
   }
+  if (share_port)
+    for (wshub::server::ListenerConfig& listener : config.server.listeners) listener.share_port = true;
   if (threads) config.server.threads = threads;
   if (!io.empty()) wshub::app::parse_io_backend(io, config.server.io_backend);
   if (!log_format.empty()) config.log_format = log_format;

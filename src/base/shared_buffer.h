@@ -1,6 +1,6 @@
 // An immutable, reference-counted byte block: one allocation holds the count and the bytes.
 // Any thread may hold and release a reference; the bytes never change after `seal`.
-// This is what a frame for many receivers is encoded into (design.md §4).
+// A frame for many receivers is encoded into one (docs/architecture.md, "Fan-out").
 #pragma once
 
 #include <atomic>

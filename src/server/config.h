@@ -56,6 +56,10 @@ struct ListenerConfig {
   net::ListenAddress address;
   std::optional<tls::TlsConfig> tls;  // set: this listener speaks wss:// (TLS), else ws://
   bool api = false;  // serves the backend HTTP API (ServerConfig::api_service), not WebSocket
+  // Start even when another process already listens on the address, and share it: the kernel
+  // then splits new connections between the processes (a zero-downtime restart). Off, a taken
+  // address stops the start, so a forgotten server cannot silently take half the traffic.
+  bool share_port = false;
 };
 
 class HttpService;
@@ -75,7 +79,7 @@ struct ServerConfig {
   uint32_t api_response_timeout_ms = 30000;  // a request unanswered this long gets 504
 };
 
-// The defaults with no config at all: the seed's port, /echo, /login and /health.
+// The defaults with no config at all: the seed's port and /health (routes come from the app).
 ServerConfig default_server_config();
 
 }  // namespace wshub::server

@@ -35,6 +35,26 @@ uint32_t resolve_max_connections(uint32_t configured, uint32_t threads, size_t l
   return configured;  // an explicit value wins; start() warns when descriptors cannot back it
 }
 
+// Before anything is bound: SO_REUSEPORT would let this process join a port another one (of
+// the same user) listens on, and the kernel would split the connections between the two.
+void refuse_taken_addresses(const std::vector<ListenerConfig>& listeners) {
+  for (const ListenerConfig& listener : listeners) {
+    if (!net::someone_listens_on(listener.address)) continue;
+    if (!listener.share_port)
+      throw std::runtime_error(fmt::format(
+          "cannot listen on {}: another process already listens on this address (a wshub "
+          "still running?), and sharing it would split the connections between the two; stop "
+          "that process or choose another port, or, to share the port on purpose (a "
+          "zero-downtime restart), set share_port = true in this [[listen]] or pass "
+          "--share-port",
+          listener.address.text));
+    spdlog::warn("{}: another process already listens on this address; sharing it as "
+                 "share_port asks: the kernel splits new connections between the processes "
+                 "until one of them stops",
+                 listener.address.text);
+  }
+}
+
 }  // namespace
 
 Server::Server(ServerConfig config)
@@ -80,6 +100,7 @@ void Server::start() {
   }
   tls_by_listener_.clear();
   for (const auto& context : tls_contexts_) tls_by_listener_.push_back(context.get());
+  refuse_taken_addresses(config_.listeners);
   for (uint32_t i = 0; i < config_.threads; ++i)
     workers_.push_back(std::make_unique<Worker>(worker_context_, i));
   bound_ports_.clear();

@@ -34,7 +34,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds every listener on every worker and starts the threads. Throws std::runtime_error
-  // naming the address when a listener cannot be opened.
+  // naming the address when a listener cannot be opened, or when another process already
+  // listens on its address and the listener does not have share_port.
   void start();
   // Any thread, any number of times: stop accepting, close every connection with 1001, and let
   // the threads end when they are done or the grace period passed.
@@ -46,6 +47,7 @@ class Server {
   const std::vector<uint16_t>& bound_ports() const { return bound_ports_; }
   const ServerConfig& config() const { return config_; }
   ServerCounters& counters() { return counters_; }
+  uint64_t open_connections() const { return budget_.open(); }
   // Sections of /health from other layers; add them before start().
   HealthReport& health() { return health_; }
   std::string health_json() const { return health_.json(); }

@@ -1,5 +1,6 @@
 #include "tls/certificate_files.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -56,6 +57,16 @@ std::time_t asn1_to_time(const ASN1_TIME* time) {
   return timegm(&tm);
 }
 
+// An iPAddress subjectAltName (4 or 16 bytes, RFC 5280 §4.2.1.6) as text.
+std::string ip_text(const ASN1_OCTET_STRING* bytes) {
+  const int length = ASN1_STRING_length(bytes);
+  const int family = length == 4 ? AF_INET : length == 16 ? AF_INET6 : 0;
+  char text[INET6_ADDRSTRLEN] = {};
+  if (!family || !inet_ntop(family, ASN1_STRING_get0_data(bytes), text, sizeof text))
+    return "?";
+  return text;
+}
+
 std::string subject_summary(X509* cert) {
   std::string out;
   char cn[256] = {};
@@ -71,7 +82,7 @@ std::string subject_summary(X509* cert) {
                            std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
                                             size_t(ASN1_STRING_length(s))));
       } else if (name->type == GEN_IPADD) {
-        out += fmt::format("{}IP", out.empty() ? "" : ", ");
+        out += fmt::format("{}IP:{}", out.empty() ? "" : ", ", ip_text(name->d.iPAddress));
       }
     }
     GENERAL_NAMES_free(names);

@@ -69,8 +69,9 @@ class Wshub(LogFile):
     process only (by its PID) and returns the exit code.
     """
 
-    def __init__(self, config=None, threads=1, extra_args=()):
+    def __init__(self, config=None, threads=1, extra_args=(), listen="127.0.0.1:0"):
         self.config = config
+        self.listen = listen  # None: the config's [[listen]] entries
         self.threads = threads
         self.extra_args = list(extra_args)
         self.dir = tempfile.TemporaryDirectory(prefix="wshub-integ-")
@@ -82,7 +83,9 @@ class Wshub(LogFile):
         self.exit_code = None
 
     def start(self, timeout=20.0):
-        args = [wshub_binary(), "--listen", "127.0.0.1:0", "--threads", str(self.threads)]
+        args = [wshub_binary(), "--threads", str(self.threads)]
+        if self.listen is not None:
+            args += ["--listen", self.listen]
         if self.config is not None:
             self.config_path = os.path.join(self.dir.name, "wshub.toml")
             with open(self.config_path, "w") as f:

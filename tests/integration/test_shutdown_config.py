@@ -130,7 +130,11 @@ class ConfigErrors(unittest.TestCase):
 
     def test_wrong_type(self):
         self.assert_config_error("[server]\nthreads = 2\n\n[limits]\nmax_head_bytes = true\n",
-                                 5, [18], "limits.max_head_bytes", "expected a whole number")
+                                 5, [18], "limits.max_head_bytes",
+                                 r'expected a whole number of bytes or a size such as "16MiB"$')
+        # A thread count is not a size.
+        self.assert_config_error('[server]\nthreads = "many"\n', 2, [11], "server.threads",
+                                 "expected a whole number$")
         self.assert_config_error('[[route]]\npath = "/echo"\nhandler = "ech0"\n', 3, [11],
                                  "route.handler", r'expected "echo"')
         self.assert_config_error('[[route]]\npath = "/a"\nallowed_origins = "https://a.example"\n',
@@ -152,6 +156,29 @@ class ConfigErrors(unittest.TestCase):
         self.assertIn("2 routes", checked.stdout)
         self.assertEqual(checked.stderr, "")
 
+    def test_a_missing_certificate_file_is_reported_at_its_line(self):
+        path = self.write('[[listen]]\naddress = "127.0.0.1:0"\n'
+                          'tls = { cert = "tls/cert.pem", key = "tls/key.pem" }\n')
+        expected = (f"{path}:3:16: listen.tls.cert: cannot open "
+                    f"{os.path.dirname(path)}/tls/cert.pem: No such file or directory")
+        checked = run_wshub("check-config", path)
+        self.assertEqual(checked.returncode, 1, checked)
+        self.assertEqual(checked.stderr.strip(), expected)
+        served = run_wshub("--config", path, "--threads", "1")
+        self.assertEqual(served.returncode, 1, served)
+        self.assertEqual(served.stderr.strip(), expected)
+
+    def test_keys_reference(self):
+        result = run_wshub("check-config", "--keys")
+        self.assertEqual(result.returncode, 0, result)
+        self.assertIn("## `[server]`", result.stdout)
+        self.assertIn("| `threads` | count, 0–1024 | `0 (one per core)` |", result.stdout)
+        self.assertIn("## `[[listen.tls.sni]]`", result.stdout)
+        self.assertIn("| `max_frame_bytes` | size, 0–1024GiB | `16MiB` |", result.stdout)
+        neither = run_wshub("check-config")
+        self.assertEqual(neither.returncode, 2, neither)
+        self.assertIn("give the config FILE to check, or --keys", neither.stderr)
+
     def test_missing_file(self):
         checked = run_wshub("check-config", "/nonexistent/wshub.toml")
         self.assertEqual(checked.returncode, 1, checked)
@@ -163,6 +190,38 @@ class ConfigErrors(unittest.TestCase):
         result = run_wshub("--version")
         self.assertEqual(result.returncode, 0, result)
         self.assertEqual(result.stdout.strip(), f"wshub {version}")
+
+
+class CertSnippet(unittest.TestCase):
+    """`wshub cert` prints a [[listen]] snippet that pastes into a config as it is."""
+
+    def test_snippet_pastes_into_a_config_in_another_directory(self):
+        directory = tempfile.TemporaryDirectory(prefix="wshub-cert-")
+        self.addCleanup(directory.cleanup)
+        work = os.path.join(directory.name, "work")
+        config_dir = os.path.join(directory.name, "etc")
+        os.mkdir(work)
+        os.mkdir(config_dir)
+        # A relative --out: the snippet must not be relative to this directory.
+        made = subprocess.run([harness.wshub_binary(), "cert", "--host", "localhost",
+                               "--host", "127.0.0.1", "--host", "::1", "--out", "tls"],
+                              capture_output=True, text=True, timeout=60, cwd=work,
+                              stdin=subprocess.DEVNULL)
+        self.assertEqual(made.returncode, 0, made)
+        snippet = made.stdout[made.stdout.index("[[listen]]"):]
+        tls_dir = os.path.join(work, "tls")
+        self.assertEqual(snippet, '[[listen]]\naddress = "0.0.0.0:8443"\n'
+                                  f'tls = {{ cert = "{tls_dir}/cert.pem", '
+                                  f'key = "{tls_dir}/key.pem" }}\n')
+        path = os.path.join(config_dir, "wshub.toml")
+        with open(path, "w") as f:
+            f.write(snippet)
+        checked = run_wshub("check-config", path)
+        self.assertEqual(checked.returncode, 0, checked)
+        self.assertIn(f"{path}: ok (1 listeners", checked.stdout)
+        # The summary names every subjectAltName, addresses included.
+        self.assertRegex(checked.stdout, r"0\.0\.0\.0:8443: TLS .*/tls/cert\.pem \(CN=localhost, "
+                                         r"DNS:localhost, IP:127\.0\.0\.1, IP:::1, expires ")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,20 @@
+// Exits 0 when node_modules holds exactly the versions package-lock.json pins, 1 otherwise, so
+// the ctest fixture runs `npm ci` after the pin changes and not on every run.
+const fs = require('fs');
+const path = require('path');
+
+const lock = JSON.parse(fs.readFileSync(path.join(__dirname, 'package-lock.json'), 'utf8'));
+for (const [where, locked] of Object.entries(lock.packages)) {
+  if (!where) continue;  // the project itself
+  const manifest = path.join(__dirname, where, 'package.json');
+  let installed;
+  try {
+    installed = JSON.parse(fs.readFileSync(manifest, 'utf8')).version;
+  } catch {
+    process.exit(1);
+  }
+  if (installed !== locked.version) {
+    console.log(`${where}: ${installed} installed, ${locked.version} locked`);
+    process.exit(1);
+  }
+}
