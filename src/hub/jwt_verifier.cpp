@@ -42,7 +42,8 @@ bool prepare_scratch(const JwtPolicy& policy, size_t max_signature_bytes) {
   size_t header_capacity = kMaxJwtHeaderBytes;
   reserve(scratch.header, header_capacity, kMaxJwtHeaderBytes);
   reserve(scratch.claims, scratch.claims_capacity, policy.max_claims_bytes);
-  reserve(scratch.signature, scratch.signature_capacity, max_signature_bytes);
+  // Room for a signature text up to 4 characters too long, so padding is reported as such.
+  reserve(scratch.signature, scratch.signature_capacity, max_signature_bytes + 3);
   const size_t documents = std::max(kMaxJwtHeaderBytes, policy.max_claims_bytes);
   if (scratch.parser_capacity < documents) {
     if (scratch.parser.allocate(documents, kMaxJwtJsonDepth) != simdjson::SUCCESS) return false;
@@ -340,7 +341,7 @@ JwtError JwtVerifier::verify(std::string_view token, int64_t now_s, JwtClaims& c
     if (!any) return JwtError::alg_not_allowed;
   }
 
-  if (signature_text.empty() || signature_text.size() > max_signature_text_)
+  if (signature_text.empty() || signature_text.size() > max_signature_text_ + 4)
     return JwtError::bad_signature_length;
   size_t signature_size = 0;
   if (!decode_part(signature_text, scratch.signature.get(), signature_size))
