@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -176,6 +177,7 @@ JwtKey& JwtKey::operator=(JwtKey&& other) noexcept {
   std::swap(pkey_, other.pkey_);
   std::swap(signature_size_, other.signature_size_);
   std::swap(description_, other.description_);
+  std::swap(id_, other.id_);
   return *this;
 }
 
@@ -186,7 +188,9 @@ JwtKey::~JwtKey() {
 
 bool load_jwt_key(const JwtKeySource& source, bool private_key, bool allow_short_secret,
                   JwtKey& out, std::string& why, std::string& warning) {
+  static std::atomic<uint64_t> last_id{0};
   JwtKey key;
+  key.id_ = ++last_id;
   key.alg_ = source.alg;
   key.kid_ = source.kid;
   key.description_ = describe(source);

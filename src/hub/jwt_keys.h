@@ -61,6 +61,8 @@ class JwtKey {
   size_t signature_size() const { return signature_size_; }
   // "RS256 key 'kid' from FILE" for logs and errors.
   std::string_view description() const { return description_; }
+  // Unique in the process and never reused, so per-thread caches can recognise the key.
+  uint64_t id() const { return id_; }
 
  private:
   friend bool load_jwt_key(const JwtKeySource&, bool, bool, JwtKey&, std::string&, std::string&);
@@ -70,6 +72,7 @@ class JwtKey {
   EVP_PKEY* pkey_ = nullptr;
   size_t signature_size_ = 0;
   std::string description_;
+  uint64_t id_ = 0;
 };
 
 // Loads one key. `private_key` selects what an RS256/ES256 PEM must hold: a private key (for

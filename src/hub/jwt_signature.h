@@ -16,7 +16,7 @@ namespace wshub::hub {
 // ("HEADER.CLAIMS", the base64url text) with `key`, whose alg the caller has already matched
 // to the token's. Returns none, bad_signature_length (the size is not key.signature_size()),
 // bad_signature, or internal when OpenSSL could not run the check.
-// Thread-safe; uses one HMAC and one digest context per thread, made on first use.
+// Thread-safe: each thread has its own HMAC context and digest contexts, made on first use.
 JwtError verify_jwt_signature(const JwtKey& key, std::string_view signing_input, Bytes signature);
 
 // Signs `signing_input` with `key` (an HS256 secret, or an RS256/ES256 private key) and sets

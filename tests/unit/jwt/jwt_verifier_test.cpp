@@ -159,6 +159,32 @@ TEST(JwtVerifier, OneVerifierServesManyThreadsAtOnce) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
+TEST(JwtVerifier, EachKeyVerifiesWithItsOwnContextAsKeysComeAndGo) {
+  // Each thread caches a digest context for the last 8 keys it used; 30 verifiers with two
+  // keys each pass through it, and a context must never serve another key.
+  const auto& by_first = find_case("rs256_valid").token;
+  const auto& by_second = find_case("no_kid_tries_each_key_of_its_alg").token;
+  const int64_t now = token_fixture().now;
+  JwtClaims claims;
+  for (int round = 0; round < 30; ++round) {
+    JwtKeySet first_keys, second_keys;
+    std::string why;
+    std::vector<std::string> warnings;
+    ASSERT_TRUE(first_keys.load({testing::key_source(JwtAlg::rs256, "rs256_public.pem")}, false,
+                                why, warnings));
+    ASSERT_TRUE(second_keys.load({testing::key_source(JwtAlg::rs256, "rs256_other_public.pem")},
+                                 false, why, warnings));
+    const JwtVerifier first(std::move(first_keys), make_policy("default"));
+    const JwtVerifier second(std::move(second_keys), make_policy("default"));
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ(first.verify(by_first, now, claims), JwtError::none);
+      EXPECT_EQ(second.verify(by_first, now, claims), JwtError::bad_signature);
+      EXPECT_EQ(first.verify(by_second, now, claims), JwtError::bad_signature);
+      EXPECT_EQ(second.verify(by_second, now, claims), JwtError::none);
+    }
+  }
+}
+
 TEST(JwtPolicy, ContradictoryLimitsAreRefused) {
   std::string why;
   JwtPolicy policy;
