@@ -32,7 +32,7 @@ enum class JwtError : uint8_t {
   bad_claim_type,        // a claim the hub reads has the wrong JSON type
   claim_too_long,        // sub, device or a channel name longer than max_name_bytes
   too_many_channels,     // more channels than max_channels
-  info_too_large,        // info longer than max_info_bytes
+  info_too_large,        // info's JSON text longer than max_info_bytes
   internal,              // OpenSSL could not run the check (out of memory)
   count_
 };

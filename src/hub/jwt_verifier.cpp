@@ -29,6 +29,7 @@ struct Scratch {
   size_t signature_capacity = 0;
   simdjson::dom::parser parser;
   size_t parser_capacity = 0;
+  simdjson::ondemand::parser info_parser;  // finds info's text in claims already validated
 };
 thread_local Scratch scratch;
 
@@ -46,7 +47,9 @@ bool prepare_scratch(const JwtPolicy& policy, size_t max_signature_bytes) {
   reserve(scratch.signature, scratch.signature_capacity, max_signature_bytes + 3);
   const size_t documents = std::max(kMaxJwtHeaderBytes, policy.max_claims_bytes);
   if (scratch.parser_capacity < documents) {
-    if (scratch.parser.allocate(documents, kMaxJwtJsonDepth) != simdjson::SUCCESS) return false;
+    if (scratch.parser.allocate(documents, kMaxJwtJsonDepth) != simdjson::SUCCESS ||
+        scratch.info_parser.allocate(documents, kMaxJwtJsonDepth) != simdjson::SUCCESS)
+      return false;
     scratch.parser_capacity = documents;
   }
   return true;
@@ -158,6 +161,34 @@ uint16_t claim_bit(std::string_view name) {
   return 0;
 }
 
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The info member's text as the issuer wrote it. The DOM parse has validated the claims and
+// found exactly one info object; this on-demand pass over the same bytes only locates its
+// text. Keys are compared unescaped, as the DOM parser compared them.
+bool find_info_text(std::string_view claims_json, std::string_view& text) {
+  simdjson::ondemand::document document;
+  simdjson::ondemand::object object;
+  if (scratch.info_parser
+          .iterate(claims_json.data(), claims_json.size(),
+                   claims_json.size() + simdjson::SIMDJSON_PADDING)
+          .get(document) != simdjson::SUCCESS ||
+      document.get_object().get(object) != simdjson::SUCCESS)
+    return false;
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key) != simdjson::SUCCESS) return false;
+    if (key != "info") continue;
+    simdjson::ondemand::object info;
+    if (field.value().get_object().get(info) != simdjson::SUCCESS ||
+        info.raw_json().get(text) != simdjson::SUCCESS)
+      return false;
+    while (!text.empty() && is_json_space(text.back())) text.remove_suffix(1);
+    return true;
+  }
+  return false;
+}
+
 JwtError read_channels(element value, const JwtPolicy& policy, JwtClaims& claims) {
   simdjson::dom::array list;
   if (value.get_array().get(list) != simdjson::SUCCESS) return JwtError::bad_claim_type;
@@ -174,8 +205,8 @@ JwtError read_channels(element value, const JwtPolicy& policy, JwtClaims& claims
 
 // One pass over the claims: types, sizes and duplicates of every claim the hub reads, in the
 // order the issuer wrote them. Unknown claims (jti, scope, ...) are ignored.
-JwtError read_claims(simdjson::dom::object object, const JwtPolicy& policy, JwtClaims& claims,
-                     ClaimViews& views) {
+JwtError read_claims(simdjson::dom::object object, std::string_view json,
+                     const JwtPolicy& policy, JwtClaims& claims, ClaimViews& views) {
   for (auto [name, value] : object) {
     const uint16_t bit = claim_bit(name);
     if (!bit) continue;
@@ -219,13 +250,12 @@ JwtError read_claims(simdjson::dom::object object, const JwtPolicy& policy, JwtC
       case ClaimViews::kChannels:
         if ((error = read_channels(value, policy, claims)) != JwtError::none) return error;
         break;
-      case ClaimViews::kInfo: {
+      case ClaimViews::kInfo:
         if (!value.is_object()) return JwtError::bad_claim_type;
-        // The compact text is never longer than the claims it came from, which are bounded.
-        claims.info = simdjson::minify(value);
-        if (claims.info.size() > policy.max_info_bytes) return JwtError::info_too_large;
+        if (!find_info_text(json, text)) return JwtError::bad_json;
+        if (text.size() > policy.max_info_bytes) return JwtError::info_too_large;
+        claims.info.assign(text);
         break;
-      }
     }
   }
   return JwtError::none;
@@ -379,7 +409,10 @@ JwtError JwtVerifier::verify(std::string_view token, int64_t now_s, JwtClaims& c
       error != JwtError::none)
     return error;
   ClaimViews views;
-  if (JwtError error = read_claims(object, policy_, claims, views); error != JwtError::none)
+  const std::string_view claims_json(reinterpret_cast<const char*>(scratch.claims.get()),
+                                     claims_json_size);
+  if (JwtError error = read_claims(object, claims_json, policy_, claims, views);
+      error != JwtError::none)
     return error;
   return check_claims(views, policy_, now_s, claims);
 }

@@ -30,7 +30,7 @@ struct JwtPolicy {
   size_t max_claims_bytes = 6144;      // the decoded claims JSON
   size_t max_name_bytes = 256;         // sub, device, each channel name
   size_t max_channels = 256;           // entries in channels
-  size_t max_info_bytes = 2048;        // info, as compact JSON text
+  size_t max_info_bytes = 2048;        // info's JSON text
 };
 
 // False with `why` ("hub.jwt.KEY: problem") when the limits contradict each other or leave no
@@ -43,7 +43,7 @@ struct JwtClaims {
   std::string device;                 // empty: the token names no device
   std::vector<std::string> channels;  // channels the token may subscribe to
   bool has_channels = false;          // the token has a channels claim (even an empty one)
-  std::string info;                   // the info object as compact JSON text; empty: none
+  std::string info;                   // the info object's JSON text as sent; empty: none
   bool has_exp = false;
   int64_t exp = 0;                    // seconds since the epoch, when has_exp
   int64_t iat = 0;                    // seconds since the epoch; 0: none

@@ -180,6 +180,14 @@ def build_cases(keys):
          claims={"sub": "user-1", "channels": [], "exp": NOW + 3600, "iat": NOW})
     case("unicode_sub", enc(dict(base, sub="用户-1")), "none", "hs",
          claims={"sub": "用户-1", "exp": NOW + 3600, "iat": NOW})
+    case("info_kept_as_sent",
+         raw_claims('{"sub":"user-1","exp":%d,"info": { "name" : "Ann",\n "n": [1, 2.50] }\n}'
+                    % (NOW + 3600)), "none", "hs",
+         claims={"sub": "user-1", "exp": NOW + 3600,
+                 "info": '{ "name" : "Ann",\n "n": [1, 2.50] }'})
+    case("info_with_escaped_name",
+         raw_claims('{"sub":"user-1","exp":%d,"\\u0069nfo":{"a":"\\u00e9"}}' % (NOW + 3600)),
+         "none", "hs", claims={"sub": "user-1", "exp": NOW + 3600, "info": '{"a":"\\u00e9"}'})
     case("unknown_claims_ignored", enc(dict(base, jti="x1", scope="read", extra={"a": [1]})),
          "none", "hs")
     case("fractional_exp", enc(dict(base, exp=NOW + 100.75)), "none", "hs",
