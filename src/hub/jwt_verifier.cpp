@@ -1,6 +1,5 @@
 #include "hub/jwt_verifier.h"
 
-#include <fmt/format.h>
 #include <simdjson.h>
 
 #include <cassert>
@@ -25,6 +24,7 @@ struct Scratch {
   std::unique_ptr<uint8_t[]> header;
   std::unique_ptr<uint8_t[]> claims;
   std::unique_ptr<uint8_t[]> signature;
+  size_t header_capacity = 0;
   size_t claims_capacity = 0;
   size_t signature_capacity = 0;
   simdjson::dom::parser parser;
@@ -34,14 +34,13 @@ struct Scratch {
 thread_local Scratch scratch;
 
 void reserve(std::unique_ptr<uint8_t[]>& buffer, size_t& capacity, size_t need) {
-  if (buffer && capacity >= need) return;
+  if (capacity >= need && buffer) return;
   buffer = std::make_unique<uint8_t[]>(need + simdjson::SIMDJSON_PADDING);
   capacity = need;
 }
 
 bool prepare_scratch(const JwtPolicy& policy, size_t max_signature_bytes) {
-  size_t header_capacity = kMaxJwtHeaderBytes;
-  reserve(scratch.header, header_capacity, kMaxJwtHeaderBytes);
+  reserve(scratch.header, scratch.header_capacity, kMaxJwtHeaderBytes);
   reserve(scratch.claims, scratch.claims_capacity, policy.max_claims_bytes);
   // Room for a signature text up to 4 characters too long, so padding is reported as such.
   reserve(scratch.signature, scratch.signature_capacity, max_signature_bytes + 3);
@@ -332,10 +331,10 @@ JwtVerifier::JwtVerifier(JwtKeySet keys, JwtPolicy policy)
 JwtError JwtVerifier::verify(std::string_view token, int64_t now_s, JwtClaims& claims) const {
   clear_claims(claims);
   if (token.size() > policy_.max_token_bytes) return JwtError::too_large;
+  constexpr size_t kNone = std::string_view::npos;
   const size_t first_dot = token.find('.');
-  const size_t second_dot = first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
-  if (second_dot == std::string_view::npos || token.find('.', second_dot + 1) != std::string_view::npos)
-    return JwtError::malformed;
+  const size_t second_dot = first_dot == kNone ? kNone : token.find('.', first_dot + 1);
+  if (second_dot == kNone || token.find('.', second_dot + 1) != kNone) return JwtError::malformed;
   const std::string_view header_text = token.substr(0, first_dot);
   const std::string_view claims_text = token.substr(first_dot + 1, second_dot - first_dot - 1);
   const std::string_view signature_text = token.substr(second_dot + 1);
@@ -377,7 +376,8 @@ JwtError JwtVerifier::verify(std::string_view token, int64_t now_s, JwtClaims& c
   if (!decode_part(signature_text, scratch.signature.get(), signature_size))
     return JwtError::bad_base64;
   size_t claims_json_size = 0;
-  if (!decode_part(claims_text, scratch.claims.get(), claims_json_size)) return JwtError::bad_base64;
+  if (!decode_part(claims_text, scratch.claims.get(), claims_json_size))
+    return JwtError::bad_base64;
 
   // RFC 7515 §5.2 step 8: the signing input is the encoded header and claims as sent.
   const std::string_view signing_input = token.substr(0, second_dot);
