@@ -7,17 +7,17 @@ namespace wshub::hub {
 namespace {
 
 struct ErrorInfo {
-  uint16_t hub_code;
-  uint16_t close_code;
+  ErrorCode hub_code;
+  HubClose close_code;
   std::string_view name;
   std::string_view sentence;
 };
 
-constexpr uint16_t kUnauthorized = kHubErrorUnauthorized;
-constexpr uint16_t kInvalid = kCloseInvalidToken;
+constexpr ErrorCode kUnauthorized = ErrorCode::unauthorized;
+constexpr HubClose kInvalid = HubClose::invalid_token;
 
 constexpr ErrorInfo kErrors[] = {
-    {0, 0, "none", ""},
+    {ErrorCode::internal, HubClose::disconnected, "none", ""},
     {kUnauthorized, kInvalid, "too_large",
      "the token is longer than hub.jwt.max_token_bytes"},
     {kUnauthorized, kInvalid, "malformed",
@@ -54,7 +54,7 @@ constexpr ErrorInfo kErrors[] = {
     {kUnauthorized, kInvalid, "bad_signature",
      "the token's signature does not verify with the configured key; the issuer signs with "
      "another secret or key"},
-    {kHubErrorTokenExpired, kCloseTokenExpired, "expired",
+    {ErrorCode::token_expired, HubClose::token_expired, "expired",
      "the token has expired (exp, plus hub.jwt.leeway_s); the client should fetch a new one"},
     {kUnauthorized, kInvalid, "not_yet_valid",
      "the token is not valid yet (nbf is later than now plus hub.jwt.leeway_s); check the "
@@ -78,15 +78,15 @@ constexpr ErrorInfo kErrors[] = {
      "the token's channels claim lists more channels than hub.jwt.max_channels"},
     {kUnauthorized, kInvalid, "info_too_large",
      "the token's info claim is longer than hub.jwt.max_info_bytes"},
-    {kHubErrorInternal, kCloseInternalError, "internal",
+    {ErrorCode::internal, HubClose::disconnected, "internal",
      "OpenSSL could not check the token's signature (out of memory?)"},
 };
 static_assert(std::size(kErrors) == size_t(JwtError::count_));
 
 }  // namespace
 
-uint16_t hub_error_code_of(JwtError error) { return kErrors[size_t(error)].hub_code; }
-uint16_t close_code_of(JwtError error) { return kErrors[size_t(error)].close_code; }
+ErrorCode hub_error_code_of(JwtError error) { return kErrors[size_t(error)].hub_code; }
+HubClose close_code_of(JwtError error) { return kErrors[size_t(error)].close_code; }
 std::string_view jwt_error_name(JwtError error) { return kErrors[size_t(error)].name; }
 std::string_view jwt_error_sentence(JwtError error) { return kErrors[size_t(error)].sentence; }
 

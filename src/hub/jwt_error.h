@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "hub/codes.h"
+
 namespace wshub::hub {
 
 enum class JwtError : uint8_t {
@@ -37,19 +39,12 @@ enum class JwtError : uint8_t {
   count_
 };
 
-// Error codes and close codes of the hub protocol (error 101 unauthorized, 109 token expired;
-// close 3500 invalid token, 3005 token expired).
-inline constexpr uint16_t kHubErrorInternal = 100;
-inline constexpr uint16_t kHubErrorUnauthorized = 101;
-inline constexpr uint16_t kHubErrorTokenExpired = 109;
-inline constexpr uint16_t kCloseInvalidToken = 3500;
-inline constexpr uint16_t kCloseTokenExpired = 3005;
-inline constexpr uint16_t kCloseInternalError = 1011;
-
-// The `code` of the hub's `err` answer for a refused token.
-uint16_t hub_error_code_of(JwtError error);
-// The close code the connection ends with after that answer.
-uint16_t close_code_of(JwtError error);
+// The `code` of the hub's `err` answer for a refused token: token_expired for `expired`,
+// internal for `internal`, unauthorized for every other refusal.
+ErrorCode hub_error_code_of(JwtError error);
+// The close that follows: token_expired (3005, reconnect with a new token) for `expired`,
+// disconnected (3000, reconnect) for `internal`, invalid_token (3500, do not) for the others.
+HubClose close_code_of(JwtError error);
 std::string_view jwt_error_name(JwtError error);
 // One sentence for the operator's log; names the config key to check where there is one.
 std::string_view jwt_error_sentence(JwtError error);

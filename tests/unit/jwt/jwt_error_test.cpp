@@ -9,15 +9,17 @@ namespace wshub::hub {
 namespace {
 
 TEST(JwtError, ExpiredAsksForANewTokenAndEverythingElseIsUnauthorized) {
-  EXPECT_EQ(hub_error_code_of(JwtError::expired), 109);
-  EXPECT_EQ(close_code_of(JwtError::expired), 3005);
-  EXPECT_EQ(hub_error_code_of(JwtError::internal), 100);
-  EXPECT_EQ(close_code_of(JwtError::internal), 1011);
+  EXPECT_EQ(uint16_t(hub_error_code_of(JwtError::expired)), 109);
+  EXPECT_EQ(uint16_t(close_code_of(JwtError::expired)), 3005);
+  EXPECT_TRUE(close_means_reconnect(uint16_t(close_code_of(JwtError::expired))));
+  EXPECT_EQ(uint16_t(hub_error_code_of(JwtError::internal)), 100);
+  EXPECT_EQ(uint16_t(close_code_of(JwtError::internal)), 3000);
   for (size_t i = 1; i < size_t(JwtError::count_); ++i) {
     const auto error = JwtError(i);
     if (error == JwtError::expired || error == JwtError::internal) continue;
-    EXPECT_EQ(hub_error_code_of(error), 101) << jwt_error_name(error);
-    EXPECT_EQ(close_code_of(error), 3500) << jwt_error_name(error);
+    EXPECT_EQ(uint16_t(hub_error_code_of(error)), 101) << jwt_error_name(error);
+    EXPECT_EQ(uint16_t(close_code_of(error)), 3500) << jwt_error_name(error);
+    EXPECT_FALSE(close_means_reconnect(uint16_t(close_code_of(error))));
   }
 }
 
