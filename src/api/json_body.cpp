@@ -2,12 +2,14 @@
 
 #include <simdjson.h>
 
+#include "hub/json_depth.h"
+
 namespace wshub::api {
 
 namespace od = simdjson::ondemand;
 
 struct JsonBody::Impl {
-  simdjson::dom::parser validator{64};
+  simdjson::dom::parser validator = hub::depth_limited_parser(64);
   simdjson::dom::object root;
   od::parser raw_parser;
   std::string padded;  // the body, padded for the on-demand reader

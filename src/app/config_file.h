@@ -7,7 +7,11 @@
 #include <string_view>
 #include <vector>
 
+#include <optional>
+
+#include "api/webhook_types.h"
 #include "hub/hub_config.h"
+#include "hub/jwt.h"
 #include "server/config.h"
 
 namespace wshub::app {
@@ -36,9 +40,28 @@ struct RouteEntry {
 // The routes with no config: /echo, /login (the seed's reply route) and /hub.
 std::vector<RouteEntry> default_routes();
 
+// [api]: the backend HTTP API's listener and key.
+struct ApiConfig {
+  std::string listen = "127.0.0.1:8078";  // "" turns the API off
+  std::string key;                        // required once a config file is used
+  uint64_t max_body_bytes = 1u << 20;
+  uint32_t response_timeout_ms = 30000;
+  bool open_metrics = true;  // /metrics, /ready and /health without the key
+};
+
+// A [[webhook]]: one endpoint of the backend and the hub events it answers.
+struct WebhookEntry {
+  api::WebhookEndpointConfig endpoint;
+  std::vector<std::string> events;  // connect, rpc, publish, subscribe, disconnect
+};
+
 struct AppConfig {
   server::ServerConfig server = server::default_server_config();
   std::vector<RouteEntry> routes = default_routes();
+  hub::HubConfig hub = hub::default_hub_config();
+  std::optional<hub::JwtSettings> jwt;  // [hub.jwt]
+  ApiConfig api;
+  std::vector<WebhookEntry> webhooks;
   std::string log_format = "text";  // text | json
   std::string log_level = "info";
   std::string source;  // the config file's name, empty without one

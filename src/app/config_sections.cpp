@@ -238,6 +238,12 @@ const ConfigTable& app_config_table() {
                       {.shown_default = "/echo (echo), /login (reply) and /hub (hub)"}, check_routes)
           .table("compression", via(&AppConfig::server, &ServerConfig::compression),
                  compression_table(), "permessage-deflate (RFC 7692)")
+          .table("hub", [](AppConfig& config) -> AppConfig& { return config; }, hub_table(),
+                 "the push hub: namespaces, identity, limits (docs/hub-protocol.md)")
+          .table("api", &AppConfig::api, api_table(), "the backend HTTP API (docs/api.md)")
+          .table_list("webhook", &AppConfig::webhooks, webhook_table(),
+                      "backend endpoints the hub calls (docs/webhooks.md)", {.shown_default = "none"},
+                      check_webhooks)
           .build();
   return table;
 }

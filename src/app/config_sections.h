@@ -17,6 +17,12 @@ const ConfigTable& app_config_table();
 const ConfigTable& limits_table();
 const ConfigTable& compression_table();
 
+// [hub] with [[hub.namespace]] and [hub.jwt], [api], and [[webhook]], in config_hub.cpp.
+const ConfigTable& hub_table();
+const ConfigTable& api_table();
+const ConfigTable& webhook_table();
+bool check_webhooks(const struct AppConfig& config, ListCheck& list);
+
 // Every key of app_config_table() with AppConfig's defaults.
 std::vector<KeyReference> app_config_reference();
 

@@ -13,6 +13,9 @@
 #include "app/config_file.h"
 #include "app/config_sections.h"
 #include "app/logging.h"
+#include "app/runtime.h"
+#include "base/clock.h"
+#include "hub/jwt.h"
 #include "net/peer_address.h"
 #include "net/socket_ops.h"
 #include "server/server.h"
@@ -53,7 +56,7 @@ int check_config(const std::string& path) {
     }
   }
   std::printf("%s: ok (%zu listeners, %zu routes)\n", path.c_str(), config.server.listeners.size(),
-              config.server.routes.size());
+              config.routes.size());
   return 0;
 }
 
@@ -101,13 +104,17 @@ sigset_t block_control_signals() {
 
 int serve(AppConfig config, const sigset_t& signals) {
   wshub::app::configure_logging(config.log_format, config.log_level);
-  wshub::server::Server server(std::move(config.server));
+  std::unique_ptr<wshub::app::Runtime> runtime;
   try {
-    server.start();
+    runtime = std::make_unique<wshub::app::Runtime>(std::move(config));
+    runtime->start();
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
     return 1;
   }
+  for (const std::string& warning : runtime->warnings()) spdlog::warn("{}", warning);
+  for (const std::string& note : runtime->notes()) spdlog::info("{}", note);
+  wshub::server::Server& server = runtime->server();
   // Once a second the main thread also looks for changed certificate files.
   const timespec tick{1, 0};
   for (;;) {
@@ -123,13 +130,12 @@ int serve(AppConfig config, const sigset_t& signals) {
       server.reload_tls("SIGHUP");
       continue;
     }
-    spdlog::info("{}: closing connections with 1001 and stopping (grace {} ms)",
+    spdlog::info("{}: closing connections and stopping (grace {} ms)",
                  signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
                  server.config().limits.shutdown_grace_ms);
     break;
   }
-  server.request_shutdown();
-  server.wait();
+  runtime->stop();
   spdlog::info("stopped");
   return 0;
 }
@@ -176,7 +182,50 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"p256", "rsa2048"}));
   cert->add_option("--days", cert_days, "validity in days (default 825, the most browsers accept)")
       ->check(CLI::Range(1, 3650));
+  std::string token_user, token_device, token_info, token_config;
+  std::vector<std::string> token_channels;
+  int64_t token_ttl = 3600;
+  CLI::App* token = cli.add_subcommand(
+      "token", "mint a token for a hub client, signed with the config's [hub.jwt] key (or the "
+               "development secret without a config), as centrifugo gentoken does");
+  token->add_option("--user", token_user, "the user id (sub)")->required();
+  token->add_option("--device", token_device, "the device id: gives the connection a device inbox");
+  token->add_option("--ttl", token_ttl, "seconds until it expires; 0: no exp (needs allow_no_exp)")
+      ->check(CLI::Range(int64_t(0), int64_t(10) * 365 * 86400));
+  token->add_option("--channel", token_channels, "a channel it may subscribe to (repeatable)");
+  token->add_option("--info", token_info, "a JSON object shown in presence");
+  token->add_option("--config", token_config, "config file with [hub.jwt]")->check(CLI::ExistingFile);
   CLI11_PARSE(cli, argc, argv);
+  if (*token) {
+    AppConfig config;
+    if (!token_config.empty()) {
+      ConfigError error;
+      if (!wshub::app::load_config_file(token_config, config, error)) {
+        std::fprintf(stderr, "%s\n", error.message.c_str());
+        return 1;
+      }
+    }
+    const std::optional<wshub::hub::JwtSettings> jwt = wshub::app::effective_jwt(config);
+    if (!jwt) {
+      std::fprintf(stderr, "wshub token: %s has no [hub.jwt]: there is no key to sign with\n", token_config.c_str());
+      return 1;
+    }
+    wshub::hub::JwtMintClaims claims;
+    claims.sub = token_user;
+    claims.device = token_device;
+    claims.channels = token_channels;
+    claims.has_channels = !token_channels.empty();
+    claims.info = token_info;
+    claims.now_s = wshub::wall_ms() / 1000;
+    claims.ttl_s = token_ttl;
+    std::string minted, why;
+    if (!wshub::hub::mint_configured_jwt(*jwt, claims, minted, why)) {
+      std::fprintf(stderr, "wshub token: %s\n", why.c_str());
+      return 1;
+    }
+    std::printf("%s\n", minted.c_str());
+    return 0;
+  }
 
   if (*check) {
     if (print_keys) {

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "hub/json_depth.h"
+
 namespace wshub::hub {
 
 namespace {
@@ -9,7 +11,7 @@ namespace {
 namespace dom = simdjson::dom;
 
 dom::parser& thread_parser() {
-  thread_local dom::parser parser(64);
+  thread_local dom::parser parser = depth_limited_parser(64);
   return parser;
 }
 

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include "hub/json_depth.h"
+
 #include <vector>
 
 namespace wshub::hub {
@@ -66,7 +68,7 @@ simdjson::error_code raw_value(od::value value, std::string_view& out) {
 }  // namespace
 
 struct CommandParser::Impl {
-  simdjson::dom::parser validator{kMaxDepth};
+  simdjson::dom::parser validator = depth_limited_parser(kMaxDepth);
   od::parser parser;
   std::vector<Command> commands;
   std::vector<Refusal> refusals;  // by element, parallel to `commands`

@@ -118,7 +118,10 @@ void Server::start() {
     }
     bound_ports_.push_back(port);
     spdlog::info("listening on {} ({}; {} workers share the port through SO_REUSEPORT)",
-                 where.text, config_.listeners[l].tls ? "wss, TLS" : "ws", workers_.size());
+                 where.text,
+                 config_.listeners[l].api ? (config_.listeners[l].tls ? "API, HTTPS" : "API, HTTP")
+                 : config_.listeners[l].tls ? "wss, TLS" : "ws",
+                 workers_.size());
   }
   if (!workers_.empty()) {
     const Worker& first = *workers_.front();

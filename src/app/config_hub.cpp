@@ -1,0 +1,207 @@
+// The hub's config tables: [hub] with its [[hub.namespace]] list and [hub.jwt], [api] and
+// [[webhook]] (docs/config.md, docs/identity.md, docs/webhooks.md).
+#include <fmt/format.h>
+
+#include <set>
+
+#include "app/config_file.h"
+#include "app/config_sections.h"
+#include "hub/backend.h"
+
+namespace wshub::app {
+
+namespace {
+
+using hub::HubConfig;
+using hub::HubLimits;
+using hub::JwtKeySource;
+using hub::JwtPolicy;
+using hub::JwtSettings;
+using hub::NamespaceConfig;
+
+const ConfigTable& namespace_table() {
+  static const ConfigTable table =
+      ConfigFields<NamespaceConfig>()
+          .text("name", &NamespaceConfig::name,
+                "the part before ':' in channel names; \"\" is the default namespace (names without ':')",
+                {.required = true})
+          .choice("subscribe", &NamespaceConfig::subscribe,
+                  {{"anyone", hub::SubscribePolicy::anyone},
+                   {"authenticated", hub::SubscribePolicy::authenticated},
+                   {"token", hub::SubscribePolicy::token},
+                   {"webhook", hub::SubscribePolicy::webhook}},
+                  "who may subscribe: anyone, any user, channels in the token's `channels`, or the "
+                  "subscribe webhook")
+          .choice("publish", &NamespaceConfig::publish,
+                  {{"backend", hub::PublishPolicy::backend},
+                   {"subscribers", hub::PublishPolicy::subscribers},
+                   {"webhook", hub::PublishPolicy::webhook}},
+                  "who may publish from a client: nobody (the backend only), subscribers, or the "
+                  "publish webhook")
+          .flag("presence", &NamespaceConfig::presence, "who is subscribed can be asked")
+          .flag("join_leave", &NamespaceConfig::join_leave,
+                "subscribers get join and leave pushes (needs presence)")
+          .check([](const NamespaceConfig& ns, TableCheck& check) {
+            if (ns.join_leave && !ns.presence)
+              return check.fail("join_leave", "needs presence = true in the same namespace");
+            if (ns.name.find_first_of(":#$,") != std::string::npos)
+              return check.fail("name", "a namespace name has no ':', '#', '$' or ','");
+            return true;
+          })
+          .build();
+  return table;
+}
+
+bool check_namespaces(const AppConfig& config, ListCheck& list) {
+  std::set<std::string> names;
+  for (size_t i = 0; i < config.hub.namespaces.size(); ++i)
+    if (!names.insert(config.hub.namespaces[i].name).second)
+      return list.fail(i, "name", fmt::format("namespace '{}' is configured twice", config.hub.namespaces[i].name));
+  return true;
+}
+
+const ConfigTable& jwt_key_table() {
+  static const ConfigTable table =
+      ConfigFields<JwtKeySource>()
+          .choice("alg", &JwtKeySource::alg,
+                  {{"HS256", hub::JwtAlg::hs256}, {"RS256", hub::JwtAlg::rs256}, {"ES256", hub::JwtAlg::es256}},
+                  "the one algorithm this key verifies (tokens naming another are refused)")
+          .text("kid", &JwtKeySource::kid, "the key id tokens name in their header; \"\": none")
+          .text("secret", &JwtKeySource::secret, "HS256: the shared secret (32 bytes or more)")
+          .path("file", &JwtKeySource::file,
+                "HS256: a file holding the secret; RS256/ES256: a PEM certificate or public key")
+          .text("pem", &JwtKeySource::pem, "RS256/ES256: the PEM text itself")
+          .build();
+  return table;
+}
+
+const ConfigTable& jwt_table() {
+  static const ConfigTable table =
+      ConfigFields<JwtSettings>()
+          .table_list("keys", &JwtSettings::keys, jwt_key_table(), "the keys tokens are verified with")
+          .flag("allow_short_secret", &JwtSettings::allow_short_secret,
+                "accept HS256 secrets under 32 bytes (development only)")
+          .text_list("audience", via(&JwtSettings::policy, &JwtPolicy::audiences),
+                     "aud must name one of these; empty: aud is not checked")
+          .text("issuer", via(&JwtSettings::policy, &JwtPolicy::issuer),
+                "iss must equal this; \"\": iss is not checked")
+          .count("leeway_s", [](JwtSettings& s, uint64_t value) { s.policy.leeway_s = int64_t(value); }, 0, 600,
+                 "clock skew allowed on exp and nbf, in seconds")
+          .flag("allow_no_exp", via(&JwtSettings::policy, &JwtPolicy::allow_no_exp),
+                "accept tokens without exp (they never expire)")
+          .size("max_token_bytes", via(&JwtSettings::policy, &JwtPolicy::max_token_bytes), 256, 65536,
+                "the longest token accepted")
+          .table("signing_key", &JwtSettings::signing_key, jwt_key_table(),
+                 "the key `wshub token` signs with; default: the first HS256 key")
+          .build();
+  return table;
+}
+
+}  // namespace
+
+const ConfigTable& hub_table() {
+  static const ConfigTable table =
+      ConfigFields<AppConfig>()
+          .flag("allow_anonymous", via(&AppConfig::hub, &HubConfig::allow_anonymous),
+                "connect without a token (user \"\") where no connect webhook decides")
+          .duration_ms("connect_timeout_ms", via(&AppConfig::hub, &HubConfig::connect_timeout_ms),
+                       100, 600000, "a connection that sends no connect within this is closed with 3501")
+          .flag("personal_channels", via(&AppConfig::hub, &HubConfig::personal_channels),
+                "subscribe every connection to $user:ID and $device:ID at connect")
+          .count("max_subscriptions", [](AppConfig& c) -> uint32_t& { return c.hub.limits.max_subscriptions; },
+                 1, 1000000, "channels one connection may subscribe to (past it: 106)")
+          .count("max_pending_requests", [](AppConfig& c) -> uint32_t& { return c.hub.limits.max_pending_requests; },
+                 1, 100000, "requests of one connection waiting for the backend (past it: 111)")
+          .size("max_data_bytes", [](AppConfig& c) -> uint32_t& { return c.hub.limits.max_data_bytes; },
+                1, 16u << 20, "the largest data of one publish or rpc (past it: 114)")
+          .count("max_presence_clients", [](AppConfig& c) -> uint32_t& { return c.hub.limits.max_presence_clients; },
+                 1, 1000000, "entries one presence answer lists")
+          .size("max_info_bytes", [](AppConfig& c) -> uint32_t& { return c.hub.limits.max_info_bytes; },
+                2, 65536, "the largest info object of a connection")
+          .count("max_batch", [](AppConfig& c) -> uint32_t& { return c.hub.commands.max_batch; }, 1, 10000,
+                 "requests in one frame (past it: close 3501)")
+          .table_list("namespace", via(&AppConfig::hub, &HubConfig::namespaces), namespace_table(),
+                      "channel namespaces and their rules",
+                      {.shown_default = "one: name = \"\" (authenticated subscribe, backend publish)"},
+                      check_namespaces)
+          .table("jwt", &AppConfig::jwt, jwt_table(), "identity by JWT (docs/identity.md)",
+                 {.shown_default = "none (./dev run without a config: a development secret)"})
+          .build();
+  return table;
+}
+
+const ConfigTable& api_table() {
+  static const ConfigTable table =
+      ConfigFields<ApiConfig>()
+          .text("listen", &ApiConfig::listen, "HOST:PORT of the API listener; \"\" turns the API off")
+          .text("key", &ApiConfig::key, "the API key: 'Authorization: Bearer KEY' or 'X-API-Key: KEY'")
+          .size("max_body_bytes", &ApiConfig::max_body_bytes, 1024, 64u << 20,
+                "the largest request body (past it: 413)")
+          .duration_ms("response_timeout_ms", &ApiConfig::response_timeout_ms, 100, 600000,
+                       "a request unanswered this long gets 504")
+          .flag("open_metrics", &ApiConfig::open_metrics, "/metrics, /ready and /health need no key")
+          .build();
+  return table;
+}
+
+const ConfigTable& webhook_table() {
+  using api::WebhookEndpointConfig;
+  auto endpoint = [](auto member) { return via(&WebhookEntry::endpoint, member); };
+  static const ConfigTable table =
+      ConfigFields<WebhookEntry>()
+          .text("name", endpoint(&WebhookEndpointConfig::name), "a name for logs and metrics", {.required = true})
+          .text("url", endpoint(&WebhookEndpointConfig::url), "http:// or https:// URL the hub POSTs to",
+                {.required = true})
+          .text("secret", endpoint(&WebhookEndpointConfig::secret),
+                "HMAC-SHA256 key of X-Wshub-Signature (docs/webhooks.md)", {.required = true})
+          .text_list("events", &WebhookEntry::events,
+                     "what it answers: connect, rpc, publish, subscribe, disconnect")
+          .duration_ms("timeout_ms", endpoint(&WebhookEndpointConfig::timeout_ms), 10, 600000,
+                       "a call unanswered this long fails (the client gets 116)")
+          .duration_ms("connect_timeout_ms", endpoint(&WebhookEndpointConfig::connect_timeout_ms), 10, 600000,
+                       "time to open a connection to the backend")
+          .count("max_concurrent", endpoint(&WebhookEndpointConfig::max_concurrent), 1, 10000,
+                 "calls in flight at once (and pooled connections)")
+          .count("max_queued", endpoint(&WebhookEndpointConfig::max_queued), 0, 1000000,
+                 "calls waiting for a slot; past it a call fails at once")
+          .duration_ms("keepalive_idle_ms", endpoint(&WebhookEndpointConfig::keepalive_idle_ms), 0, 3600000,
+                       "an idle pooled connection older than this is closed")
+          .size("max_response_bytes", endpoint(&WebhookEndpointConfig::max_response_bytes), 1, 64u << 20,
+                "the largest answer read")
+          .path("ca_file", endpoint(&WebhookEndpointConfig::ca_file), "https: a CA bundle to trust instead of the system's")
+          .count("retry_max_attempts", [](WebhookEntry& e) -> uint32_t& { return e.endpoint.retry.max_attempts; },
+                 1, 100, "notices (disconnect): attempts, the first included")
+          .duration_ms("retry_max_total_ms", [](WebhookEntry& e) -> uint32_t& { return e.endpoint.retry.max_total_ms; },
+                       0, 86400000, "notices: no attempt starts later than this")
+          .count("breaker_failure_threshold",
+                 [](WebhookEntry& e) -> uint32_t& { return e.endpoint.breaker.failure_threshold; }, 1, 1000,
+                 "consecutive failures that open the circuit breaker")
+          .duration_ms("breaker_open_ms", [](WebhookEntry& e) -> uint32_t& { return e.endpoint.breaker.open_ms; },
+                       10, 3600000, "how long the breaker stays open before one probe")
+          .build();
+  return table;
+}
+
+bool check_webhooks(const AppConfig& config, ListCheck& list) {
+  std::set<std::string> names, events;
+  for (size_t i = 0; i < config.webhooks.size(); ++i) {
+    const WebhookEntry& entry = config.webhooks[i];
+    if (!names.insert(entry.endpoint.name).second)
+      return list.fail(i, "name", fmt::format("webhook '{}' is configured twice", entry.endpoint.name));
+    const std::string problem = api::validate_webhook_endpoint(entry.endpoint);
+    if (!problem.empty()) return list.fail(i, "url", problem);
+    for (const std::string& event : entry.events) {
+      bool known = false;
+      for (size_t e = 0; e < size_t(hub::BackendEvent::count_); ++e)
+        known |= event == hub::backend_event_name(hub::BackendEvent(e));
+      if (!known)
+        return list.fail(i, "events",
+                         fmt::format("'{}' is not an event; expected connect, rpc, publish, subscribe or disconnect", event));
+      if (!events.insert(event).second)
+        return list.fail(i, "events", fmt::format("event '{}' is answered by two webhooks", event));
+    }
+  }
+  return true;
+}
+
+}  // namespace wshub::app

@@ -1,0 +1,140 @@
+#include "app/runtime.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "api/api_service.h"
+#include "api/metrics.h"
+#include "api/webhook_backend.h"
+#include "api/webhook_client.h"
+#include "app/route_kinds.h"
+#include "hub/hub.h"
+#include "hub/hub_worker.h"
+#include "net/peer_address.h"
+#include "net/reactor.h"
+#include "server/server.h"
+
+namespace wshub::app {
+
+std::optional<hub::JwtSettings> effective_jwt(const AppConfig& config) {
+  if (config.jwt) return config.jwt;
+  if (!config.source.empty()) return std::nullopt;
+  hub::JwtSettings settings;
+  hub::JwtKeySource key;
+  key.alg = hub::JwtAlg::hs256;
+  key.secret = std::string(kDevelopmentJwtSecret);
+  settings.keys.push_back(key);
+  return settings;
+}
+
+Runtime::Runtime(AppConfig config) {
+  const bool hub_routes = has_hub_route(config.routes);
+  if (hub_routes || !config.api.listen.empty()) build_hub(config);
+  build_webhooks(config);
+  config.server.routes = make_routes(config.routes, hub_.get());
+  if (!config.api.listen.empty()) build_api(config);
+  server_ = std::make_unique<server::Server>(std::move(config.server));
+  if (hub_) hub_->add_health_section(server_->health());
+}
+
+Runtime::~Runtime() { stop(); }
+
+void Runtime::build_hub(AppConfig& config) {
+  std::unique_ptr<hub::TokenVerifier> verifier;
+  if (std::optional<hub::JwtSettings> jwt = effective_jwt(config)) {
+    std::string why;
+    std::vector<std::string> warnings;
+    verifier = hub::JwtTokenVerifier::create(*jwt, why, warnings);
+    if (!verifier) throw std::runtime_error(why);
+    for (std::string& warning : warnings) warnings_.push_back(std::move(warning));
+    if (!config.jwt)
+      warnings_.push_back(fmt::format(
+          "hub: tokens are checked with the development secret \"{}\" because no config file is "
+          "given; anyone who knows it can connect as anyone: configure [hub.jwt] before going live",
+          kDevelopmentJwtSecret));
+  }
+  bool connect_webhook = false;
+  for (const WebhookEntry& entry : config.webhooks)
+    for (const std::string& event : entry.events) connect_webhook |= event == "connect";
+  if (has_hub_route(config.routes) && !verifier && !connect_webhook && !config.hub.allow_anonymous)
+    throw std::runtime_error(
+        "hub: a hub route needs a way to check who connects: [hub.jwt] keys, a [[webhook]] with "
+        "events = [\"connect\"], or hub.allow_anonymous = true");
+  // Both limits describe one thing: keep the token's own check in step with the hub's.
+  config.hub.allow_no_exp = effective_jwt(config) ? effective_jwt(config)->policy.allow_no_exp : false;
+  hub_ = std::make_unique<hub::Hub>(config.hub, hub::make_memory_store(), std::move(verifier));
+}
+
+void Runtime::build_webhooks(AppConfig& config) {
+  if (config.webhooks.empty()) return;
+  std::vector<api::WebhookEndpointConfig> endpoints;
+  for (const WebhookEntry& entry : config.webhooks) endpoints.push_back(entry.endpoint);
+  webhooks_ = std::make_unique<api::WebhookClient>(std::move(endpoints));
+  if (!hub_) return;
+  hub::Hub* hub = hub_.get();
+  auto backend = std::make_shared<api::WebhookBackend>(
+      *webhooks_, [hub](uint32_t worker) -> net::Reactor& { return hub->worker(worker)->host().reactor(); });
+  for (const WebhookEntry& entry : config.webhooks)
+    for (const std::string& event : entry.events)
+      for (size_t e = 0; e < size_t(hub::BackendEvent::count_); ++e)
+        if (event == hub::backend_event_name(hub::BackendEvent(e)))
+          backend->route(hub::BackendEvent(e), entry.endpoint.name);
+  hub_->set_backend(std::move(backend));
+}
+
+void Runtime::build_api(AppConfig& config) {
+  api::ApiSettings settings;
+  settings.key = config.api.key;
+  settings.open_metrics = config.api.open_metrics;
+  if (settings.key.empty()) {
+    if (!config.source.empty())
+      throw std::runtime_error("api: [api] key is required when the API listens (or set [api] listen = \"\")");
+    settings.key = std::string(kDevelopmentApiKey);
+    warnings_.push_back(fmt::format(
+        "api: the API key is the development key \"{}\" because no config file is given: set [api] "
+        "key before going live", kDevelopmentApiKey));
+  }
+  server::ListenerConfig listener;
+  listener.address.text = config.api.listen;
+  std::string why;
+  if (!net::parse_listen_address(config.api.listen, listener.address.address, listener.address.length, why))
+    throw std::runtime_error("api.listen: " + why);
+  listener.api = true;
+  config.server.listeners.push_back(listener);
+  config.server.max_api_body_bytes = config.api.max_body_bytes;
+  config.server.api_response_timeout_ms = config.api.response_timeout_ms;
+  api_ = std::make_shared<api::ApiService>(
+      *hub_, settings, [this] { return server_->health_json(); },
+      [this] {
+        api::MetricsSources sources;
+        sources.server = server_.get();
+        sources.hub = hub_.get();
+        sources.webhooks = webhooks_.get();
+        sources.api = &api_->counters();
+        return api::render_metrics(sources);
+      },
+      [this] { return ready_.load(); });
+  config.server.api_service = api_;
+  notes_.push_back(fmt::format("api: http://{} (POST /api/publish, GET /metrics; docs/api.md)", config.api.listen));
+  if (settings.key == kDevelopmentApiKey)
+    notes_.push_back(fmt::format(
+        "try: curl -H 'Authorization: Bearer {}' -d '{{\"channel\":\"news\",\"data\":{{\"text\":\"hello\"}}}}' "
+        "http://{}/api/publish", kDevelopmentApiKey, config.api.listen));
+}
+
+void Runtime::start() {
+  server_->start();
+  ready_ = true;
+}
+
+void Runtime::stop() {
+  ready_ = false;
+  if (server_) {
+    server_->request_shutdown();
+    server_->wait();
+  }
+  if (webhooks_) webhooks_->shutdown(1000);
+}
+
+}  // namespace wshub::app
