@@ -118,9 +118,14 @@ void Worker::on_hangup(net::Stream& stream) {
   // nothing can be sent any more, so release everything now.
   Connection& c = static_cast<Connection&>(stream);
   if (auto* session = static_cast<tls::TlsSession*>(c.filter);
-      session && (session->handshaking() || session->failure() != tls::TlsFailure::none)) {
+      session && c.state != ConnectionState::finishing &&
+      (session->handshaking() || session->failure() != tls::TlsFailure::none)) {
+    // TLS refused the client: its alert (protocol_version, handshake_failure, ...) may still
+    // wait in the backend's queue, so it goes out before the FIN instead of being cut.
+    const bool refused = session->failure() != tls::TlsFailure::none;
     session->note_failure(tls::TlsFailure::closed_in_handshake);  // no-op when already failed
     log_tls_failure(c, *session);
+    if (refused) return finish(c);
   }
   reactor_->abort(stream);
 }

@@ -10,6 +10,7 @@ import socket
 import ssl
 import subprocess
 import time
+import warnings
 
 import websockets
 
@@ -190,6 +191,26 @@ class TlsBehaviour(h.TempDirCase):
         self.assertIn("(plain_http: OpenSSL: http request): The client sent plain HTTP to a TLS "
                       "listener: connect with wss://", line)
         self.assertEqual(self.server.health()["tls"][0]["counters"]["handshake_failures"], {"plain_http": 1})
+
+    def test_old_protocol_versions_are_told_with_a_protocol_version_alert(self):
+        # The client must learn why (alert 70, protocol_version), not see an unexpected EOF.
+        for version in ("TLSv1", "TLSv1_1"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+                # Debian's default security level refuses TLS 1.0 and 1.1 in the client itself.
+                context.set_ciphers("DEFAULT@SECLEVEL=0")
+                context.minimum_version = context.maximum_version = getattr(ssl.TLSVersion, version)
+            with socket.create_connection(("127.0.0.1", self.port), timeout=10) as raw:
+                with self.assertRaises(ssl.SSLError) as caught:
+                    context.wrap_socket(raw)
+            self.assertEqual(caught.exception.reason, "TLSV1_ALERT_PROTOCOL_VERSION", version)
+        line = self.server.wait_for_log(r"TLS handshake failed \(unsupported_version")
+        self.assertIn("wshub accepts TLS 1.2 and 1.3", line)
+        counters = self.server.health()["tls"][0]["counters"]["handshake_failures"]
+        self.assertEqual(counters, {"unsupported_version": 2})
 
     def test_the_handshake_timeout_covers_the_tls_handshake(self):
         started = time.monotonic()

@@ -184,6 +184,12 @@ TEST(TlsSession, OldProtocolVersionsAreRefusedByName) {
   EXPECT_FALSE(handshake(*session, client, out));
   EXPECT_EQ(session->failure(), TlsFailure::unsupported_version);
   EXPECT_EQ(f.context->counters().failures[size_t(TlsFailure::unsupported_version)].load(), 1u);
+  // The refusal is told to the client as a protocol_version alert (70), not a bare close.
+  client.give_input(out.to_client);
+  ERR_clear_error();
+  EXPECT_NE(SSL_do_handshake(client.ssl), 1);
+  EXPECT_EQ(ERR_GET_REASON(ERR_peek_last_error()), SSL_R_TLSV1_ALERT_PROTOCOL_VERSION);
+  ERR_clear_error();
 }
 
 TEST(TlsSession, PlainHttpOnTheTlsPortIsNamed) {
