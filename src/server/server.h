@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/log_limiter.h"
+#include "base/recent_keys.h"
 #include "server/config.h"
 #include "server/connection_budget.h"
 #include "server/handshake_rate.h"
@@ -68,19 +69,34 @@ class Server {
   // Rate-limited log line about a peer's mistake; the counter is kept by the caller.
   template <typename... Args>
   void log_peer_error(fmt::format_string<Args...> format, Args&&... args) {
+    log_limited(spdlog::level::warn, format, std::forward<Args>(args)...);
+  }
+  // The same, at info level: for what is usually the operator's setup rather than a bad peer
+  // (a client that does not trust the certificate). Shares the rate limit with the errors.
+  template <typename... Args>
+  void log_peer_note(fmt::format_string<Args...> format, Args&&... args) {
+    log_limited(spdlog::level::info, format, std::forward<Args>(args)...);
+  }
+  // Client addresses told about recently, so a note about a client is written once per minute
+  // (IpAddressHash of the address as the key).
+  RecentKeys& recently_noted_peers() { return recently_noted_peers_; }
+
+ private:
+  template <typename... Args>
+  void log_limited(spdlog::level::level_enum level, fmt::format_string<Args...> format, Args&&... args) {
     if (!peer_log_limiter_.allow()) return;
     uint64_t suppressed = peer_log_limiter_.take_suppressed();
     std::string line = fmt::format(format, std::forward<Args>(args)...);
-    if (suppressed) spdlog::warn("{} ({} similar lines suppressed)", line, suppressed);
-    else spdlog::warn("{}", line);
+    if (suppressed) spdlog::log(level, "{} ({} similar lines suppressed)", line, suppressed);
+    else spdlog::log(level, "{}", line);
   }
 
- private:
   ServerConfig config_;
   ServerCounters counters_;
   ConnectionBudget budget_;
   HandshakeRate handshake_rate_;
   LogLimiter peer_log_limiter_{20};
+  RecentKeys recently_noted_peers_{60};
   std::vector<std::unique_ptr<tls::TlsContext>> tls_contexts_;  // by listener; null: ws://
   std::vector<std::unique_ptr<FanoutGroup>> fanout_groups_;  // by route index
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -123,7 +123,7 @@ void Worker::on_hangup(net::Stream& stream) {
     // TLS refused the client: its alert (protocol_version, handshake_failure, ...) may still
     // wait in the backend's queue, so it goes out before the FIN instead of being cut.
     const bool refused = session->failure() != tls::TlsFailure::none;
-    session->note_failure(tls::TlsFailure::closed_in_handshake);  // no-op when already failed
+    session->note_peer_closed();  // no-op when already failed
     log_tls_failure(c, *session);
     if (refused) return finish(c);
   }
@@ -132,16 +132,29 @@ void Worker::on_hangup(net::Stream& stream) {
 
 void Worker::log_tls_failure(Connection& c, const tls::TlsSession& session) {
   const tls::TlsFailure failure = session.failure();
-  const std::string reason = tls::tls_error_reason(session.error_code());
-  if (failure == tls::TlsFailure::closed_in_handshake) {
-    // Scanners, load balancer probes and browsers refusing a certificate all do this.
-    spdlog::debug("{} TLS handshake failed ({}): {}", c.peer.to_string(),
-                  tls::tls_failure_name(failure), tls::tls_failure_sentence(failure));
-    return;
+  const std::string_view name = tls::tls_failure_name(failure);
+  const std::string_view sentence = tls::tls_failure_sentence(failure);
+  switch (failure) {
+    case tls::TlsFailure::closed_in_handshake:
+      // Before the certificate: port scanners and TCP health checks do this.
+      spdlog::debug("{} TLS handshake failed ({}): {}", c.peer.to_string(), name, sentence);
+      return;
+    case tls::TlsFailure::closed_after_certificate:
+      // Usually a client that does not trust the certificate: the operator needs to hear it,
+      // but a client retrying in a loop would repeat it, so once a minute per address.
+      if (server_.recently_noted_peers().first_in_window(net::IpAddressHash{}(c.peer.ip), reactor_->now_ms()))
+        server_.log_peer_note("{} TLS handshake failed ({}): {} Further closes like this from {} "
+                              "are logged at debug level for a minute.",
+                              c.peer.to_string(), name, sentence, c.peer.ip.to_string());
+      else
+        spdlog::debug("{} TLS handshake failed ({}): {}", c.peer.to_string(), name, sentence);
+      return;
+    default: {
+      const std::string reason = tls::tls_error_reason(session.error_code());
+      server_.log_peer_error("{} TLS handshake failed ({}{}{}): {}", c.peer.to_string(), name,
+                             reason.empty() ? "" : ": OpenSSL: ", reason, sentence);
+    }
   }
-  server_.log_peer_error("{} TLS handshake failed ({}{}{}): {}", c.peer.to_string(),
-                         tls::tls_failure_name(failure), reason.empty() ? "" : ": OpenSSL: ",
-                         reason, tls::tls_failure_sentence(failure));
 }
 
 void Worker::on_closed(net::Stream& stream) {
