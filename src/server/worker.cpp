@@ -119,8 +119,8 @@ void Worker::on_data(net::Stream& stream, MutableBytes data) {
 }
 
 void Worker::on_hangup(net::Stream& stream) {
-  // The peer closed TCP (or reset it) without finishing the close handshake, or TLS failed:
-  // nothing can be sent any more, so release everything now.
+  // The peer closed TCP (or reset it) without finishing the close handshake: nothing can be
+  // sent any more, so release everything now. Or TLS refused the peer: see below.
   Connection& c = static_cast<Connection&>(stream);
   if (auto* session = static_cast<tls::TlsSession*>(c.filter);
       session && c.state != ConnectionState::finishing &&
