@@ -37,8 +37,10 @@ struct RouteEntry {
   hub::HubRouteParams hub;      // kind "hub": its heartbeat
 };
 
-// The routes with no config: /echo, /login (the seed's reply route) and /hub.
+// The routes with no [[route]]: /echo, /login (the seed's reply route) and /hub (served when the
+// hub has a way to check identities; see Runtime).
 std::vector<RouteEntry> default_routes();
+bool is_default_route_list(const std::vector<RouteEntry>& routes);
 
 // [api]: the backend HTTP API's listener and key.
 struct ApiConfig {
@@ -60,7 +62,7 @@ struct AppConfig {
   std::vector<RouteEntry> routes = default_routes();
   hub::HubConfig hub = hub::default_hub_config();
   std::optional<hub::JwtSettings> jwt;  // [hub.jwt]
-  ApiConfig api;
+  std::optional<ApiConfig> api;  // [api]; without a config file `./dev run` turns it on
   std::vector<WebhookEntry> webhooks;
   std::string log_format = "text";  // text | json
   std::string log_level = "info";

@@ -85,7 +85,7 @@ const ConfigTable& jwt_table() {
                      "aud must name one of these; empty: aud is not checked")
           .text("issuer", via(&JwtSettings::policy, &JwtPolicy::issuer),
                 "iss must equal this; \"\": iss is not checked")
-          .count("leeway_s", [](JwtSettings& s, uint64_t value) { s.policy.leeway_s = int64_t(value); }, 0, 600,
+          .count("leeway_s", via(&JwtSettings::policy, &JwtPolicy::leeway_s), 0, 600,
                  "clock skew allowed on exp and nbf, in seconds")
           .flag("allow_no_exp", via(&JwtSettings::policy, &JwtPolicy::allow_no_exp),
                 "accept tokens without exp (they never expire)")
@@ -133,7 +133,7 @@ const ConfigTable& hub_table() {
 const ConfigTable& api_table() {
   static const ConfigTable table =
       ConfigFields<ApiConfig>()
-          .text("listen", &ApiConfig::listen, "HOST:PORT of the API listener; \"\" turns the API off")
+          .text("listen", &ApiConfig::listen, "HOST:PORT of the API listener")
           .text("key", &ApiConfig::key, "the API key: 'Authorization: Bearer KEY' or 'X-API-Key: KEY'")
           .size("max_body_bytes", &ApiConfig::max_body_bytes, 1024, 64u << 20,
                 "the largest request body (past it: 413)")

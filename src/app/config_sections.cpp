@@ -240,7 +240,8 @@ const ConfigTable& app_config_table() {
                  compression_table(), "permessage-deflate (RFC 7692)")
           .table("hub", [](AppConfig& config) -> AppConfig& { return config; }, hub_table(),
                  "the push hub: namespaces, identity, limits (docs/hub-protocol.md)")
-          .table("api", &AppConfig::api, api_table(), "the backend HTTP API (docs/api.md)")
+          .table("api", &AppConfig::api, api_table(), "the backend HTTP API (docs/api.md); off without it",
+                 {.shown_default = "none (./dev run without a config: 127.0.0.1:8078, development key)"})
           .table_list("webhook", &AppConfig::webhooks, webhook_table(),
                       "backend endpoints the hub calls (docs/webhooks.md)", {.shown_default = "none"},
                       check_webhooks)

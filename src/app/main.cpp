@@ -155,6 +155,8 @@ int main(int argc, char** argv) {
   cli.add_option("--config", config_path, "TOML config file")->check(CLI::ExistingFile);
   cli.add_option("--listen", listen, "HOST:PORT to listen on (repeatable; replaces [[listen]])");
   cli.add_option("--threads", threads, "worker threads (default: one per core)");
+  std::string api_listen;
+  cli.add_option("--api-listen", api_listen, "HOST:PORT of the backend HTTP API (replaces [api] listen)");
   bool share_port = false;
   cli.add_flag("--share-port", share_port,
                "start even if another process listens on an address, and share it with that "
@@ -271,6 +273,13 @@ int main(int argc, char** argv) {
   }
   if (share_port)
     for (wshub::server::ListenerConfig& listener : config.server.listeners) listener.share_port = true;
+  if (!api_listen.empty()) {
+    if (!config.api) config.api.emplace();
+    config.api->listen = api_listen;
+  } else if (config_path.empty() && listen.empty()) {
+    // `./dev run` with nothing else: the whole hub, API included, on its development defaults.
+    config.api.emplace();
+  }
   if (threads) config.server.threads = threads;
   if (!io.empty()) wshub::app::parse_io_backend(io, config.server.io_backend);
   if (!log_format.empty()) config.log_format = log_format;

@@ -19,6 +19,15 @@ std::vector<RouteEntry> default_routes() {
   return routes;
 }
 
+bool is_default_route_list(const std::vector<RouteEntry>& routes) {
+  const std::vector<RouteEntry> defaults = default_routes();
+  if (routes.size() != defaults.size()) return false;
+  for (size_t i = 0; i < routes.size(); ++i)
+    if (routes[i].route.path != defaults[i].route.path || routes[i].route.kind != defaults[i].route.kind)
+      return false;
+  return true;
+}
+
 bool has_hub_route(const std::vector<RouteEntry>& entries) {
   for (const RouteEntry& entry : entries)
     if (entry.route.kind == "hub") return true;

@@ -28,12 +28,29 @@ std::optional<hub::JwtSettings> effective_jwt(const AppConfig& config) {
   return settings;
 }
 
+namespace {
+
+bool has_connect_webhook(const AppConfig& config) {
+  for (const WebhookEntry& entry : config.webhooks)
+    for (const std::string& event : entry.events)
+      if (event == "connect") return true;
+  return false;
+}
+
+}  // namespace
+
 Runtime::Runtime(AppConfig config) {
-  const bool hub_routes = has_hub_route(config.routes);
-  if (hub_routes || !config.api.listen.empty()) build_hub(config);
+  if (!config.source.empty() && is_default_route_list(config.routes) && !config.jwt &&
+      !has_connect_webhook(config) && !config.hub.allow_anonymous) {
+    // The default /hub needs identities; a config that sets none up serves /echo and /login.
+    config.routes.pop_back();
+    notes_.push_back("hub: /hub is not served: the config sets up no identity check ([hub.jwt], a "
+                     "connect webhook or hub.allow_anonymous)");
+  }
+  if (has_hub_route(config.routes) || config.api) build_hub(config);
   build_webhooks(config);
   config.server.routes = make_routes(config.routes, hub_.get());
-  if (!config.api.listen.empty()) build_api(config);
+  if (config.api) build_api(config);
   server_ = std::make_unique<server::Server>(std::move(config.server));
   if (hub_) hub_->add_health_section(server_->health());
 }
@@ -54,10 +71,7 @@ void Runtime::build_hub(AppConfig& config) {
           "given; anyone who knows it can connect as anyone: configure [hub.jwt] before going live",
           kDevelopmentJwtSecret));
   }
-  bool connect_webhook = false;
-  for (const WebhookEntry& entry : config.webhooks)
-    for (const std::string& event : entry.events) connect_webhook |= event == "connect";
-  if (has_hub_route(config.routes) && !verifier && !connect_webhook && !config.hub.allow_anonymous)
+  if (has_hub_route(config.routes) && !verifier && !has_connect_webhook(config) && !config.hub.allow_anonymous)
     throw std::runtime_error(
         "hub: a hub route needs a way to check who connects: [hub.jwt] keys, a [[webhook]] with "
         "events = [\"connect\"], or hub.allow_anonymous = true");
@@ -84,9 +98,10 @@ void Runtime::build_webhooks(AppConfig& config) {
 }
 
 void Runtime::build_api(AppConfig& config) {
+  const ApiConfig& api = *config.api;
   api::ApiSettings settings;
-  settings.key = config.api.key;
-  settings.open_metrics = config.api.open_metrics;
+  settings.key = api.key;
+  settings.open_metrics = api.open_metrics;
   if (settings.key.empty()) {
     if (!config.source.empty())
       throw std::runtime_error("api: [api] key is required when the API listens (or set [api] listen = \"\")");
@@ -96,14 +111,14 @@ void Runtime::build_api(AppConfig& config) {
         "key before going live", kDevelopmentApiKey));
   }
   server::ListenerConfig listener;
-  listener.address.text = config.api.listen;
+  listener.address.text = api.listen;
   std::string why;
-  if (!net::parse_listen_address(config.api.listen, listener.address.address, listener.address.length, why))
+  if (!net::parse_listen_address(api.listen, listener.address.address, listener.address.length, why))
     throw std::runtime_error("api.listen: " + why);
   listener.api = true;
   config.server.listeners.push_back(listener);
-  config.server.max_api_body_bytes = config.api.max_body_bytes;
-  config.server.api_response_timeout_ms = config.api.response_timeout_ms;
+  config.server.max_api_body_bytes = api.max_body_bytes;
+  config.server.api_response_timeout_ms = api.response_timeout_ms;
   api_ = std::make_shared<api::ApiService>(
       *hub_, settings, [this] { return server_->health_json(); },
       [this] {
@@ -116,11 +131,11 @@ void Runtime::build_api(AppConfig& config) {
       },
       [this] { return ready_.load(); });
   config.server.api_service = api_;
-  notes_.push_back(fmt::format("api: http://{} (POST /api/publish, GET /metrics; docs/api.md)", config.api.listen));
+  notes_.push_back(fmt::format("api: http://{} (POST /api/publish, GET /metrics; docs/api.md)", api.listen));
   if (settings.key == kDevelopmentApiKey)
     notes_.push_back(fmt::format(
         "try: curl -H 'Authorization: Bearer {}' -d '{{\"channel\":\"news\",\"data\":{{\"text\":\"hello\"}}}}' "
-        "http://{}/api/publish", kDevelopmentApiKey, config.api.listen));
+        "http://{}/api/publish", kDevelopmentApiKey, api.listen));
 }
 
 void Runtime::start() {

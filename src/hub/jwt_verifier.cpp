@@ -279,8 +279,8 @@ JwtError check_claims(const ClaimViews& views, const JwtPolicy& policy, int64_t 
   if (!(views.seen & ClaimViews::kSub) || claims.sub.empty()) return JwtError::missing_sub;
   if (!claims.has_exp && !policy.allow_no_exp) return JwtError::missing_exp;
   // RFC 7519 §4.1.4: the current time must be before exp.
-  if (claims.has_exp && claims.exp <= now_s - policy.leeway_s) return JwtError::expired;
-  if ((views.seen & ClaimViews::kNbf) && views.nbf > now_s + policy.leeway_s)
+  if (claims.has_exp && claims.exp <= now_s - int64_t(policy.leeway_s)) return JwtError::expired;
+  if ((views.seen & ClaimViews::kNbf) && views.nbf > now_s + int64_t(policy.leeway_s))
     return JwtError::not_yet_valid;
   if (!policy.issuer.empty() && views.iss != policy.issuer) return JwtError::wrong_issuer;
   if (!policy.audiences.empty() &&
@@ -312,7 +312,7 @@ bool check_jwt_policy(const JwtPolicy& policy, std::string& why) {
     why = "hub.jwt.max_name_bytes: must be between 1 and max_claims_bytes";
   else if (policy.max_info_bytes > policy.max_claims_bytes)
     why = "hub.jwt.max_info_bytes: must not exceed max_claims_bytes";
-  else if (policy.leeway_s < 0 || policy.leeway_s > 600)
+  else if (policy.leeway_s > 600)
     why = "hub.jwt.leeway_s: must be between 0 and 600 seconds";
   else
     return true;

@@ -24,7 +24,7 @@ inline constexpr size_t kMaxJwtJsonDepth = 32;
 struct JwtPolicy {
   std::vector<std::string> audiences;  // empty: aud is not checked; else aud must name one
   std::string issuer;                  // empty: iss is not checked; else iss must equal it
-  int64_t leeway_s = 5;                // clock skew allowed on exp and nbf
+  uint32_t leeway_s = 5;               // clock skew allowed on exp and nbf
   bool allow_no_exp = false;           // accept tokens without exp (they never expire)
   size_t max_token_bytes = 8192;       // the whole token, checked before anything else
   size_t max_claims_bytes = 6144;      // the decoded claims JSON

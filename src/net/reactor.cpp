@@ -1,5 +1,6 @@
 #include "net/reactor.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,10 +39,27 @@ Stream* Reactor::adopt_accepted(int fd, const sockaddr* peer, uint16_t listener)
   if (s->generation == 0) s->generation = ++next_generation_ & 0x3FFFFFFF;
   s->listener = listener;
   s->reactor_flags = 0;
-  if (streams_by_fd_.size() <= size_t(fd)) streams_by_fd_.resize(size_t(fd) + 1024, nullptr);
+  if (streams_by_fd_.size() <= size_t(fd)) grow_stream_table(fd);
   streams_by_fd_[size_t(fd)] = s;
   ++stream_count_;
   return s;
+}
+
+// The table is indexed by descriptor. Its capacity is reserved for the open-file limit the
+// first time it grows, so it never moves: each move would leave the old table in the heap,
+// resident but unused. A reservation is address space; only the pages of the descriptors in
+// use are touched.
+void Reactor::grow_stream_table(int fd) {
+  constexpr size_t kStep = 1024;
+  constexpr size_t kMostReserved = size_t(1) << 22;  // 32 MiB of address space
+  if (streams_by_fd_.capacity() <= size_t(fd) + kStep) {
+    size_t wanted = size_t(fd) + kStep;
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+      wanted = std::max(wanted, std::min(size_t(limit.rlim_cur), kMostReserved));
+    streams_by_fd_.reserve(wanted);
+  }
+  streams_by_fd_.resize(size_t(fd) + kStep, nullptr);
 }
 
 void Reactor::forget_stream(Stream& s) {

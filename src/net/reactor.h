@@ -190,6 +190,8 @@ class Reactor {
   void close_listeners();
 
  private:
+  // Makes streams_by_fd_ reach `fd` without moving it (see reactor.cpp).
+  void grow_stream_table(int fd);
   // Stops accepting, tells the handler (which starts the 1001 closes) and sets the deadline.
   void begin_shutdown(uint32_t grace_ms);
   // Plaintext of a filtered stream: corked while it fits, otherwise sealed at once behind

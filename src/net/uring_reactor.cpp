@@ -13,6 +13,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -32,7 +33,8 @@ constexpr unsigned kBufferCount = 256;  // provided receive buffers; a power of 
 constexpr size_t kBufferBytes = 16 * 1024;
 constexpr uint16_t kBufferGroup = 0;
 constexpr size_t kArenaCopyLimit = 16 * 1024;  // larger sends get a buffer of their own
-constexpr int kMaxIov = 64;  // per queued send (the iovec array exists only for those)
+constexpr int kMaxIov = 64;  // per queued send
+constexpr unsigned kGatherSlots = 64;  // queued sends prepared between two submits
 constexpr uint8_t kFlagSending = 8;  // the stream has a send in flight
 
 // Debian's liburing 2.3 declares io_uring_enable_rings but does not export it.
@@ -45,6 +47,9 @@ constexpr uint64_t token(Op op, uint64_t value) { return uint64_t(op) << 62 | va
 constexpr uint64_t stream_token(const Stream& s) { return uint64_t(s.generation) << 32 | uint32_t(s.fd); }
 
 // One send in flight. It keeps what it sends alive by itself, so it may outlive its stream.
+// The pool of these grows to the most sends ever in flight at once (one per stream that was
+// sent to in the same turn, in a fan-out) and is kept, so it holds only what the completion
+// needs: 56 bytes.
 struct SendOp {
   Stream* stream = nullptr;
   uint32_t generation = 0;
@@ -55,8 +60,14 @@ struct SendOp {
   const uint8_t* data = nullptr;
   uint32_t length = 0;
   bool from_queue = false;  // gathered from the stream's WriteQueue
-  std::unique_ptr<iovec[]> iov;    // allocated on the op's first queued send
-  msghdr message{};
+};
+
+// The msghdr and iovecs of a queued send. The kernel has read them once the SQE is submitted
+// (IORING_FEAT_SUBMIT_STABLE), so they are needed only until then, not while the send is in
+// flight: a fixed set per thread serves every stream.
+struct GatherSlot {
+  msghdr message;
+  iovec iov[kMaxIov];
 };
 
 class UringReactor final : public Reactor {
@@ -77,6 +88,7 @@ class UringReactor final : public Reactor {
     params.cq_entries = kCompletionEntries;
     if (io_uring_queue_init_params(kSubmissionEntries, &ring_, &params) < 0) return false;
     ring_ready_ = true;
+    if (!(params.features & IORING_FEAT_SUBMIT_STABLE)) return false;  // see GatherSlot
     const size_t ring_bytes = kBufferCount * sizeof(io_uring_buf);
     void* ring_memory = mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
     if (ring_memory == MAP_FAILED) return false;
@@ -95,6 +107,8 @@ class UringReactor final : public Reactor {
       io_uring_buf_ring_add(buffer_ring_, buffers_.get() + i * kBufferBytes, kBufferBytes, uint16_t(i),
                             io_uring_buf_ring_mask(kBufferCount), int(i));
     io_uring_buf_ring_advance(buffer_ring_, kBufferCount);
+    gather_.reset(new GatherSlot[kGatherSlots]);
+    std::memset(static_cast<void*>(gather_.get()), 0, kGatherSlots * sizeof(GatherSlot));
     return true;
   }
 
@@ -103,7 +117,7 @@ class UringReactor final : public Reactor {
     close_listeners();
     if (ring_ready_) io_uring_queue_exit(&ring_);
     if (buffer_ring_) munmap(buffer_ring_, kBufferCount * sizeof(io_uring_buf));
-    for (auto& op : ops_) delete op->orphan;
+    for (SendOp& op : ops_) delete op.orphan;
   }
 
   void add_listener(int fd, uint16_t index) override {
@@ -120,6 +134,7 @@ class UringReactor final : public Reactor {
       io_uring_cqe* first = nullptr;
       __kernel_timespec wait{timeout / 1000, (timeout % 1000) * 1000000LL};
       io_uring_submit_and_wait_timeout(&ring_, &first, 1, timeout >= 0 ? &wait : nullptr, nullptr);
+      gathered_after_submit();
       now_ms_ = monotonic_ms();
       // The batch is fixed at its tail now; completions posted while it is handled wait for the
       // next turn. Handlers may look ahead in it (see later_recv_in_batch).
@@ -158,7 +173,7 @@ class UringReactor final : public Reactor {
     // socket open after close.
     ::shutdown(s.fd, SHUT_RDWR);
     close(s.fd);
-    if (s.reactor_flags & kFlagSending) ops_[s.send_slot]->orphan = s.pending;
+    if (s.reactor_flags & kFlagSending) ops_[s.send_slot].orphan = s.pending;
     else delete s.pending;
     s.pending = nullptr;
     forget_stream(s);
@@ -299,7 +314,7 @@ class UringReactor final : public Reactor {
   }
 
   void on_sent(uint32_t slot, int res) {
-    SendOp& op = *ops_[slot];
+    SendOp& op = ops_[slot];
     Stream* s = live_stream(op.fd, op.generation);
     if (s && s != op.stream) s = nullptr;
     if (res < 0) {
@@ -345,12 +360,12 @@ class UringReactor final : public Reactor {
     uint32_t slot;
     if (free_ops_.empty()) {
       slot = uint32_t(ops_.size());
-      ops_.push_back(std::make_unique<SendOp>());
+      ops_.emplace_back();  // a deque: the ops already handed out stay where they are
     } else {
       slot = free_ops_.back();
       free_ops_.pop_back();
     }
-    SendOp& op = *ops_[slot];
+    SendOp& op = ops_[slot];
     op.stream = &s;
     op.generation = s.generation;
     op.fd = s.fd;
@@ -360,7 +375,7 @@ class UringReactor final : public Reactor {
   }
 
   void release_op(uint32_t slot) {
-    SendOp& op = *ops_[slot];
+    SendOp& op = ops_[slot];
     if (op.block) arena_.release(op.block);
     op.block = nullptr;
     op.owned = SharedBuffer();
@@ -373,7 +388,7 @@ class UringReactor final : public Reactor {
 
   void submit_bytes(Stream& s, const uint8_t* data, size_t length, SendArena::Block* block, SharedBuffer owned) {
     const uint32_t slot = take_op(s);
-    SendOp& op = *ops_[slot];
+    SendOp& op = ops_[slot];
     op.block = block;
     if (block) SendArena::retain(block);
     op.owned = std::move(owned);
@@ -385,16 +400,36 @@ class UringReactor final : public Reactor {
   }
 
   void submit_queue(Stream& s) {
+    GatherSlot& gather = take_gather_slot();
     const uint32_t slot = take_op(s);
-    SendOp& op = *ops_[slot];
-    op.from_queue = true;
-    op.message = {};
-    if (!op.iov) op.iov.reset(new iovec[kMaxIov]);
-    op.message.msg_iov = op.iov.get();
-    op.message.msg_iovlen = size_t(s.pending->gather(op.iov.get(), kMaxIov));
+    ops_[slot].from_queue = true;
+    gather.message = {};
+    gather.message.msg_iov = gather.iov;
+    gather.message.msg_iovlen = size_t(s.pending->gather(gather.iov, kMaxIov));
     io_uring_sqe* sqe = next_sqe();
-    io_uring_prep_sendmsg(sqe, s.fd, &op.message, MSG_NOSIGNAL);
+    io_uring_prep_sendmsg(sqe, s.fd, &gather.message, MSG_NOSIGNAL);
     io_uring_sqe_set_data64(sqe, token(Op::send, slot));
+  }
+
+  // A slot valid until the next submit. When all are taken, what was prepared goes to the
+  // kernel now, which frees them; should the kernel not take it all (it can refuse while its
+  // completion queue overflows), the slot comes from the heap until the next turn's submit.
+  GatherSlot& take_gather_slot() {
+    if (gather_used_ == kGatherSlots) {
+      io_uring_submit(&ring_);
+      if (io_uring_sq_ready(&ring_) != 0) {
+        gather_overflow_.push_back(std::make_unique<GatherSlot>());
+        return *gather_overflow_.back();
+      }
+      gather_used_ = 0;
+    }
+    return gather_[gather_used_++];
+  }
+
+  void gathered_after_submit() {
+    if (io_uring_sq_ready(&ring_) != 0) return;
+    gather_used_ = 0;
+    gather_overflow_.clear();
   }
 
   SendResult send_raw(Stream& s, const iovec* iov, int count, size_t total, bool force) override {
@@ -530,8 +565,11 @@ class UringReactor final : public Reactor {
   uint8_t* cork_start_ = nullptr;
   size_t cork_size_ = 0;
   SendArena arena_;
-  std::vector<std::unique_ptr<SendOp>> ops_;
+  std::deque<SendOp> ops_;
   std::vector<uint32_t> free_ops_;
+  std::unique_ptr<GatherSlot[]> gather_;  // kGatherSlots, touched at start
+  unsigned gather_used_ = 0;
+  std::vector<std::unique_ptr<GatherSlot>> gather_overflow_;
 };
 
 }  // namespace

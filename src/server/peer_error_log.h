@@ -16,13 +16,20 @@ class PeerErrorLog {
  public:
   explicit PeerErrorLog(uint32_t lines_per_second = 20) : limiter_(lines_per_second) {}
 
+  // A warning about a peer's mistake.
   template <typename... Args>
   void write(fmt::format_string<Args...> format, Args&&... args) {
+    write_at(spdlog::level::warn, format, std::forward<Args>(args)...);
+  }
+  // The same at `level`: info for what is usually the operator's setup rather than a bad peer
+  // (a client that does not trust the certificate). Shares the one rate limit.
+  template <typename... Args>
+  void write_at(spdlog::level::level_enum level, fmt::format_string<Args...> format, Args&&... args) {
     if (!limiter_.allow()) return;
     const uint64_t suppressed = limiter_.take_suppressed();
     std::string line = fmt::format(format, std::forward<Args>(args)...);
-    if (suppressed) spdlog::warn("{} ({} similar lines suppressed)", line, suppressed);
-    else spdlog::warn("{}", line);
+    if (suppressed) spdlog::log(level, "{} ({} similar lines suppressed)", line, suppressed);
+    else spdlog::log(level, "{}", line);
   }
 
   // Writes how many lines the limit held back since the last report (the main thread calls it

@@ -68,7 +68,7 @@ Server::Server(ServerConfig config)
       handshake_rate_(config_.limits.max_handshakes_per_second_per_ip,
                       config_.limits.max_handshakes_per_second),
       worker_context_(config_, counters_, budget_, handshake_rate_, peer_log_, tls_by_listener_,
-                      bound_ports_, health_) {
+                      bound_ports_, health_, recently_noted_peers_) {
   add_health_sections();
 }
 

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/recent_keys.h"
 #include "server/config.h"
 #include "server/connection_budget.h"
 #include "server/counters.h"
@@ -70,6 +71,7 @@ class Server {
   HandshakeRate handshake_rate_;
   PeerErrorLog peer_log_;
   HealthReport health_;
+  RecentKeys recently_noted_peers_{60};
   std::vector<std::unique_ptr<tls::TlsContext>> tls_contexts_;  // by listener; null: ws://
   std::vector<tls::TlsContext*> tls_by_listener_;                // the same, for the workers
   std::vector<uint16_t> bound_ports_;

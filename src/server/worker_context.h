@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "base/recent_keys.h"
 #include "server/config.h"
 #include "server/connection_budget.h"
 #include "server/counters.h"
@@ -24,10 +25,11 @@ class WorkerContext {
   WorkerContext(const ServerConfig& config, ServerCounters& counters, ConnectionBudget& budget,
                 HandshakeRate& handshake_rate, PeerErrorLog& peer_log,
                 const std::vector<tls::TlsContext*>& tls_by_listener,
-                const std::vector<uint16_t>& bound_ports, const HealthReport& health)
+                const std::vector<uint16_t>& bound_ports, const HealthReport& health,
+                RecentKeys& recently_noted_peers)
       : config_(config), counters_(counters), budget_(budget), handshake_rate_(handshake_rate),
         peer_log_(peer_log), tls_by_listener_(tls_by_listener), bound_ports_(bound_ports),
-        health_(health) {}
+        health_(health), recently_noted_peers_(recently_noted_peers) {}
 
   const ServerConfig& config() const { return config_; }
   ServerCounters& counters() const { return counters_; }
@@ -46,6 +48,14 @@ class WorkerContext {
   void log_peer_error(fmt::format_string<Args...> format, Args&&... args) const {
     peer_log_.write(format, std::forward<Args>(args)...);
   }
+  // The same at info level: the operator's setup rather than a bad peer (see PeerErrorLog).
+  template <typename... Args>
+  void log_peer_note(fmt::format_string<Args...> format, Args&&... args) const {
+    peer_log_.write_at(spdlog::level::info, format, std::forward<Args>(args)...);
+  }
+  // Client addresses told about recently, so a note about a client is written once a minute
+  // (keyed by IpAddressHash of the address).
+  RecentKeys& recently_noted_peers() const { return recently_noted_peers_; }
 
  private:
   const ServerConfig& config_;
@@ -56,6 +66,7 @@ class WorkerContext {
   const std::vector<tls::TlsContext*>& tls_by_listener_;
   const std::vector<uint16_t>& bound_ports_;
   const HealthReport& health_;
+  RecentKeys& recently_noted_peers_;
 };
 
 }  // namespace wshub::server

@@ -33,8 +33,14 @@ constexpr FailureInfo kFailures[] = {
      "docs/deploy.md)."},
     {"protocol_error", "The TLS handshake failed."},
     {"closed_in_handshake",
-     "The client closed the connection during the TLS handshake (browsers do this when they do "
-     "not trust the certificate)."},
+     "The client closed the connection during the TLS handshake, before it was sent the "
+     "certificate (port scanners and TCP health checks do this)."},
+    {"closed_after_certificate",
+     "The client closed the connection during the TLS handshake, after it was sent the server "
+     "certificate and without an alert; the usual cause is a client that does not trust the "
+     "certificate (Python's asyncio, and so the websockets library, close this way): serve one "
+     "it trusts, with the host name it connects to in its subjectAltName (for development, "
+     "trust the CA from 'wshub cert'; see docs/deploy.md)."},
     {"handshake_timeout",
      "The TLS handshake did not finish within limits.handshake_timeout_ms."},
 };

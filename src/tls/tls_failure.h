@@ -17,7 +17,8 @@ enum class TlsFailure : uint8_t {
   no_shared_cipher,       // no cipher suite or key-exchange group in common
   certificate_rejected,   // the client sent an alert about our certificate
   protocol_error,         // any other TLS error: the OpenSSL reason is logged with it
-  closed_in_handshake,    // the client closed TCP before the handshake finished
+  closed_in_handshake,    // the client closed TCP before it was sent a certificate
+  closed_after_certificate,  // ... after it was sent one: usually it does not trust it
   handshake_timeout,      // limits.handshake_timeout_ms passed during the TLS handshake
   count_
 };

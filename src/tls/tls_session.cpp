@@ -71,6 +71,13 @@ struct SessionBio {
     }();
     return m;
   }
+  // Each handshake message OpenSSL reads or writes; installed only while handshaking, to learn
+  // whether the client was sent the certificate before it went away.
+  static void message(int write, int, int content_type, const void* data, size_t size, SSL* ssl, void*) {
+    if (!write || content_type != SSL3_RT_HANDSHAKE || size == 0) return;
+    if (static_cast<const uint8_t*>(data)[0] != SSL3_MT_CERTIFICATE) return;
+    if (auto* session = static_cast<TlsSession*>(SSL_get_app_data(ssl))) session->certificate_sent_ = true;
+  }
   // OpenSSL's key log: the only public way to learn the TLS 1.3 application traffic secrets.
   static void keylog(const SSL* ssl, const char* line) {
     if (auto* session = static_cast<TlsSession*>(SSL_get_app_data(ssl))) session->take_secret(line);
@@ -93,6 +100,7 @@ TlsSession* TlsContext::new_session() {
   BIO_set_data(bio, session);
   SSL_set_bio(session->ssl_, bio, bio);  // one reference, used both ways
   SSL_set_app_data(session->ssl_, session);
+  SSL_set_msg_callback(session->ssl_, SessionBio::message);
   SSL_set_accept_state(session->ssl_);
   return session;
 }
@@ -110,6 +118,10 @@ void TlsSession::release_partial() {
   std::free(partial_);
   partial_ = nullptr;
   partial_size_ = 0;
+}
+
+void TlsSession::note_peer_closed() {
+  note_failure(certificate_sent_ ? TlsFailure::closed_after_certificate : TlsFailure::closed_in_handshake);
 }
 
 void TlsSession::note_failure(TlsFailure failure) {
@@ -130,7 +142,7 @@ bool TlsSession::fail(int ssl_error) {
   TlsFailure failure = TlsFailure::protocol_error;
   if (error_code_) failure = classify_tls_error(error_code_);
   else if (ssl_error == SSL_ERROR_SYSCALL || ssl_error == SSL_ERROR_ZERO_RETURN)
-    failure = TlsFailure::closed_in_handshake;
+    failure = certificate_sent_ ? TlsFailure::closed_after_certificate : TlsFailure::closed_in_handshake;
   note_failure(failure);
   return false;
 }
@@ -190,6 +202,7 @@ bool TlsSession::handshake() {
   }
   state_ = State::openssl;
   certificates_.reset();
+  SSL_set_msg_callback(ssl_, nullptr);  // TLS 1.2 keeps the SSL object: no call per record
   TlsCounters& counters = context_->counters();
   counters.handshakes.fetch_add(1, std::memory_order_relaxed);
   if (SSL_session_reused(ssl_)) counters.resumed.fetch_add(1, std::memory_order_relaxed);

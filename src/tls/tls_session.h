@@ -42,6 +42,9 @@ class TlsSession final : public net::StreamFilter {
   unsigned long error_code() const { return error_code_; }
   // Records a failure the server detected (timeout, TCP closed) so it is counted once.
   void note_failure(TlsFailure failure);
+  // The peer closed TCP during the handshake: `closed_after_certificate` when it had been sent
+  // the certificate (it usually does not trust it), `closed_in_handshake` before that.
+  void note_peer_closed();
 
  private:
   friend class TlsContext;
@@ -79,6 +82,7 @@ class TlsSession final : public net::StreamFilter {
   uint8_t written_header_[5];
   uint8_t written_header_size_ = 0;
   uint8_t secrets_ = 0;  // bit 0: client application secret seen, bit 1: server's
+  bool certificate_sent_ = false;
   State state_ = State::handshake;
   TlsFailure failure_ = TlsFailure::none;
   Tls13Records records_;

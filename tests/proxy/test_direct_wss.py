@@ -10,6 +10,7 @@ import socket
 import ssl
 import subprocess
 import time
+import warnings
 
 import websockets
 
@@ -207,6 +208,52 @@ class TlsBehaviour(h.TempDirCase):
         with h.tls_connect(self.port, self.ca) as s:
             s.sendall(b"GET /health HTTP/1.1\r\nHost: test.ws.com\r\n\r\n")
             self.assertEqual(h.read_http_response(s)[0], 200)
+
+    def test_old_protocol_versions_are_told_with_a_protocol_version_alert(self):
+        # The client must learn why (alert 70, protocol_version), not see an unexpected EOF.
+        for version in ("TLSv1", "TLSv1_1"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+                # Debian's default security level refuses TLS 1.0 and 1.1 in the client itself.
+                context.set_ciphers("DEFAULT@SECLEVEL=0")
+                context.minimum_version = context.maximum_version = getattr(ssl.TLSVersion, version)
+            with socket.create_connection(("127.0.0.1", self.port), timeout=10) as raw:
+                with self.assertRaises(ssl.SSLError) as caught:
+                    context.wrap_socket(raw)
+            self.assertEqual(caught.exception.reason, "TLSV1_ALERT_PROTOCOL_VERSION", version)
+        line = self.server.wait_for_log(r"TLS handshake failed \(unsupported_version")
+        self.assertIn("wshub accepts TLS 1.2 and 1.3", line)
+        counters = self.server.health()["tls"][0]["counters"]["handshake_failures"]
+        self.assertEqual(counters, {"unsupported_version": 2})
+
+    def test_a_client_that_distrusts_the_certificate_and_closes_is_told_once_at_info(self):
+        # websockets (asyncio) closes without an alert when it does not trust the certificate.
+        async def distrusting_client():
+            with self.assertRaises(ssl.SSLCertVerificationError):
+                async with websockets.connect(f"wss://127.0.0.1:{self.port}/echo",
+                                              ssl=ssl.create_default_context(), server_hostname="test.ws.com"):
+                    pass
+        for _ in range(3):
+            asyncio.run(distrusting_client())
+        # A TCP probe that closes before any TLS is debug-level noise only.
+        socket.create_connection(("127.0.0.1", self.port)).close()
+        line = self.server.wait_for_log(r"^\S+ info .*TLS handshake failed \(closed_after_certificate\)")
+        self.assertIn("after it was sent the server certificate and without an alert; the usual cause "
+                      "is a client that does not trust the certificate", line)
+        self.assertIn("Further closes like this from 127.0.0.1 are logged at debug level for a minute.", line)
+        self.assertIsNotNone(self.server.wait_for_log(r"^\S+ debug .*\(closed_in_handshake\)"))
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            counters = self.server.health()["tls"][0]["counters"]["handshake_failures"]
+            if counters.get("closed_in_handshake"):
+                break
+            time.sleep(0.05)
+        self.assertEqual(counters, {"closed_after_certificate": 3, "closed_in_handshake": 1})
+        levels = [line.split(" ", 2)[1] for line in self.server.log().splitlines() if "TLS handshake failed" in line]
+        self.assertEqual(sorted(levels), ["debug", "debug", "debug", "info"])  # one info line in all
 
     def test_the_handshake_timeout_covers_the_tls_handshake(self):
         started = time.monotonic()

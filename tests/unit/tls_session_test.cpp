@@ -184,6 +184,46 @@ TEST(TlsSession, OldProtocolVersionsAreRefusedByName) {
   EXPECT_FALSE(handshake(*session, client, out));
   EXPECT_EQ(session->failure(), TlsFailure::unsupported_version);
   EXPECT_EQ(f.context->counters().failures[size_t(TlsFailure::unsupported_version)].load(), 1u);
+  // The refusal is told to the client as a protocol_version alert (70), not a bare close.
+  client.give_input(out.to_client);
+  ERR_clear_error();
+  EXPECT_NE(SSL_do_handshake(client.ssl), 1);
+  EXPECT_EQ(ERR_GET_REASON(ERR_peek_last_error()), SSL_R_TLSV1_ALERT_PROTOCOL_VERSION);
+  ERR_clear_error();
+}
+
+TEST(TlsSession, AClientThatClosesIsToldApartByWhetherItSawTheCertificate) {
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    Fixture f;
+    // Closed before sending anything, and after half a ClientHello: probes and scanners.
+    std::unique_ptr<TlsSession> silent(f.context->new_session());
+    silent->note_peer_closed();
+    EXPECT_EQ(silent->failure(), TlsFailure::closed_in_handshake);
+    std::unique_ptr<TlsSession> partial(f.context->new_session());
+    MemoryClient early("", "test.ws.com", version);
+    SSL_do_handshake(early.ssl);
+    ERR_clear_error();
+    const std::string hello = early.take_output();
+    RecordingOutput out;
+    ASSERT_TRUE(feed(*partial, hello.substr(0, hello.size() / 2), out));
+    EXPECT_TRUE(out.to_client.empty());
+    partial->note_peer_closed();
+    EXPECT_EQ(partial->failure(), TlsFailure::closed_in_handshake);
+    // Closed after the server's flight with the certificate: a client that does not trust it.
+    std::unique_ptr<TlsSession> session(f.context->new_session());
+    MemoryClient client("", "test.ws.com", version);
+    SSL_do_handshake(client.ssl);
+    ERR_clear_error();
+    ASSERT_TRUE(feed(*session, client.take_output(), out));
+    EXPECT_TRUE(session->handshaking());
+    session->note_peer_closed();
+    EXPECT_EQ(session->failure(), TlsFailure::closed_after_certificate) << version;
+    const auto& failures = f.context->counters().failures;
+    EXPECT_EQ(failures[size_t(TlsFailure::closed_in_handshake)].load(), 2u);
+    EXPECT_EQ(failures[size_t(TlsFailure::closed_after_certificate)].load(), 1u);
+    EXPECT_NE(tls_failure_sentence(TlsFailure::closed_after_certificate).find("does not trust"),
+              std::string_view::npos);
+  }
 }
 
 TEST(TlsSession, PlainHttpOnTheTlsPortIsNamed) {

@@ -95,9 +95,15 @@ bool read_process_memory(pid_t pid, ProcMemory& memory, std::string& why) {
   const std::string base = "/proc/" + std::to_string(pid);
   std::string text;
   std::string ignored;
+  uint64_t private_clean = 0, private_dirty = 0;
   if (read_small_file(base + "/smaps_rollup", text, ignored) && parse_kib_field(text, "Rss", memory.rss_kib) &&
-      parse_kib_field(text, "Anonymous", memory.anon_kib))
+      parse_kib_field(text, "Anonymous", memory.anon_kib)) {
+    memory.has_pss = parse_kib_field(text, "Pss", memory.pss_kib) &&
+                     parse_kib_field(text, "Private_Clean", private_clean) &&
+                     parse_kib_field(text, "Private_Dirty", private_dirty);
+    memory.private_kib = private_clean + private_dirty;
     return true;
+  }
   if (!read_small_file(base + "/status", text, why)) return false;
   if (parse_kib_field(text, "VmRSS", memory.rss_kib) && parse_kib_field(text, "RssAnon", memory.anon_kib)) return true;
   why = base + "/status: no VmRSS or RssAnon line (is it a kernel thread or a zombie?)";

@@ -28,12 +28,19 @@ bool parse_kib_field(std::string_view text, std::string_view name, uint64_t& kib
 bool read_process_cpu_us(pid_t pid, uint64_t& cpu_us, std::string& why);
 
 struct ProcMemory {
-  uint64_t rss_kib = 0;   // all resident pages, code and mapped files included
+  uint64_t rss_kib = 0;   // all resident pages, code and mapped files included (= VmRSS)
   uint64_t anon_kib = 0;  // resident anonymous pages: the heap and stacks, what connections cost
+  // From smaps_rollup only (has_pss false when it was not readable): Pss shares each page
+  // among the processes that map it, so libraries another process also uses count in part;
+  // Private is Private_Clean + Private_Dirty, the pages no other process maps.
+  bool has_pss = false;
+  uint64_t pss_kib = 0;
+  uint64_t private_kib = 0;
 };
 
-// Resident memory of `pid`: Rss and Anonymous from smaps_rollup (exact), else VmRSS and
-// RssAnon from status (which the kernel may update lazily, by up to 64 pages per thread).
+// Resident memory of `pid`: Rss, Anonymous, Pss and Private from smaps_rollup (exact), else
+// VmRSS and RssAnon from status (which the kernel may update lazily, by up to 64 pages per
+// thread).
 bool read_process_memory(pid_t pid, ProcMemory& memory, std::string& why);
 
 // This process's own CPU time (user + system, all threads) in microseconds.

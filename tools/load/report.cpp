@@ -90,6 +90,12 @@ std::string report_json(const Report& r) {
   if (r.server_anon_kib_before) o.field("server_anon_kib_before", *r.server_anon_kib_before);
   if (r.server_anon_kib_after) o.field("server_anon_kib_after", *r.server_anon_kib_after);
   if (r.anon_per_conn_kib) o.field("anon_per_conn_kib", *r.anon_per_conn_kib, 3);
+  if (r.server_pss_kib_before) o.field("server_pss_kib_before", *r.server_pss_kib_before);
+  if (r.server_pss_kib_after) o.field("server_pss_kib_after", *r.server_pss_kib_after);
+  if (r.pss_per_conn_kib) o.field("pss_per_conn_kib", *r.pss_per_conn_kib, 3);
+  if (r.server_private_kib_before) o.field("server_private_kib_before", *r.server_private_kib_before);
+  if (r.server_private_kib_after) o.field("server_private_kib_after", *r.server_private_kib_after);
+  if (r.private_per_conn_kib) o.field("private_per_conn_kib", *r.private_per_conn_kib, 3);
   if (r.open_time_ms) o.field("open_time_ms", *r.open_time_ms, 1);
   if (r.handshakes_per_sec) o.field("handshakes_per_sec", *r.handshakes_per_sec, 1);
   if (r.deliveries) o.field("deliveries", *r.deliveries);
@@ -154,8 +160,13 @@ std::string report_text(const Report& r) {
       add();
     }
     if (r.anon_per_conn_kib) {
-      std::snprintf(line, sizeof line, " (anonymous: %.3f KiB per connection)", *r.anon_per_conn_kib);
+      std::snprintf(line, sizeof line, " (anonymous: %.3f", *r.anon_per_conn_kib);
       add();
+      if (r.pss_per_conn_kib && r.private_per_conn_kib) {
+        std::snprintf(line, sizeof line, ", Pss: %.3f, private: %.3f", *r.pss_per_conn_kib, *r.private_per_conn_kib);
+        add();
+      }
+      out += " KiB per connection)";
     }
     out += "\n";
   }

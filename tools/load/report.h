@@ -45,6 +45,12 @@ struct Report {
   std::optional<uint64_t> server_anon_kib_before;
   std::optional<uint64_t> server_anon_kib_after;
   std::optional<double> anon_per_conn_kib;  // anonymous memory only: the per-connection cost
+  std::optional<uint64_t> server_pss_kib_before;
+  std::optional<uint64_t> server_pss_kib_after;
+  std::optional<double> pss_per_conn_kib;  // proportional set size: shared library pages in part
+  std::optional<uint64_t> server_private_kib_before;
+  std::optional<uint64_t> server_private_kib_after;
+  std::optional<double> private_per_conn_kib;  // pages only the server maps
   std::optional<double> open_time_ms;  // idle: first connect to last 101
 
   std::optional<double> handshakes_per_sec;

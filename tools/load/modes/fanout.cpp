@@ -213,6 +213,9 @@ void run_fanout(const LoadOptions& o, const ConnectTarget& target, Report& repor
   }
   const uint64_t wanted_open = uint64_t(o.subscribers) + 1;
   const uint64_t wanted_deliveries = uint64_t(o.subscribers) * o.messages;
+  ProcMemory before;
+  std::string memory_error;
+  const bool measure_memory = o.server_pid > 0 && read_process_memory(pid_t(o.server_pid), before, memory_error);
 
   const uint64_t start = monotonic_ns();
   const double budget_s = kOpenBudgetS + o.warmup_s + o.duration_s + kHardDeadlineGraceS;
@@ -249,6 +252,10 @@ void run_fanout(const LoadOptions& o, const ConnectTarget& target, Report& repor
   on_time = supervisor.wait_until(monotonic_ns() + seconds_to_ns(o.warmup_s), nullptr, status);
   const MeasuredWindow window = measure_window(
       supervisor, control, o, [&] { return control.sum(&ThreadProgress::messages) >= wanted_deliveries; }, status);
+  // With every subscriber still open and every message delivered: what subscribing and the
+  // traffic left behind.
+  ProcMemory after;
+  const bool have_after = measure_memory && read_process_memory(pid_t(o.server_pid), after, memory_error);
   if (!finish_run(supervisor, report, on_time && window.on_time, "the fanout run", budget_s)) return;
 
   // Per message: deliveries summed over threads, the latest delivery, and its send time.
@@ -299,6 +306,9 @@ void run_fanout(const LoadOptions& o, const ConnectTarget& target, Report& repor
   report.first_error = errors.first;
   // CPU per delivery: the server's work scales with subscribers x messages.
   add_cpu_figures(report, window.cpu, delivered, window.length_ns(), o.server_pid > 0);
+  if (o.server_pid > 0)
+    add_memory_figures(report, measure_memory ? &before : nullptr, have_after ? &after : nullptr, o.subscribers,
+                       memory_error);
 }
 
 }  // namespace wshub::load

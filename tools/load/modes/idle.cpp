@@ -162,23 +162,9 @@ void run_idle(const LoadOptions& o, const ConnectTarget& target, Report& report)
   report.first_error = errors.first;
   // CPU per connection opened, over the opening phase.
   add_cpu_figures(report, cpu, handshakes.count(), last_open - start, measure_server);
-  if (measure_server) {
-    if (have_rss_before) {
-      report.server_rss_kib_before = before.rss_kib;
-      report.server_anon_kib_before = before.anon_kib;
-    }
-    if (have_rss_after) {
-      report.server_rss_kib_after = after.rss_kib;
-      report.server_anon_kib_after = after.anon_kib;
-    }
-    // Total RSS also grows by the code and library pages the first handshakes fault in (about
-    // 2 MiB for wshub), which is not a per-connection cost; anonymous memory is.
-    if (have_rss_before && have_rss_after && open_at_end > 0) {
-      report.rss_per_conn_kib = (double(after.rss_kib) - double(before.rss_kib)) / double(open_at_end);
-      report.anon_per_conn_kib = (double(after.anon_kib) - double(before.anon_kib)) / double(open_at_end);
-    }
-    if (!have_rss_after && report.server_stats_error.empty()) report.server_stats_error = rss_error;
-  }
+  if (measure_server)
+    add_memory_figures(report, have_rss_before ? &before : nullptr, have_rss_after ? &after : nullptr, open_at_end,
+                       rss_error);
 }
 
 }  // namespace wshub::load

@@ -15,6 +15,37 @@ Report base_report(const LoadOptions& options) {
   return report;
 }
 
+void add_memory_figures(Report& report, const ProcMemory* before, const ProcMemory* after, uint64_t count,
+                        const std::string& why) {
+  if (before) {
+    report.server_rss_kib_before = before->rss_kib;
+    report.server_anon_kib_before = before->anon_kib;
+    if (before->has_pss) {
+      report.server_pss_kib_before = before->pss_kib;
+      report.server_private_kib_before = before->private_kib;
+    }
+  }
+  if (after) {
+    report.server_rss_kib_after = after->rss_kib;
+    report.server_anon_kib_after = after->anon_kib;
+    if (after->has_pss) {
+      report.server_pss_kib_after = after->pss_kib;
+      report.server_private_kib_after = after->private_kib;
+    }
+  }
+  if (!after && report.server_stats_error.empty()) report.server_stats_error = why;
+  if (!before || !after || count == 0) return;
+  const auto per = [count](uint64_t from, uint64_t to) { return (double(to) - double(from)) / double(count); };
+  // Total RSS also grows by code and library pages first touched while connections open, a
+  // one-time cost; anonymous memory is what each connection holds.
+  report.rss_per_conn_kib = per(before->rss_kib, after->rss_kib);
+  report.anon_per_conn_kib = per(before->anon_kib, after->anon_kib);
+  if (before->has_pss && after->has_pss) {
+    report.pss_per_conn_kib = per(before->pss_kib, after->pss_kib);
+    report.private_per_conn_kib = per(before->private_kib, after->private_kib);
+  }
+}
+
 void add_cpu_figures(Report& report, const CpuWindow& cpu, uint64_t units, uint64_t window_ns,
                      bool server_pid_given) {
   report.client_cpu_us_per_msg = cpu.client_us_per(units);

@@ -8,6 +8,7 @@
 
 #include "cpu_window.h"
 #include "options.h"
+#include "proc_stats.h"
 #include "report.h"
 #include "run_control.h"
 #include "supervisor.h"
@@ -35,6 +36,12 @@ Report base_report(const LoadOptions& options);
 void add_cpu_figures(Report& report, const CpuWindow& cpu, uint64_t units, uint64_t window_ns,
                      bool server_pid_given);
 constexpr double kMinServerCpuWindowS = 1.0;
+
+// The server's memory before and after, and its growth per connection, into the report's
+// memory fields; `count` is what the growth is divided by (connections or subscribers open).
+// Missing readings leave the fields empty and `why` in server_stats_error.
+void add_memory_figures(Report& report, const ProcMemory* before, const ProcMemory* after, uint64_t count,
+                        const std::string& why);
 
 // "12 345/s" style numbers for the progress line.
 std::string human_count(double value);

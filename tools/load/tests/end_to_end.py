@@ -95,6 +95,10 @@ def main():
         check(idle["errors"] == 0, "idle errors == 0", idle)
         check(idle["connections_open"] == 200, "idle held 200 connections", idle)
         check("server_rss_kib_before" in idle and "server_rss_kib_after" in idle, "idle RSS figures", idle)
+        check(all(f in idle for f in ("rss_per_conn_kib", "anon_per_conn_kib", "pss_per_conn_kib",
+                                      "private_per_conn_kib")), "idle memory per connection, four ways", idle)
+        check(idle["server_pss_kib_after"] <= idle["server_rss_kib_after"]
+              and idle["server_private_kib_after"] <= idle["server_rss_kib_after"], "Pss and Private within Rss", idle)
 
         connect = run_load(options.load, ["connect", "--url", f"{url}/echo", "--duration", "1", "--warmup", "0",
                                           "--concurrency", "4"])
@@ -128,6 +132,8 @@ def main():
                   "fanout delivers everything once", fanout)
             check(fanout["deliveries"] == 50 * 20, "fanout deliveries", fanout)
             check(fanout["last_delivery_us"]["max"] > 0, "fanout last delivery latency", fanout)
+            check("rss_per_conn_kib" in fanout and "anon_per_conn_kib" in fanout
+                  and fanout["server_rss_kib_after"] >= fanout["server_anon_kib_after"], "fanout memory figures", fanout)
         finally:
             stop_server(server)
     finally:

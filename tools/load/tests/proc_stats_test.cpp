@@ -69,6 +69,11 @@ TEST(ProcStats, ReadsThisProcess) {
   EXPECT_GT(memory.rss_kib, 0u);
   EXPECT_GT(memory.anon_kib, 0u);
   EXPECT_LE(memory.anon_kib, memory.rss_kib);
+  ASSERT_TRUE(memory.has_pss);  // smaps_rollup exists on every kernel the project runs on
+  EXPECT_GT(memory.pss_kib, 0u);
+  EXPECT_LE(memory.pss_kib, memory.rss_kib);
+  EXPECT_GE(memory.private_kib, memory.anon_kib);  // anonymous pages of one process are private
+  EXPECT_LE(memory.private_kib, memory.rss_kib);
   EXPECT_FALSE(read_process_cpu_us(0x7ffffff0, cpu_us, why));
   EXPECT_FALSE(why.empty());
 }
