@@ -44,8 +44,9 @@ std::vector<server::RouteConfig> make_routes(const std::vector<RouteEntry>& entr
     else if (route.kind == "hub" && hub) {
       route.service = hub->make_route(entry.hub);
       // The hub protocol's subprotocol is offered by SDKs; clients that offer none are served
-      // too (docs/hub-protocol.md), so it is never required here.
+      // too, as v1 (docs/hub-protocol.md); one that offers only others gets 400 naming it.
       if (route.subprotocols.empty()) route.subprotocols = {"wshub.v1.json"};
+      route.refuse_unmatched_subprotocols = true;
     } else {
       throw std::runtime_error("route " + route.path + ": kind '" + route.kind + "' is not served");
     }

@@ -198,7 +198,8 @@ HandshakeOutcome check_upgrade(const HttpRequestHead& head, const HandshakePolic
   if (!origin_allowed(head, policy)) return fail(HandshakeError::origin_not_allowed);
   out.key = key->value;
   out.subprotocol = choose_subprotocol(head, policy);
-  if (out.subprotocol.empty() && policy.require_subprotocol)
+  if (out.subprotocol.empty() &&
+      (policy.require_subprotocol || (policy.refuse_unmatched_offers && head.find("Sec-WebSocket-Protocol"))))
     return fail(HandshakeError::no_acceptable_subprotocol);
   // An extension that cannot be agreed is left out, never a reason to refuse (RFC 6455 §9.1).
   if (policy.deflate) out.deflate = negotiate_deflate(head, *policy.deflate);

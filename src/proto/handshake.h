@@ -51,6 +51,9 @@ struct HandshakePolicy {
   std::span<const std::string> allowed_origins;  // empty: any origin, or none, is accepted
   std::span<const std::string> subprotocols;     // the route's, in the server's preference
   bool require_subprotocol = false;
+  // A client that offers subprotocols, none of them served, is refused (a client that offers
+  // none is still served): for routes whose clients must not guess what they speak.
+  bool refuse_unmatched_offers = false;
   const DeflatePolicy* deflate = nullptr;        // null: permessage-deflate is never negotiated
 };
 

@@ -50,6 +50,7 @@ struct RouteConfig {
   std::vector<std::string> allowed_origins;  // empty: any
   std::vector<std::string> subprotocols;
   bool require_subprotocol = false;
+  bool refuse_unmatched_subprotocols = false;  // see proto::HandshakePolicy
 };
 
 struct ListenerConfig {

@@ -55,6 +55,7 @@ Worker::Worker(WorkerContext& context, uint32_t index)
     route.policy.allowed_origins = config.allowed_origins;
     route.policy.subprotocols = config.subprotocols;
     route.policy.require_subprotocol = config.require_subprotocol;
+    route.policy.refuse_unmatched_offers = config.refuse_unmatched_subprotocols;
     route.policy.deflate = &compression_.policy();
   }
 }

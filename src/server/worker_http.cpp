@@ -266,13 +266,20 @@ void Worker::reject_handshake(Connection& c, proto::HandshakeError error,
                              plain_request_page(websocket_scheme(c, head), head.path()),
                              "Upgrade: websocket\r\n");
   }
+  std::string body(sentence);
+  if (error == proto::HandshakeError::no_acceptable_subprotocol) {
+    // Name what is served, so the client's author knows what to offer.
+    body += " Served here:";
+    if (WorkerRoute* route = find_route(head.path()))
+      for (const std::string& served : route->config->subprotocols) body += " " + served;
+    body += ".";
+  }
   context_.log_peer_error("{} {} {} rejected ({}): {}", describe_peer(c), loggable(head.method),
-                         loggable(head.path()), proto::handshake_error_name(error), sentence);
+                         loggable(head.path()), proto::handshake_error_name(error), body);
   const bool version = error == proto::HandshakeError::missing_version ||
                        error == proto::HandshakeError::unsupported_version;
   const bool method = error == proto::HandshakeError::method_not_get;
-  respond_and_close(c, proto::handshake_status(error), "text/plain; charset=utf-8",
-                    std::string(sentence) + "\n",
+  respond_and_close(c, proto::handshake_status(error), "text/plain; charset=utf-8", body + "\n",
                     version ? "Sec-WebSocket-Version: 13\r\n" : method ? "Allow: GET\r\n" : "");
 }
 

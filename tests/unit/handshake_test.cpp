@@ -376,6 +376,18 @@ TEST(Handshake, RequiredSubprotocol) {
   EXPECT_EQ(handshake_status(HandshakeError::no_acceptable_subprotocol), 400);
 }
 
+TEST(Handshake, UnmatchedOffersRefusedWhereThePolicySays) {
+  const std::vector<std::string> served = {"wshub.v1.json"};
+  HandshakePolicy policy;
+  policy.subprotocols = served;
+  policy.refuse_unmatched_offers = true;
+  EXPECT_EQ(error_of(valid_with("", {"Sec-WebSocket-Protocol: v3.chat, mqtt"}), policy),
+            HandshakeError::no_acceptable_subprotocol);
+  EXPECT_EQ(check(kValid, policy).error, HandshakeError::none);  // no offer: served, as v1
+  EXPECT_EQ(check(valid_with("", {"Sec-WebSocket-Protocol: mqtt, wshub.v1.json"}), policy).subprotocol,
+            "wshub.v1.json");
+}
+
 TEST(Handshake, AcceptKeyFromRfc6455) {
   char accept[kAcceptKeySize];
   compute_accept_key(kRfcKey, accept);
