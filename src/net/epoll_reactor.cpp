@@ -134,6 +134,11 @@ class EpollReactor final : public Reactor {
     if (size_t(fd) >= streams_by_fd_.size()) return;
     Stream* s = streams_by_fd_[size_t(fd)];
     if (!s || s->generation != uint32_t(token >> 32)) return;  // stale: fd closed and reused
+    if (s->reactor_flags & kFlagConnecting) {
+      if (!(ev.events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+      finish_connect(*s);
+      if (s->fd < 0 || (s->reactor_flags & kFlagConnecting)) return;
+    }
     if ((ev.events & EPOLLOUT) && s->pending) flush_queue(*s);
     if (s->fd >= 0 && (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) read_from(*s);
   }
@@ -156,11 +161,15 @@ class EpollReactor final : public Reactor {
         close(fd);
         continue;
       }
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-      ev.data.u64 = stream_token(*s);
-      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) abort(*s);
+      watch(*s);
     }
+  }
+
+  void watch(Stream& s) override {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.u64 = stream_token(s);
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, s.fd, &ev) != 0) abort(s);
   }
 
   void stop_accepting() override {
@@ -192,11 +201,11 @@ class EpollReactor final : public Reactor {
             FilterSink sink(*this, s);
             intact = s.filter->on_input({read_buffer_.data(), size_t(n)}, plain_buffer_, sink);
           } else {
-            handler_.on_data(s, {read_buffer_.data(), size_t(n)});
+            handler_of(s).on_data(s, {read_buffer_.data(), size_t(n)});
           }
           flush_cork();
           if (s.fd < 0) return;
-          if (!intact) return handler_.on_hangup(s);
+          if (!intact) return handler_of(s).on_hangup(s);
         }
         if (size_t(n) < read_buffer_.size()) return;  // drained: the next edge will tell
         continue;
@@ -205,7 +214,7 @@ class EpollReactor final : public Reactor {
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
       // EOF or a socket error.
       if (s.reactor_flags & kFlagLingering) abort(s);
-      else handler_.on_hangup(s);
+      else handler_of(s).on_hangup(s);
       return;
     }
     if (!(s.reactor_flags & kFlagReadyAgain)) {
@@ -305,7 +314,7 @@ class EpollReactor final : public Reactor {
     delete s.pending;
     s.pending = nullptr;
     if (s.reactor_flags & kFlagCloseAfterFlush) half_close(s);
-    else handler_.on_drained(s);
+    else handler_of(s).on_drained(s);
   }
 
   int epoll_fd_ = -1;

@@ -1,10 +1,13 @@
 #include "net/reactor.h"
 
 #include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "base/clock.h"
@@ -75,7 +78,7 @@ void Reactor::finish_closed() {
   while (!closed_.empty()) {
     std::vector<Stream*> batch;
     batch.swap(closed_);
-    for (Stream* s : batch) handler_.on_closed(*s);
+    for (Stream* s : batch) handler_of(*s).on_closed(*s);
   }
 }
 
@@ -98,7 +101,7 @@ int Reactor::turn_timeout() const {
 }
 
 void Reactor::finish_turn() {
-  timers_.advance(now_ms_, [this](Stream& s) { handler_.on_timer(s); });
+  timers_.advance(now_ms_, [this](Stream& s) { handler_of(s).on_timer(s); });
   timer_heap_.fire_due(now_ms_);
   finish_closed();
   if (accept_paused_ && now_ms_ >= accept_resume_ms_) {
@@ -156,6 +159,54 @@ bool Reactor::over_cap(const Stream& s) const {
   if (queued <= cap) return false;
   if (queued > 4 * cap) return true;
   return now_ms_ - s.pending->last_progress_ms() >= options_.stall_ms;
+}
+
+bool Reactor::connect(Stream& s, const sockaddr* address, socklen_t length, OutboundHandler& handler,
+                      std::string& why) {
+  const int fd = ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    why = std::string("socket: ") + std::strerror(errno);
+    return false;
+  }
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd, address, length) != 0 && errno != EINPROGRESS) {
+    why = std::string("connect: ") + std::strerror(errno);
+    ::close(fd);
+    return false;
+  }
+  s.fd = fd;
+  s.generation = ++next_generation_ & 0x3FFFFFFF;
+  if (s.generation == 0) s.generation = ++next_generation_ & 0x3FFFFFFF;
+  s.listener = kOutboundListener;
+  s.reactor_flags = kFlagConnecting;
+  if (streams_by_fd_.size() <= size_t(fd)) streams_by_fd_.resize(size_t(fd) + 1024, nullptr);
+  streams_by_fd_[size_t(fd)] = &s;
+  ++stream_count_;
+  outbound_.handlers[&s] = &handler;
+  watch(s);
+  return true;
+}
+
+void Reactor::finish_connect(Stream& s) {
+  if (!(s.reactor_flags & kFlagConnecting) || s.fd < 0) return;
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
+  if (error == 0) {
+    // Still connecting (a spurious wake-up): the next writable event tells.
+    sockaddr_storage peer;
+    socklen_t peer_size = sizeof peer;
+    if (::getpeername(s.fd, reinterpret_cast<sockaddr*>(&peer), &peer_size) != 0 && errno == ENOTCONN) return;
+  }
+  s.reactor_flags &= ~kFlagConnecting;
+  if (error != 0) {
+    outbound_.of(s).on_connect_failed(s, error);
+    if (s.fd >= 0) abort(s);
+    return;
+  }
+  on_stream_connected(s);
+  outbound_.of(s).on_connected(s);
 }
 
 SendResult Reactor::send(Stream& s, const iovec* iov, int count, bool force) {
@@ -223,7 +274,7 @@ void Reactor::flush_cork() {
 
 bool Reactor::FilterSink::plaintext(MutableBytes bytes) {
   if (stream_.fd < 0 || (stream_.reactor_flags & kFlagLingering)) return false;
-  reactor_.handler_.on_data(stream_, bytes);
+  reactor_.handler_of(stream_).on_data(stream_, bytes);
   return stream_.fd >= 0;
 }
 
@@ -275,6 +326,9 @@ void Reactor::begin_shutdown(uint32_t grace_ms) {
   shutdown_deadline_ms_ = now_ms_ + grace_ms;
   close_listeners();
   handler_.on_shutdown();
+  std::vector<std::pair<Stream*, OutboundHandler*>> outbound(outbound_.handlers.begin(), outbound_.handlers.end());
+  for (auto [stream, handler] : outbound)
+    if (stream->fd >= 0) handler->on_shutdown(*stream);
 }
 
 void Reactor::request_shutdown(uint32_t grace_ms) {

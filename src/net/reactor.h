@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 #include "base/shared_buffer.h"
 #include "net/mailbox.h"
+#include "net/outbound.h"
 #include "net/stream.h"
 #include "net/timer.h"
 #include "net/timer_wheel.h"
@@ -65,6 +67,12 @@ class Reactor {
   void close_after_flush(Stream& stream);
   // Closes the socket now. `on_closed` follows once the current event is fully handled.
   virtual void abort(Stream& stream) = 0;
+
+  // Opens a TCP connection to `address` without blocking; `handler` hears of it from then on
+  // (on_connected or on_connect_failed first). The caller owns `stream` until on_closed. False
+  // with `why` when no socket could be made (then nothing follows).
+  bool connect(Stream& stream, const sockaddr* address, socklen_t length, OutboundHandler& handler,
+               std::string& why);
 
   void arm_timer(Stream& stream, uint64_t deadline_ms) { timers_.arm(stream, deadline_ms); }
   void cancel_timer(Stream& stream) { timers_.cancel(stream); }
@@ -167,6 +175,18 @@ class Reactor {
   };
   static constexpr uint8_t kFlagCloseAfterFlush = 1;  // FIN once the queue is empty
   static constexpr uint8_t kFlagLingering = 2;        // FIN sent; input is discarded until EOF
+  static constexpr uint8_t kFlagConnecting = 16;      // an outbound connect not finished yet
+
+  // Who hears of `stream`'s events: the server's handler, or an outbound stream's own.
+  StreamHandler& handler_of(const Stream& stream) {
+    return stream.listener == kOutboundListener ? outbound_ : handler_;
+  }
+  // Registers a socket the reactor now drives (accepted or connecting) for its events.
+  virtual void watch(Stream& stream) = 0;
+  // A connecting stream became writable or failed: finish the connect and tell its handler.
+  void finish_connect(Stream& stream);
+  // The backend's part once an outbound stream is connected (io_uring arms its receive).
+  virtual void on_stream_connected(Stream& stream) {}
   static bool accepts_sends(const Stream& s) {
     return s.fd >= 0 && !(s.reactor_flags & (kFlagCloseAfterFlush | kFlagLingering));
   }
@@ -194,6 +214,25 @@ class Reactor {
   void grow_stream_table(int fd);
   // Stops accepting, tells the handler (which starts the 1001 closes) and sets the deadline.
   void begin_shutdown(uint32_t grace_ms);
+  // Forwards the events of outbound streams to their own handlers.
+  class OutboundEvents final : public StreamHandler {
+   public:
+    Stream* open_stream(int, const PeerAddress&, uint16_t) override { return nullptr; }
+    void on_data(Stream& s, MutableBytes data) override { of(s).on_data(s, data); }
+    void on_hangup(Stream& s) override { of(s).on_hangup(s); }
+    void on_drained(Stream& s) override { of(s).on_drained(s); }
+    void on_timer(Stream& s) override { of(s).on_timer(s); }
+    void on_closed(Stream& s) override {
+      OutboundHandler& handler = of(s);
+      handlers.erase(&s);
+      handler.on_closed(s);
+    }
+    void on_shutdown() override {}
+    OutboundHandler& of(Stream& s) { return *handlers.at(&s); }
+    std::unordered_map<Stream*, OutboundHandler*> handlers;
+  };
+  OutboundEvents outbound_;
+
   // Plaintext of a filtered stream: corked while it fits, otherwise sealed at once behind
   // whatever is corked. The stream's queue (and its cap) holds the filter's output.
   SendResult send_filtered(Stream& stream, const iovec* iov, int count, size_t total, bool force);

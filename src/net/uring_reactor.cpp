@@ -208,6 +208,7 @@ class UringReactor final : public Reactor {
       case Op::send: return on_sent(uint32_t(value), res);
       case Op::accept: return on_accept(uint16_t(value), res, flags);
       case Op::wake:
+        if (value != 0) return on_connect_ready(value);
         mailbox_.drain();
         if (!(flags & IORING_CQE_F_MORE)) arm_wake();
         return;
@@ -243,7 +244,7 @@ class UringReactor final : public Reactor {
     if (!s || s->fd < 0) return;
     if (peer_closed || res == 0 || (res < 0 && res != -ENOBUFS)) {
       if (s->reactor_flags & kFlagLingering) abort(*s);
-      else handler_.on_hangup(*s);
+      else handler_of(*s).on_hangup(*s);
       return;
     }
     if (!(flags & IORING_CQE_F_MORE)) arm_recv(*s);
@@ -281,10 +282,10 @@ class UringReactor final : public Reactor {
       FilterSink sink(*this, s);
       intact = s.filter->on_input(data, plain_buffer_, sink);
     } else {
-      handler_.on_data(s, data);
+      handler_of(s).on_data(s, data);
     }
     flush_cork();
-    if (s.fd >= 0 && !intact) handler_.on_hangup(s);
+    if (s.fd >= 0 && !intact) handler_of(s).on_hangup(s);
   }
 
   void give_back_buffers() {
@@ -300,13 +301,31 @@ class UringReactor final : public Reactor {
       getpeername(res, reinterpret_cast<sockaddr*>(&address), &length);
       Stream* s = adopt_accepted(res, reinterpret_cast<sockaddr*>(&address), index);
       if (!s) close(res);
-      else arm_recv(*s);
+      else watch(*s);
     } else if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
       pause_accepting();
       return;  // an error ends the multishot accept; restart_accepting re-arms it
     }
     if (!(flags & IORING_CQE_F_MORE) && !accept_paused_) arm_accept(index);
   }
+
+  // An accepted stream is read at once; a connecting one is polled for writability first (its
+  // completion comes as Op::wake with the stream's token, which is never 0).
+  void watch(Stream& s) override {
+    if (!(s.reactor_flags & kFlagConnecting)) return arm_recv(s);
+    io_uring_sqe* sqe = next_sqe();
+    io_uring_prep_poll_add(sqe, s.fd, POLLOUT);
+    io_uring_sqe_set_data64(sqe, token(Op::wake, stream_token(s)));
+  }
+
+  void on_connect_ready(uint64_t stream_value) {
+    Stream* s = live_stream(int(uint32_t(stream_value)), uint32_t(stream_value >> 32));
+    if (!s) return;
+    finish_connect(*s);
+    if (s->fd >= 0 && (s->reactor_flags & kFlagConnecting)) watch(*s);  // not yet: poll again
+  }
+
+  void on_stream_connected(Stream& s) override { arm_recv(s); }
 
   void restart_accepting() override {
     for (size_t i = 0; i < listeners_.size(); ++i)
@@ -352,7 +371,7 @@ class UringReactor final : public Reactor {
       drained = true;
     }
     if (s.reactor_flags & kFlagCloseAfterFlush) half_close(s);
-    else if (drained) handler_.on_drained(s);
+    else if (drained) handler_of(s).on_drained(s);
   }
 
   // ---- sends -------------------------------------------------------------------------------
