@@ -8,8 +8,18 @@ namespace {
 
 namespace dom = simdjson::dom;
 
+constexpr size_t kMaxDepth = 64;
+
+// dom::parser's constructor takes a maximum capacity in bytes, not a depth: the depth is set by
+// allocate() and kept when the parser grows for a larger answer.
 dom::parser& thread_parser() {
-  thread_local dom::parser parser(64);
+  thread_local dom::parser parser = [] {
+    dom::parser made;
+    if (made.allocate(4096, kMaxDepth)) {
+      // Out of memory: the parser allocates again on first use (with simdjson's default depth).
+    }
+    return made;
+  }();
   return parser;
 }
 

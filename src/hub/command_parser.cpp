@@ -12,6 +12,7 @@ namespace {
 
 constexpr uint64_t kMaxId = (uint64_t(1) << 53) - 1;  // exact in every client's JSON numbers
 constexpr size_t kMaxDepth = 64;
+constexpr size_t kInitialFrameBytes = 4096;  // grows with the largest frame seen
 
 struct TypeName {
   std::string_view name;
@@ -66,7 +67,12 @@ simdjson::error_code raw_value(od::value value, std::string_view& out) {
 }  // namespace
 
 struct CommandParser::Impl {
-  simdjson::dom::parser validator{kMaxDepth};
+  // dom::parser's constructor takes a maximum capacity in bytes, not a depth: the depth limit is
+  // set by allocate() and kept when the parser grows for a larger frame.
+  Impl() : allocation(validator.allocate(kInitialFrameBytes, kMaxDepth)) {}
+
+  simdjson::dom::parser validator;
+  simdjson::error_code allocation;
   od::parser parser;
   std::vector<Command> commands;
   std::vector<Refusal> refusals;  // by element, parallel to `commands`
@@ -204,6 +210,10 @@ bool CommandParser::parse(std::string_view frame, CommandSink& sink) {
   Impl& impl = *impl_;
   // Validation of the whole frame first: nothing of a frame that is not JSON runs.
   simdjson::dom::element root;
+  if (impl.allocation) {
+    sink.on_command_error(CommandError::not_json, 0, simdjson::error_message(impl.allocation));
+    return false;
+  }
   if (auto error = impl.validator.parse(frame.data(), frame.size()).get(root)) {
     sink.on_command_error(error == simdjson::DEPTH_ERROR ? CommandError::too_deep : CommandError::not_json,
                           0, simdjson::error_message(error));
