@@ -38,7 +38,9 @@ struct Refusal {
   std::string_view detail;
 };
 
-// The raw JSON text of any value (the frame was validated as a whole before).
+// The raw JSON text of any value (the frame was validated as a whole before), exactly as the
+// client wrote it: simdjson's raw views run on to the next token, so the whitespace after the
+// value is cut off.
 simdjson::error_code raw_value(od::value value, std::string_view& out) {
   od::json_type type;
   if (auto error = value.type().get(type)) return error;
@@ -46,22 +48,20 @@ simdjson::error_code raw_value(od::value value, std::string_view& out) {
     case od::json_type::object: {
       od::object object;
       if (auto error = value.get_object().get(object)) return error;
-      return object.raw_json().get(out);
+      if (auto error = object.raw_json().get(out)) return error;
+      break;
     }
     case od::json_type::array: {
       od::array array;
       if (auto error = value.get_array().get(array)) return error;
-      return array.raw_json().get(out);
+      if (auto error = array.raw_json().get(out)) return error;
+      break;
     }
-    default: {
-      std::string_view token = value.raw_json_token();
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\n' ||
-                                token.back() == '\r' || token.back() == '\t'))
-        token.remove_suffix(1);
-      out = token;
-      return simdjson::SUCCESS;
-    }
+    default: out = value.raw_json_token(); break;
   }
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\r' || out.back() == '\t'))
+    out.remove_suffix(1);
+  return simdjson::SUCCESS;
 }
 
 }  // namespace
