@@ -141,6 +141,7 @@ struct CommandParser::Impl {
     od::object object;
     if (element.get_object().get(object)) return {CommandError::not_object, "a request must be a JSON object"};
     bool typed = false;
+    bool type_bad = false;  // `t` is there but not a string
     bool id_bad = false;
     Refusal first;
     std::string_view type_name;
@@ -150,8 +151,10 @@ struct CommandParser::Impl {
       od::value value;
       if (field.value().get(value)) return {CommandError::bad_field, key};
       if (key == "t") {
-        if (value.get_string().get(type_name)) return {CommandError::missing_type, "t must be a string"};
-        typed = true;
+        // Read on to the end whatever `t` holds: an `id` after it still makes the request
+        // answerable.
+        type_bad = bool(value.get_string().get(type_name));
+        typed = !type_bad;
         continue;
       }
       if (key == "id") {
@@ -167,6 +170,7 @@ struct CommandParser::Impl {
       c.id = 0;
       return {CommandError::bad_id, "id must be a whole number from 1 to 2^53-1"};
     }
+    if (type_bad) return {CommandError::missing_type, "t must be a string"};
     if (!typed) return {CommandError::missing_type, "no t: every request names its type"};
     bool known = false;
     for (const TypeName& t : kTypes)
