@@ -53,12 +53,16 @@ void HubWorker::message(server::Session& session, proto::Opcode opcode, Bytes pa
   current_session_ = &session;
   close_after_frame_ = false;
   const bool intact = parser_.parse(as_text(payload), *this);
+  // Null when a request of the frame closed the session (close() cleared it: `s` is gone).
+  HubSession* still_open = current_;
   current_ = nullptr;
   current_session_ = nullptr;
-  if ((!intact || close_after_frame_) && s->stage != SessionStage::ended) end_session(*s, HubClose::bad_request);
+  if ((!intact || close_after_frame_) && still_open && still_open->stage != SessionStage::ended)
+    end_session(*still_open, HubClose::bad_request);
 }
 
 void HubWorker::on_command_error(CommandError error, uint64_t id, std::string_view detail) {
+  if (!current_) return;  // the session was closed by an earlier request of the frame
   HubSession& s = *current_;
   bump(counters_.command_errors[size_t(error)]);
   if (id == 0 || command_error_is_fatal(error)) {
@@ -74,6 +78,7 @@ void HubWorker::on_command_error(CommandError error, uint64_t id, std::string_vi
 }
 
 void HubWorker::on_command(const Command& c) {
+  if (!current_) return;  // the session was closed by an earlier request of the frame
   HubSession& s = *current_;
   if (s.stage == SessionStage::ended || close_after_frame_) return;
   bump(counters_.commands[size_t(c.type)]);
@@ -159,6 +164,7 @@ void HubWorker::before_close(server::Session& session, uint16_t code, std::strin
 void HubWorker::close(server::Session& session) {
   HubSession* s = session_of(session);
   if (!s) return;
+  if (s == current_) current_ = nullptr;  // closed while its frame is handled
   const bool was_connected = s->stage == SessionStage::connected;
   s->stage = SessionStage::ended;
   while (!s->subscriptions.empty()) {
