@@ -44,8 +44,8 @@ void HubWorker::message(server::Session& session, proto::Opcode opcode, Bytes pa
   HubSession* s = session_of(session);
   if (!s || s->stage == SessionStage::ended) return;
   if (opcode != proto::Opcode::text) {
-    // Every hub frame is JSON text (docs/hub-protocol.md).
-    s->stage = SessionStage::ended;
+    // Every hub frame is JSON text (docs/hub-protocol.md). A connected session is told so in a
+    // disconnect push (before_close), and leaves like any other (close: counters, webhook).
     session.close(1003, "the hub protocol takes text frames holding JSON, not binary");
     return;
   }
