@@ -124,7 +124,9 @@ void HubWorker::deadline(server::Session& session) {
     // No connect (or no decision on it) within connect_timeout.
     spdlog::debug("hub {}: no connect within {} ms", s->cid, hub_.config().connect_timeout_ms);
     if (s->stage == SessionStage::connecting) {
-      bump(counters_.backend_unavailable);
+      // The connect request is the first answer owed: a backend that is slow gives 116, never
+      // a silent close.
+      if (!s->owed.empty()) answer_error(*s, s->owed.front().id, ErrorCode::backend_unavailable);
       return end_session(*s, HubClose::disconnected, "the connect webhook did not answer in time");
     }
     return end_session(*s, HubClose::bad_request, "no connect request within the connect timeout");
