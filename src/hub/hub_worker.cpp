@@ -82,7 +82,11 @@ void HubWorker::on_command(const Command& c) {
   HubSession& s = *current_;
   if (s.stage == SessionStage::ended || close_after_frame_) return;
   bump(counters_.commands[size_t(c.type)]);
-  if (c.id && s.has_pending(c.id)) return answer_error(s, c.id, ErrorCode::bad_request, "duplicate id: a request with this id is still pending");
+  if (c.id && s.has_pending(c.id)) {
+    // In its turn, settling nothing: the pending request keeps its own answer.
+    return send_answer(s, 0, error_text(c.id, ErrorCode::bad_request,
+                                        "duplicate id: a request with this id is still pending"));
+  }
   if (s.stage != SessionStage::connected && c.type != CommandType::connect) {
     if (c.type == CommandType::pong || c.type == CommandType::ping) {
       if (c.id && s.stage == SessionStage::connecting) return answer_ok(s, c.id);

@@ -90,6 +90,7 @@ class HubWorker final : public PublicationSink, private CommandSink {
   // An answer out of order (rpc's): sent as soon as it is known.
   void answer_now(HubSession& s, uint64_t id, std::string text);
   // Sends `text` now, or keeps it behind an answer still owed (answers follow request order).
+  // When `id` is owed (the request waited for the backend), `text` settles it; 0 settles nothing.
   void send_answer(HubSession& s, uint64_t id, std::string text);
   // A request that will be answered later, in its place among the others (not rpc).
   void owe_answer(HubSession& s, uint64_t id);
