@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
+
 namespace wshub::hub {
 
 namespace {
@@ -90,8 +92,17 @@ bool read_connect_answer(std::string_view body, Identity& identity, BackendRefus
     }
     identity.info_json = json_text(info);
   }
-  int64_t exp = 0;
-  if (!result["exp"].get(exp)) identity.expires_ms = exp * 1000;
+  // An expiry the hub cannot use is refused rather than read as "never" (and exp * 1000 must not
+  // overflow). null or 0: no expiry.
+  dom::element exp_element;
+  if (!result["exp"].get(exp_element) && !exp_element.is_null()) {
+    int64_t exp = 0;
+    if (exp_element.get(exp) || exp < 0 || exp > INT64_MAX / 1000) {
+      problem = "result.exp must be whole seconds since the epoch";
+      return false;
+    }
+    identity.expires_ms = exp * 1000;
+  }
   return true;
 }
 
