@@ -231,10 +231,8 @@ void HubWorker::deliver(std::string_view channel, uint64_t offset,
     }
     local.members.resize(kept);
     local.has_holes = false;
-    if (local.members.empty()) {
-      hub_.broker().unsubscribe(index(), local.name);
-      channels_.erase(it);
-    }
+    // remove_member told the broker of each subscriber that left; only the list goes now.
+    if (local.members.empty()) channels_.erase(it);
   }
 }
 
