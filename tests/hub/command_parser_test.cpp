@@ -415,7 +415,8 @@ TEST(CommandParser, WhitespaceAroundTheFrame) {
   EXPECT_EQ(p.seen.size(), 2u);
 }
 
-// The frame nests at most 64 levels (the batch's array and the request object count).
+// The frame nests at most 64 levels: the batch's array, the request object and a scalar at the
+// bottom each count as one.
 TEST(CommandParser, DepthLimit) {
   auto nested = [](int arrays) {
     return std::string(R"({"t":"publish","id":1,"ch":"a","data":)") + std::string(size_t(arrays), '[') +
@@ -426,6 +427,9 @@ TEST(CommandParser, DepthLimit) {
   expect_fatal("[" + nested(63) + "]", CommandError::too_deep);
   Parsed p = parse("[" + nested(62) + "]");
   EXPECT_TRUE(p.intact);
+  const std::string scalar_at_62 = std::string(62, '[') + "1" + std::string(62, ']');
+  EXPECT_EQ(expect_one(R"({"t":"publish","id":1,"ch":"a","data":)" + scalar_at_62 + "}").data, scalar_at_62);
+  expect_fatal(R"({"t":"publish","id":1,"ch":"a","data":[)" + scalar_at_62 + "]}", CommandError::too_deep);
   expect_fatal(std::string(100000, '[') + std::string(100000, ']'), CommandError::too_deep);
 }
 

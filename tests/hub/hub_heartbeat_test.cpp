@@ -114,6 +114,8 @@ class Refresh : public ::testing::Test {
     h.verifier().allow("bob", identity_of("bob", "phone", 60000));
     h.verifier().allow("other-device", identity_of("alice", "laptop", 60000));
     h.verifier().refuse("expired", ErrorCode::token_expired, "token expired");
+    // A verifier may accept a token a little past its exp (clock skew leeway).
+    h.verifier().allow("just-past", identity_of("alice", "phone", -1000));
     h.verifier().refuse("forged", ErrorCode::unauthorized, "bad signature");
   }
   HubHarness h;
@@ -172,6 +174,15 @@ TEST_F(Refresh, RefusalsLeaveTheSessionAsItWas) {
                           R"({"t":"err","id":5,"code":101,"msg":"bad signature","retry":false})",
                       }));
   EXPECT_TRUE(s.open());
+  h.advance(5000);
+  EXPECT_EQ(s.close_code(), 3005);
+}
+
+TEST_F(Refresh, ATokenPastItsExpiryIsExpired) {
+  FakeSession& s = h.connected("tok");
+  h.send(s, R"({"t":"refresh","id":2,"token":"just-past"})");
+  EXPECT_EQ(s.take(), Frames{R"({"t":"err","id":2,"code":109,"msg":"token expired","retry":false})"});
+  // The session keeps the expiry it had.
   h.advance(5000);
   EXPECT_EQ(s.close_code(), 3005);
 }
