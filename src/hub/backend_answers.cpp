@@ -2,7 +2,7 @@
 
 #include <simdjson.h>
 
-#include "hub/json_depth.h"
+#include <cstdint>
 
 namespace wshub::hub {
 
@@ -10,8 +10,18 @@ namespace {
 
 namespace dom = simdjson::dom;
 
+constexpr size_t kMaxDepth = 64;
+
+// dom::parser's constructor takes a maximum capacity in bytes, not a depth: the depth is set by
+// allocate() and kept when the parser grows for a larger answer.
 dom::parser& thread_parser() {
-  thread_local dom::parser parser = depth_limited_parser(64);
+  thread_local dom::parser parser = [] {
+    dom::parser made;
+    if (made.allocate(4096, kMaxDepth)) {
+      // Out of memory: the parser allocates again on first use (with simdjson's default depth).
+    }
+    return made;
+  }();
   return parser;
 }
 
@@ -82,8 +92,17 @@ bool read_connect_answer(std::string_view body, Identity& identity, BackendRefus
     }
     identity.info_json = json_text(info);
   }
-  int64_t exp = 0;
-  if (!result["exp"].get(exp)) identity.expires_ms = exp * 1000;
+  // An expiry the hub cannot use is refused rather than read as "never" (and exp * 1000 must not
+  // overflow). null or 0: no expiry.
+  dom::element exp_element;
+  if (!result["exp"].get(exp_element) && !exp_element.is_null()) {
+    int64_t exp = 0;
+    if (exp_element.get(exp) || exp < 0 || exp > INT64_MAX / 1000) {
+      problem = "result.exp must be whole seconds since the epoch";
+      return false;
+    }
+    identity.expires_ms = exp * 1000;
+  }
   return true;
 }
 

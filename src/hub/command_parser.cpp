@@ -2,8 +2,6 @@
 
 #include <simdjson.h>
 
-#include "hub/json_depth.h"
-
 #include <vector>
 
 namespace wshub::hub {
@@ -14,6 +12,7 @@ namespace {
 
 constexpr uint64_t kMaxId = (uint64_t(1) << 53) - 1;  // exact in every client's JSON numbers
 constexpr size_t kMaxDepth = 64;
+constexpr size_t kInitialFrameBytes = 4096;  // grows with the largest frame seen
 
 struct TypeName {
   std::string_view name;
@@ -39,7 +38,9 @@ struct Refusal {
   std::string_view detail;
 };
 
-// The raw JSON text of any value (the frame was validated as a whole before).
+// The raw JSON text of any value (the frame was validated as a whole before), exactly as the
+// client wrote it: simdjson's raw views run on to the next token, so the whitespace after the
+// value is cut off.
 simdjson::error_code raw_value(od::value value, std::string_view& out) {
   od::json_type type;
   if (auto error = value.type().get(type)) return error;
@@ -47,28 +48,31 @@ simdjson::error_code raw_value(od::value value, std::string_view& out) {
     case od::json_type::object: {
       od::object object;
       if (auto error = value.get_object().get(object)) return error;
-      return object.raw_json().get(out);
+      if (auto error = object.raw_json().get(out)) return error;
+      break;
     }
     case od::json_type::array: {
       od::array array;
       if (auto error = value.get_array().get(array)) return error;
-      return array.raw_json().get(out);
+      if (auto error = array.raw_json().get(out)) return error;
+      break;
     }
-    default: {
-      std::string_view token = value.raw_json_token();
-      while (!token.empty() && (token.back() == ' ' || token.back() == '\n' ||
-                                token.back() == '\r' || token.back() == '\t'))
-        token.remove_suffix(1);
-      out = token;
-      return simdjson::SUCCESS;
-    }
+    default: out = value.raw_json_token(); break;
   }
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\r' || out.back() == '\t'))
+    out.remove_suffix(1);
+  return simdjson::SUCCESS;
 }
 
 }  // namespace
 
 struct CommandParser::Impl {
-  simdjson::dom::parser validator = depth_limited_parser(kMaxDepth);
+  // dom::parser's constructor takes a maximum capacity in bytes, not a depth: the depth limit is
+  // set by allocate() and kept when the parser grows for a larger frame.
+  Impl() : allocation(validator.allocate(kInitialFrameBytes, kMaxDepth)) {}
+
+  simdjson::dom::parser validator;
+  simdjson::error_code allocation;
   od::parser parser;
   std::vector<Command> commands;
   std::vector<Refusal> refusals;  // by element, parallel to `commands`
@@ -137,6 +141,7 @@ struct CommandParser::Impl {
     od::object object;
     if (element.get_object().get(object)) return {CommandError::not_object, "a request must be a JSON object"};
     bool typed = false;
+    bool type_bad = false;  // `t` is there but not a string
     bool id_bad = false;
     Refusal first;
     std::string_view type_name;
@@ -146,8 +151,10 @@ struct CommandParser::Impl {
       od::value value;
       if (field.value().get(value)) return {CommandError::bad_field, key};
       if (key == "t") {
-        if (value.get_string().get(type_name)) return {CommandError::missing_type, "t must be a string"};
-        typed = true;
+        // Read on to the end whatever `t` holds: an `id` after it still makes the request
+        // answerable.
+        type_bad = bool(value.get_string().get(type_name));
+        typed = !type_bad;
         continue;
       }
       if (key == "id") {
@@ -163,6 +170,7 @@ struct CommandParser::Impl {
       c.id = 0;
       return {CommandError::bad_id, "id must be a whole number from 1 to 2^53-1"};
     }
+    if (type_bad) return {CommandError::missing_type, "t must be a string"};
     if (!typed) return {CommandError::missing_type, "no t: every request names its type"};
     bool known = false;
     for (const TypeName& t : kTypes)
@@ -206,6 +214,10 @@ bool CommandParser::parse(std::string_view frame, CommandSink& sink) {
   Impl& impl = *impl_;
   // Validation of the whole frame first: nothing of a frame that is not JSON runs.
   simdjson::dom::element root;
+  if (impl.allocation) {
+    sink.on_command_error(CommandError::not_json, 0, simdjson::error_message(impl.allocation));
+    return false;
+  }
   if (auto error = impl.validator.parse(frame.data(), frame.size()).get(root)) {
     sink.on_command_error(error == simdjson::DEPTH_ERROR ? CommandError::too_deep : CommandError::not_json,
                           0, simdjson::error_message(error));

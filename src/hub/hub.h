@@ -4,6 +4,7 @@
 // parts, and the API reaches them through their mailboxes.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -53,6 +54,10 @@ class Hub {
   void for_each_worker(uint32_t from, std::function<size_t(HubWorker&)> action,
                        std::function<void(size_t)> done);
 
+  // A number for each connect, increasing across workers: of two connections of one device, the
+  // one with the larger number is the newer and stays. Any thread.
+  uint64_t next_connect_sequence() { return connect_sequence_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
   // Registers the "hub" section of /health.
   void add_health_section(server::HealthReport& health);
   std::string health_json() const;
@@ -64,6 +69,7 @@ class Hub {
   std::unique_ptr<TokenVerifier> verifier_;
   std::shared_ptr<Backend> backend_;
   std::vector<std::unique_ptr<HubWorker>> workers_;
+  std::atomic<uint64_t> connect_sequence_{0};
 };
 
 }  // namespace wshub::hub

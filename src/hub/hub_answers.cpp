@@ -90,9 +90,12 @@ void HubWorker::send_push(HubSession& s, std::string_view json) {
 void HubWorker::end_session(HubSession& s, HubClose code, std::string_view reason) {
   bump(counters_.closes[hub_close_index(code)]);
   if (reason.empty()) reason = close_reason(code);
-  // before_close sends the disconnect push while the session still counts as connected.
-  host_.with_session(s.ref, [&](server::Session& session) { session.close(uint16_t(code), reason); });
-  s.stage = SessionStage::ended;
+  // before_close sends the disconnect push while the session still counts as connected. The
+  // server then leaves the open state and calls on_close, which deletes `s`, before close()
+  // returns: nothing may touch `s` after a close.
+  const bool closed =
+      host_.with_session(s.ref, [&](server::Session& session) { session.close(uint16_t(code), reason); });
+  if (!closed) s.stage = SessionStage::ended;
 }
 
 }  // namespace wshub::hub

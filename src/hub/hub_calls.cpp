@@ -168,9 +168,12 @@ void HubWorker::refresh(HubSession& s, const Command& c) {
   if (!check.ok) return answer_error(s, c.id, check.error, check.reason);
   if (identity.user != s.identity.user || identity.device != s.identity.device)
     return answer_error(s, c.id, ErrorCode::unauthorized, "the new token names another user or device");
+  const int64_t now_wall = wall_ms();
+  // As at connect: a token already past its exp (a verifier's clock-skew leeway lets some
+  // through) is expired; taken, it would make a deadline far in the future.
+  if (identity.expires_ms && identity.expires_ms <= now_wall) return answer_error(s, c.id, ErrorCode::token_expired);
   s.identity.expires_ms = identity.expires_ms;
   s.identity.channels = std::move(identity.channels);
-  const int64_t now_wall = wall_ms();
   s.expiry_deadline_ms = identity.expires_ms ? now_ms() + uint64_t(identity.expires_ms - now_wall) : 0;
   std::string fields;
   if (identity.expires_ms) JsonWriter(fields).member("exp", identity.expires_ms);

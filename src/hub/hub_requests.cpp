@@ -87,13 +87,14 @@ void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, st
   s.identity = std::move(identity);
   s.stage = SessionStage::connected;
   s.connected_ms = now_wall;
+  s.connect_sequence = hub_.next_connect_sequence();
   bump(counters_.connected);
   if (!s.identity.user.empty()) by_user_.emplace(s.identity.user, &s);
   if (!s.identity.device.empty()) {
     by_device_.emplace(s.identity.device, &s);
     // One connection per device: an older one elsewhere is replaced (it shares the inbox).
-    hub_.for_each_worker(index(), [device = s.identity.device, cid = s.cid](HubWorker& worker) {
-      return worker.replace_device(device, cid);
+    hub_.for_each_worker(index(), [device = s.identity.device, sequence = s.connect_sequence](HubWorker& worker) {
+      return worker.replace_device(device, sequence);
     }, [](size_t) {});
   }
   ChannelPosition ignored;
@@ -130,11 +131,11 @@ void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, st
   schedule(s);
 }
 
-size_t HubWorker::replace_device(std::string_view device, std::string_view keep_cid) {
+size_t HubWorker::replace_device(std::string_view device, uint64_t sequence) {
   std::vector<server::ConnectionRef> older;
   auto [first, end] = by_device_.equal_range(std::string(device));
   for (auto it = first; it != end; ++it)
-    if (it->second->cid != keep_cid) older.push_back(it->second->ref);
+    if (it->second->connect_sequence < sequence) older.push_back(it->second->ref);
   for (server::ConnectionRef ref : older)
     HubRequests::with_live(*this, ref, [&](HubSession& s) { end_session(s, HubClose::replaced); });
   return older.size();

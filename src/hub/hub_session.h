@@ -43,6 +43,7 @@ class HubSession final : public server::RouteState {
   SessionStage stage = SessionStage::awaiting_connect;
   bool awaiting_pong = false;
   int64_t connected_ms = 0;
+  uint64_t connect_sequence = 0;  // Hub::next_connect_sequence at connect: newer devices win
   uint64_t next_ping_ms = 0;     // reactor clock
   uint64_t pong_deadline_ms = 0;  // reactor clock; 0 while no ping is unanswered
   uint64_t expiry_deadline_ms = 0;  // reactor clock of the token's exp; 0: none

@@ -44,8 +44,8 @@ void HubWorker::message(server::Session& session, proto::Opcode opcode, Bytes pa
   HubSession* s = session_of(session);
   if (!s || s->stage == SessionStage::ended) return;
   if (opcode != proto::Opcode::text) {
-    // Every hub frame is JSON text (docs/hub-protocol.md).
-    s->stage = SessionStage::ended;
+    // Every hub frame is JSON text (docs/hub-protocol.md). A connected session is told so in a
+    // disconnect push (before_close), and leaves like any other (close: counters, webhook).
     session.close(1003, "the hub protocol takes text frames holding JSON, not binary");
     return;
   }
@@ -53,12 +53,16 @@ void HubWorker::message(server::Session& session, proto::Opcode opcode, Bytes pa
   current_session_ = &session;
   close_after_frame_ = false;
   const bool intact = parser_.parse(as_text(payload), *this);
+  // Null when a request of the frame closed the session (close() cleared it: `s` is gone).
+  HubSession* still_open = current_;
   current_ = nullptr;
   current_session_ = nullptr;
-  if ((!intact || close_after_frame_) && s->stage != SessionStage::ended) end_session(*s, HubClose::bad_request);
+  if ((!intact || close_after_frame_) && still_open && still_open->stage != SessionStage::ended)
+    end_session(*still_open, HubClose::bad_request);
 }
 
 void HubWorker::on_command_error(CommandError error, uint64_t id, std::string_view detail) {
+  if (!current_) return;  // the session was closed by an earlier request of the frame
   HubSession& s = *current_;
   bump(counters_.command_errors[size_t(error)]);
   if (id == 0 || command_error_is_fatal(error)) {
@@ -74,10 +78,15 @@ void HubWorker::on_command_error(CommandError error, uint64_t id, std::string_vi
 }
 
 void HubWorker::on_command(const Command& c) {
+  if (!current_) return;  // the session was closed by an earlier request of the frame
   HubSession& s = *current_;
   if (s.stage == SessionStage::ended || close_after_frame_) return;
   bump(counters_.commands[size_t(c.type)]);
-  if (c.id && s.has_pending(c.id)) return answer_error(s, c.id, ErrorCode::bad_request, "duplicate id: a request with this id is still pending");
+  if (c.id && s.has_pending(c.id)) {
+    // In its turn, settling nothing: the pending request keeps its own answer.
+    return send_answer(s, 0, error_text(c.id, ErrorCode::bad_request,
+                                        "duplicate id: a request with this id is still pending"));
+  }
   if (s.stage != SessionStage::connected && c.type != CommandType::connect) {
     if (c.type == CommandType::pong || c.type == CommandType::ping) {
       if (c.id && s.stage == SessionStage::connecting) return answer_ok(s, c.id);
@@ -119,7 +128,9 @@ void HubWorker::deadline(server::Session& session) {
     // No connect (or no decision on it) within connect_timeout.
     spdlog::debug("hub {}: no connect within {} ms", s->cid, hub_.config().connect_timeout_ms);
     if (s->stage == SessionStage::connecting) {
-      bump(counters_.backend_unavailable);
+      // The connect request is the first answer owed: a backend that is slow gives 116, never
+      // a silent close.
+      if (!s->owed.empty()) answer_error(*s, s->owed.front().id, ErrorCode::backend_unavailable);
       return end_session(*s, HubClose::disconnected, "the connect webhook did not answer in time");
     }
     return end_session(*s, HubClose::bad_request, "no connect request within the connect timeout");
@@ -159,6 +170,7 @@ void HubWorker::before_close(server::Session& session, uint16_t code, std::strin
 void HubWorker::close(server::Session& session) {
   HubSession* s = session_of(session);
   if (!s) return;
+  if (s == current_) current_ = nullptr;  // closed while its frame is handled
   const bool was_connected = s->stage == SessionStage::connected;
   s->stage = SessionStage::ended;
   while (!s->subscriptions.empty()) {
@@ -219,10 +231,8 @@ void HubWorker::deliver(std::string_view channel, uint64_t offset,
     }
     local.members.resize(kept);
     local.has_holes = false;
-    if (local.members.empty()) {
-      hub_.broker().unsubscribe(index(), local.name);
-      channels_.erase(it);
-    }
+    // remove_member told the broker of each subscriber that left; only the list goes now.
+    if (local.members.empty()) channels_.erase(it);
   }
 }
 

@@ -90,6 +90,7 @@ class HubWorker final : public PublicationSink, private CommandSink {
   // An answer out of order (rpc's): sent as soon as it is known.
   void answer_now(HubSession& s, uint64_t id, std::string text);
   // Sends `text` now, or keeps it behind an answer still owed (answers follow request order).
+  // When `id` is owed (the request waited for the backend), `text` settles it; 0 settles nothing.
   void send_answer(HubSession& s, uint64_t id, std::string text);
   // A request that will be answered later, in its place among the others (not rpc).
   void owe_answer(HubSession& s, uint64_t id);
@@ -101,7 +102,9 @@ class HubWorker final : public PublicationSink, private CommandSink {
   // Requests (hub_requests.cpp).
   void connect(HubSession& s, const Command& c);
   void finish_connect(HubSession& s, uint64_t id, Identity identity, std::string subs_json);
-  size_t replace_device(std::string_view device, std::string_view keep_cid);
+  // Closes this worker's connections of `device` that connected before the one numbered
+  // `sequence` (Hub::next_connect_sequence), whatever order the workers hear of them in.
+  size_t replace_device(std::string_view device, uint64_t sequence);
   bool check_subscribe(const HubSession& s, std::string_view channel, ErrorCode& error,
                        std::string& message);
   // The fields of a subscribe answer, once subscribed.

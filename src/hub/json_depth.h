@@ -9,8 +9,9 @@ namespace wshub::hub {
 
 inline simdjson::dom::parser depth_limited_parser(size_t max_depth) {
   simdjson::dom::parser parser;
-  // The capacity grows with the largest document parsed; the depth stays.
-  (void)parser.allocate(4096, max_depth);
+  // The capacity grows with the largest document parsed; the depth stays. Out of memory here,
+  // the parser allocates again on first use (with simdjson's default depth).
+  if (parser.allocate(4096, max_depth) != simdjson::SUCCESS) return parser;
   return parser;
 }
 

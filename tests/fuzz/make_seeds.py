@@ -220,3 +220,54 @@ UTF8_SEEDS = {
     "stray_continuation": b"\x01" + KOSME + b"\x80" + KOSME,
 }
 write("fuzz_utf8", UTF8_SEEDS)
+
+# fuzz_hub_commands: byte 0 — bit 0 small limits (bits 1-3: max_batch - 1); then the frame.
+HUB_DEFAULT, HUB_SMALL = 0x00, 0x01 | (2 << 1)  # small: at most 3 requests per frame
+HUB_COMMAND_SEEDS = {
+    "connect": (HUB_DEFAULT, b'{"t":"connect","id":1,"token":"eyJhbGciOiJIUzI1NiJ9.e30.sig",'
+                b'"client":{"sdk":"js","version":"1.2"},"subs":{"news":{"since":{"ep":"a1b2","off":7}},'
+                b'"chat:1":{}},"inbox":{"ep":"i9","acked":12}}'),
+    "batch": (HUB_DEFAULT, b'[{"t":"subscribe","id":2,"ch":"chat:room#alice,bob","since":{"ep":"e","off":3}},'
+              b'{"t":"publish","id":3,"ch":"chat:room","data":{"text":"hi \\u00e9","n":[1,2.5,-3e2]},"mid":"m-1"},'
+              b'{"t":"rpc","id":4,"m":"get","data":null},{"t":"ack","upto":5},{"t":"pong"},{"t":"ping","id":6}]'),
+    "every_other_type": (HUB_DEFAULT, b'[{"t":"unsubscribe","id":1,"ch":"a"},{"t":"history","id":2,"ch":"a",'
+                         b'"limit":50},{"t":"presence","id":3,"ch":"$user:alice"},{"t":"refresh","id":4,"token":"t"}]'),
+    "errors_answered": (HUB_DEFAULT, b'[{"t":"nope","id":1},{"id":2},{"t":"subscribe","id":3},'
+                        b'{"t":"subscribe","id":4,"ch":7},{"t":5,"id":5}]'),
+    "fatal_midway": (HUB_DEFAULT, b'[{"t":"ping","id":1},{"t":"ping","id":1.5},{"t":"ping","id":2}]'),
+    "duplicate_keys": (HUB_DEFAULT, b'{"t":"ping","t":"publish","id":1,"id":2,"ch":"x","ch":"y",'
+                       b'"data":1,"data":{"a":[]}}'),
+    "escaped_keys": (HUB_DEFAULT, b' \r\n{"\\u0074":"subscribe","\\u0069d":9,"ch":"a\\/b"}\t '),
+    "deep": (HUB_DEFAULT, b'{"t":"publish","id":1,"ch":"a","data":' + b"[" * 63 + b"]" * 63 + b"}"),
+    "too_deep": (HUB_DEFAULT, b'[{"t":"publish","id":1,"ch":"a","data":' + b"[" * 63 + b"]" * 63 + b"}]"),
+    "small_limits": (HUB_SMALL, b'[{"t":"subscribe","id":1,"ch":"abcdef"},{"t":"subscribe","id":2,"ch":"abcdefg"},'
+                     b'{"t":"rpc","id":3,"m":"abcde","mid":"abcd"},{"t":"ping"}]'),
+    "not_json": (HUB_DEFAULT, b'{"t":"ping","id":1}{"t":"ping"}'),
+    "empty_batch": (HUB_DEFAULT, b"[]"),
+    "scalar": (HUB_DEFAULT, b'"ping"'),
+    "big_number": (HUB_DEFAULT, b'{"t":"publish","id":1,"ch":"a","data":123456789012345678901234567890}'),
+}
+write("fuzz_hub_commands", {name: bytes([control]) + data
+                            for name, (control, data) in HUB_COMMAND_SEEDS.items()})
+
+# fuzz_hub_answers: byte 0 % 6 — 0 channel name, 1 connect answer, 2 rpc answer, 3 decision
+# answer, 4 connect subs (byte 1: the entry limit), 5 JSON string; then the text.
+HUB_ANSWER_SEEDS = {
+    "channel_regular": b"\x00" + b"chat:room-1",
+    "channel_user_limited": b"\x00" + b"dm:talk#alice,bob,carol",
+    "channel_personal": b"\x00" + b"$device:phone-1#x",
+    "channel_bad": b"\x00" + b"n$s:a b",
+    "channel_empty_part": b"\x00" + b"a#u1,,u2",
+    "connect_result": b"\x01" + b'{"result":{"user":"alice","device":"d1","channels":["news:*",5],'
+                      b'"info":{"nick":"A"},"exp":1700000000}}',
+    "connect_refusal": b"\x01" + b'{"error":{"code":4403,"message":"banned"}}',
+    "connect_bad_exp": b"\x01" + b'{"result":{"user":"a","exp":9223372036854775807}}',
+    "rpc_data": b"\x02" + b'{"data":{"order":7,"items":[1,2,{"x":null}]}}',
+    "rpc_error": b"\x02" + b'{"error":{"code":1042,"message":"no such order"}}',
+    "decision_rewrite": b"\x03" + b'{"result":{"data":{"text":"d**n"}}}',
+    "decision_empty": b"\x03",
+    "subs": b"\x04\x05" + b'{"news":{"since":{"ep":"e1","off":41}},"chat:1":{},"x":null}',
+    "subs_over_limit": b"\x04\x01" + b'{"a":{},"b":{}}',
+    "json_string": b"\x05" + "tab\there \"quoted\" back\\slash \x01\x1f \u00e9 \U0001F600".encode(),
+}
+write("fuzz_hub_answers", HUB_ANSWER_SEEDS)
