@@ -1,5 +1,7 @@
 #include "hub/command_parser.h"
 
+#include "hub/json_validate.h"
+
 #include <simdjson.h>
 
 #include <vector>
@@ -12,7 +14,6 @@ namespace {
 
 constexpr uint64_t kMaxId = (uint64_t(1) << 53) - 1;  // exact in every client's JSON numbers
 constexpr size_t kMaxDepth = 64;
-constexpr size_t kInitialFrameBytes = 4096;  // grows with the largest frame seen
 
 struct TypeName {
   std::string_view name;
@@ -67,12 +68,6 @@ simdjson::error_code raw_value(od::value value, std::string_view& out) {
 }  // namespace
 
 struct CommandParser::Impl {
-  // dom::parser's constructor takes a maximum capacity in bytes, not a depth: the depth limit is
-  // set by allocate() and kept when the parser grows for a larger frame.
-  Impl() : allocation(validator.allocate(kInitialFrameBytes, kMaxDepth)) {}
-
-  simdjson::dom::parser validator;
-  simdjson::error_code allocation;
   od::parser parser;
   std::vector<Command> commands;
   std::vector<Refusal> refusals;  // by element, parallel to `commands`
@@ -213,30 +208,33 @@ CommandParser::~CommandParser() = default;
 bool CommandParser::parse(std::string_view frame, CommandSink& sink) {
   Impl& impl = *impl_;
   // Validation of the whole frame first: nothing of a frame that is not JSON runs.
-  simdjson::dom::element root;
-  if (impl.allocation) {
-    sink.on_command_error(CommandError::not_json, 0, simdjson::error_message(impl.allocation));
-    return false;
+  impl.padded.assign(frame);
+  impl.padded.append(simdjson::SIMDJSON_PADDING, ' ');
+  JsonShape shape;
+  std::string_view what;
+  switch (validate_json(impl.parser, impl.padded, frame.size(), kMaxDepth, shape, what)) {
+    case JsonVerdict::ok: break;
+    case JsonVerdict::not_container:
+      sink.on_command_error(CommandError::not_object, 0, "a frame holds a JSON object or an array of them");
+      return false;
+    case JsonVerdict::too_deep:
+      sink.on_command_error(CommandError::too_deep, 0, what);
+      return false;
+    case JsonVerdict::not_json:
+      sink.on_command_error(CommandError::not_json, 0, what);
+      return false;
   }
-  if (auto error = impl.validator.parse(frame.data(), frame.size()).get(root)) {
-    sink.on_command_error(error == simdjson::DEPTH_ERROR ? CommandError::too_deep : CommandError::not_json,
-                          0, simdjson::error_message(error));
-    return false;
-  }
-  const bool batch = root.is_array();
+  const bool batch = shape.is_array;
   if (batch) {
-    const size_t count = simdjson::dom::array(root).size();
-    if (count == 0) {
+    if (shape.elements == 0) {
       sink.on_command_error(CommandError::empty_batch, 0, "an empty batch");
       return false;
     }
-    if (count > limits_.max_batch) {
+    if (shape.elements > limits_.max_batch) {
       sink.on_command_error(CommandError::batch_too_large, 0, "more requests in one frame than limits allow");
       return false;
     }
   }
-  impl.padded.assign(frame);
-  impl.padded.append(simdjson::SIMDJSON_PADDING, ' ');
   od::document document;
   if (impl.parser.iterate(impl.padded.data(), frame.size(), impl.padded.size()).get(document)) {
     sink.on_command_error(CommandError::not_json, 0, "not JSON");

@@ -137,7 +137,8 @@ class CheckingSink final : public CommandSink {
     FUZZ_CHECK(frame_.find(raw) != std::string_view::npos);
     dom::parser parser;
     dom::element element;
-    FUZZ_CHECK(!parser.parse(std::string(raw)).get(element));
+    const simdjson::error_code error = parser.parse(std::string(raw)).get(element);
+    FUZZ_CHECK(!error || error == simdjson::NUMBER_ERROR || error == simdjson::NUMBER_OUT_OF_RANGE);
   }
 
   std::string_view frame_;
@@ -257,7 +258,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   dom::parser reference;
   dom::element root;
-  if (reference.parse(std::string(frame)).get(root)) {
+  const simdjson::error_code reference_error = reference.parse(std::string(frame)).get(root);
+  if (reference_error == simdjson::NUMBER_ERROR || reference_error == simdjson::NUMBER_OUT_OF_RANGE) {
+    // The reference converts numbers and refuses what does not fit 64 bits (NUMBER_ERROR, which
+    // it also says of a malformed number); the parser checks their grammar only and hands them
+    // on as text. Nothing to compare with; the number grammar has its own unit test.
+  } else if (reference_error) {
     // Not JSON to the reference: nothing runs.
     FUZZ_CHECK(!intact && first.size() == 1 && first[0].error);
     FUZZ_CHECK(first[0].code == CommandError::not_json || first[0].code == CommandError::too_deep);
