@@ -64,7 +64,7 @@ enum class CommandError : uint8_t {
   missing_field,       // a required field is absent (107)
   batch_too_large,     // more requests in one frame than limits allow (fatal)
   empty_batch,         // [] (fatal)
-  too_deep,            // data nested deeper than the limit (107)
+  too_deep,            // the frame nests JSON deeper than 64 levels (fatal)
   count_
 };
 
