@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "hub/codes.h"
@@ -69,6 +70,10 @@ enum class CommandError : uint8_t {
 };
 
 std::string_view command_error_name(CommandError error);
+
+// `command` as the one-request frame a client would send for it (for requests kept to run
+// later): every field it carries, `data`, `client` and `subs` as their JSON text.
+void append_command_json(std::string& out, const Command& command);
 
 struct CommandLimits {
   uint32_t max_batch = 100;        // requests in one frame

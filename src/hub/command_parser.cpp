@@ -1,6 +1,7 @@
 #include "hub/command_parser.h"
 
 #include "hub/json_validate.h"
+#include "hub/json_writer.h"
 
 #include <simdjson.h>
 
@@ -297,6 +298,27 @@ bool command_error_is_fatal(CommandError error) {
 
 ErrorCode command_error_code(CommandError error) {
   return error == CommandError::unknown_type ? ErrorCode::method_not_found : ErrorCode::bad_request;
+}
+
+void append_command_json(std::string& out, const Command& c) {
+  JsonWriter json(out);
+  json.begin_object().member("t", command_name(c.type));
+  if (c.id) json.member("id", c.id);
+  if (!c.channel.empty()) json.member("ch", c.channel);
+  if (c.has_data) json.raw_member("data", c.data);
+  if (!c.token.empty()) json.member("token", c.token);
+  if (!c.method.empty()) json.member("m", c.method);
+  if (!c.mid.empty()) json.member("mid", c.mid);
+  if (c.type == CommandType::ack) json.member("upto", c.upto);
+  if (c.limit) json.member("limit", uint64_t(c.limit));
+  if (!c.client_json.empty()) json.raw_member("client", c.client_json);
+  if (!c.subs_json.empty()) json.raw_member("subs", c.subs_json);
+  if (c.since.present) {
+    json.key(c.has_inbox ? "inbox" : "since").begin_object();
+    if (!c.since.epoch.empty()) json.member("ep", c.since.epoch);
+    json.member(c.has_inbox ? "acked" : "off", c.since.offset).end_object();
+  }
+  json.end_object();
 }
 
 std::string_view command_name(CommandType type) { return kTypes[size_t(type)].name; }

@@ -129,6 +129,7 @@ void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, st
   s.expiry_deadline_ms = s.identity.expires_ms ? now + uint64_t(s.identity.expires_ms - now_wall) : 0;
   answer_ok(s, id, fields);
   schedule(s);
+  run_held_requests(s);
 }
 
 size_t HubWorker::replace_device(std::string_view device, uint64_t sequence) {

@@ -50,6 +50,10 @@ class HubSession final : public server::RouteState {
   std::vector<SessionSubscription> subscriptions;
   std::vector<uint64_t> pending_ids;  // requests whose answer waits for the backend
   std::vector<OwedAnswer> owed;        // answers held back behind an earlier pending one
+  // Requests that arrived while the connect webhook decided, as single-request frames: run in
+  // order once connected, dropped if the connect fails.
+  std::vector<std::string> held_requests;
+  size_t held_bytes = 0;
 
   bool connected() const { return stage == SessionStage::connected; }
   bool has_pending(uint64_t id) const {

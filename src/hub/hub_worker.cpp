@@ -87,11 +87,9 @@ void HubWorker::on_command(const Command& c) {
     return send_answer(s, 0, error_text(c.id, ErrorCode::bad_request,
                                         "duplicate id: a request with this id is still pending"));
   }
+  if (s.stage == SessionStage::connecting && c.type != CommandType::connect) return hold_request(s, c);
   if (s.stage != SessionStage::connected && c.type != CommandType::connect) {
-    if (c.type == CommandType::pong || c.type == CommandType::ping) {
-      if (c.id && s.stage == SessionStage::connecting) return answer_ok(s, c.id);
-      if (!c.id) return;
-    }
+    if ((c.type == CommandType::pong || c.type == CommandType::ping) && !c.id) return;
     // The first request must be connect (docs/hub-protocol.md §Connection).
     if (c.id) answer_error(s, c.id, ErrorCode::unauthorized, "connect first");
     close_after_frame_ = true;
@@ -118,6 +116,35 @@ void HubWorker::on_command(const Command& c) {
       return answer_error(s, c.id, ErrorCode::not_available, "history is not kept for this channel");
     case CommandType::count_: break;
   }
+}
+
+void HubWorker::hold_request(HubSession& s, const Command& c) {
+  // A client that sends requests right after connect is served once the backend has decided;
+  // within bounds, since nothing is answered meanwhile.
+  std::string json;
+  append_command_json(json, c);
+  const uint32_t max_requests = hub_.config().limits.max_pending_requests;
+  if (s.held_requests.size() >= max_requests || s.held_bytes + json.size() > kMaxHeldBytes) {
+    // No answer can precede connect's: the close reason says why.
+    current_ = nullptr;
+    end_session(s, HubClose::bad_request, "too many requests before connect was answered");
+    return;
+  }
+  s.held_bytes += json.size();
+  s.held_requests.push_back(std::move(json));
+}
+
+void HubWorker::run_held_requests(HubSession& s) {
+  if (s.held_requests.empty()) return;
+  std::vector<std::string> held = std::move(s.held_requests);
+  s.held_requests.clear();
+  s.held_bytes = 0;
+  host_.with_session(s.ref, [&](server::Session& session) {
+    for (const std::string& frame : held) {
+      if (session_of(session) != &s || s.stage != SessionStage::connected) break;
+      message(session, proto::Opcode::text, as_bytes(frame));
+    }
+  });
 }
 
 void HubWorker::deadline(server::Session& session) {

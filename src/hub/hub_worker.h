@@ -99,6 +99,11 @@ class HubWorker final : public PublicationSink, private CommandSink {
   // Sends {"t":"disconnect",...} and closes with `code`.
   void end_session(HubSession& s, HubClose code, std::string_view reason = {});
 
+  // Requests that wait for the connect webhook's decision, and their run once connected.
+  static constexpr size_t kMaxHeldBytes = 64 * 1024;
+  void hold_request(HubSession& s, const Command& c);
+  void run_held_requests(HubSession& s);
+
   // Requests (hub_requests.cpp).
   void connect(HubSession& s, const Command& c);
   void finish_connect(HubSession& s, uint64_t id, Identity identity, std::string subs_json);

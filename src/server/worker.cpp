@@ -333,7 +333,7 @@ void Worker::on_close_frame(Connection& c, const proto::ReadEvent& event) {
       iovec iov{header, 2};
       reactor_->send(c, &iov, 1, /*force=*/true);
     } else {
-      send_close_frame(c, event.close_code, {});
+      send_close_frame(c, event.close_code, {}, /*ours=*/false);
     }
   }
   finish(c);
@@ -390,8 +390,8 @@ void Worker::send_control(Connection& c, proto::Opcode opcode, Bytes payload) {
   after_send(c, reactor_->send(c, iov, payload.empty() ? 1 : 2));
 }
 
-void Worker::send_close_frame(Connection& c, uint16_t code, std::string_view reason) {
-  if (c.state == ConnectionState::open) {
+void Worker::send_close_frame(Connection& c, uint16_t code, std::string_view reason, bool ours) {
+  if (ours && c.state == ConnectionState::open) {
     WorkerSession session(*this, c);
     route_of(c).handler->before_close(session, code, reason);
     if (c.fd < 0) return;

@@ -98,7 +98,9 @@ class Worker final : public net::StreamHandler, public RouteHost, public HttpRes
   void on_close_frame(Connection& c, const proto::ReadEvent& event);
   void fail(Connection& c, proto::ReaderError error);
   bool after_send(Connection& c, net::SendResult result);
-  void send_close_frame(Connection& c, uint16_t code, std::string_view reason);
+  // `ours`: the server closes (the handler's before_close runs first); else it answers the
+  // peer's close.
+  void send_close_frame(Connection& c, uint16_t code, std::string_view reason, bool ours = true);
   void send_control(Connection& c, proto::Opcode opcode, Bytes payload);
   void leave_open(Connection& c);
   void finish(Connection& c);

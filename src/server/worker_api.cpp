@@ -18,6 +18,7 @@ class ApiConnectionState final : public RouteState {
   std::string pending;  // bytes received and not consumed yet
   std::string body;     // a body that arrived over several reads
   std::string response;
+  std::string head_text;  // the head of the request being read: its views must outlive `pending`
   uint32_t serial = 0;  // of the request being answered
   bool awaiting = false;
   bool keep_alive = true;
@@ -70,6 +71,9 @@ void Worker::serve_api(Connection& c, ApiConnectionState& st) {
   bool stop = false;
   while (!stop && c.fd >= 0 && !st.awaiting) {
     const proto::HttpReadEvent event = st.reader.next(input, api_head_, st.body);
+    // The head's views point into `pending`, which changes before a body that spans reads is
+    // complete: keep the head's own copy.
+    if (event.kind == proto::HttpReadEvent::Kind::head) st.head_text.assign(input.substr(0, event.consumed));
     input.remove_prefix(event.consumed);
     consumed_total += event.consumed;
     switch (event.kind) {
@@ -88,6 +92,11 @@ void Worker::serve_api(Connection& c, ApiConnectionState& st) {
         st.headers_only = st.reader.framing().head_method;
         ++st.serial;
         reactor_->arm_timer(c, reactor_->now_ms() + context_.config().api_response_timeout_ms);
+        if (proto::parse_complete_head(st.head_text, http_limits_, api_head_) != proto::HttpHeadError::none) {
+          // It parsed once; it cannot fail now. Refuse rather than read freed views if it does.
+          st.awaiting = false;
+          return reactor_->abort(c);
+        }
         const std::string_view target = api_head_.target;
         HttpRequest request{api_head_,     api_head_.method,      api_head_.path(), query_of(target),
                             event.body,    c.client,              index_,

@@ -298,6 +298,45 @@ TEST_F(ConnectWebhook, RequestsWhileItDecidesWaitTheirTurn) {
   EXPECT_EQ(sent[1], R"({"t":"ok","id":2})");
 }
 
+TEST_F(ConnectWebhook, RequestsSentBeforeTheDecisionRunOnceConnected) {
+  // A client that subscribes right after connect, in the same batch or in later frames, is
+  // served in order once the backend has answered.
+  FakeSession& s = h.open();
+  h.send(s, R"([{"t":"connect","id":1,"token":"opaque"},{"t":"subscribe","id":2,"ch":"news"}])");
+  h.send(s, R"({"t":"subscribe","id":3,"ch":"bad name"})");
+  EXPECT_TRUE(s.take().empty());
+  h.backend().answer(0, R"({"result":{"user":"frank"}})");
+  Frames sent = s.take();
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(json_str(sent[0], "/user"), "frank");
+  EXPECT_EQ(json_str(sent[1], "/t"), "ok");
+  EXPECT_EQ(json_i64(sent[1], "/id"), 2);
+  EXPECT_EQ(json_i64(sent[2], "/code"), 107);
+  EXPECT_TRUE(s.open());
+}
+
+TEST_F(ConnectWebhook, RequestsHeldPastTheLimitCloseTheConnection) {
+  FakeSession& s = start();
+  for (int i = 0; i < 64; ++i) h.send(s, R"({"t":"ping","id":)" + std::to_string(i + 2) + "}");
+  EXPECT_TRUE(s.open());
+  h.send(s, R"({"t":"ping","id":999})");
+  // Nothing can be answered before connect is: the close itself says why.
+  EXPECT_TRUE(s.take().empty());
+  EXPECT_FALSE(s.open());
+  EXPECT_EQ(s.close_code(), 3501);
+  EXPECT_EQ(s.close_reason(), "too many requests before connect was answered");
+}
+
+TEST_F(ConnectWebhook, HeldRequestsAreDroppedWhenTheConnectFails) {
+  FakeSession& s = start();
+  h.send(s, R"({"t":"subscribe","id":2,"ch":"news"})");
+  h.backend().answer(0, R"({"error":{"code":4403,"message":"unknown device"}})");
+  Frames sent = s.take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(json_i64(sent[0], "/code"), 4403);
+  EXPECT_EQ(s.close_code(), 3502);
+}
+
 TEST_F(ConnectWebhook, ARefusalClosesForGood) {
   FakeSession& s = start();
   h.backend().answer(0, R"({"error":{"code":4403,"message":"banned"}})");
