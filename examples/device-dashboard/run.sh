@@ -70,6 +70,12 @@ print(*(s.getsockname()[1] for s in held))')
 else
   NGINX_PORT=8443 HUB_PORT=8077 API_PORT=8078 BACKEND_PORT=8080
 fi
+# A port another program holds would answer the readiness checks below in our servers' place.
+for port in "$NGINX_PORT" "$HUB_PORT" "$API_PORT" "$BACKEND_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "127.0.0.1:$port is in use by another program: stop it, or run with --free-ports"
+  fi
+done
 random_hex() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
 export WSHUB_API_KEY WSHUB_JWT_SECRET WSHUB_WEBHOOK_SECRET
 WSHUB_API_KEY=$(random_hex)
