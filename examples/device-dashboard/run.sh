@@ -114,6 +114,8 @@ site=$(replace "$site" '/etc/wshub/tls/key.pem' "$TLS/key.pem")
 site=$(replace "$site" '    location / {' "    # The dashboard backend: the page, /token/*, /report. Its webhook path is for wshub only.
     location / {
         proxy_pass http://dashboard_backend;
+        proxy_http_version 1.1;             # with an empty Connection: keep-alive to the backend
+        proxy_set_header Connection \"\";
         proxy_set_header Host \$host;
         proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto \$scheme;
