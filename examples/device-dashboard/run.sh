@@ -166,9 +166,11 @@ start() {
   echo "$name $!" >>"$RUN/pids"
 }
 
-# Stops what was started, last first: SIGTERM, then SIGKILL after 10 s.
+# Stops what was started, last first: SIGTERM, then SIGKILL after 10 s. A second Ctrl-C or
+# SIGTERM meanwhile is ignored: ending run.sh now would leave the rest running.
 stop_all() {
-  trap - INT TERM EXIT
+  trap '' INT TERM
+  trap - EXIT
   local i pid waited
   for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
     pid=${PIDS[i]}
