@@ -1,12 +1,14 @@
 // Exits 0 when node_modules holds exactly the versions package-lock.json pins, 1 otherwise, so
-// the ctest fixture runs `npm ci` after the pin changes and not on every run.
+// the ctest fixture runs `npm ci` after the pin changes and not on every run. Looks at the
+// directory given as the first argument (examples use it too), else at this one.
 const fs = require('fs');
 const path = require('path');
 
-const lock = JSON.parse(fs.readFileSync(path.join(__dirname, 'package-lock.json'), 'utf8'));
+const dir = path.resolve(process.argv[2] || __dirname);
+const lock = JSON.parse(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8'));
 for (const [where, locked] of Object.entries(lock.packages)) {
   if (!where) continue;  // the project itself
-  const manifest = path.join(__dirname, where, 'package.json');
+  const manifest = path.join(dir, where, 'package.json');
   let installed;
   try {
     installed = JSON.parse(fs.readFileSync(manifest, 'utf8')).version;

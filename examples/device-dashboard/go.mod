@@ -1,0 +1,3 @@
+module wshub.example/device-dashboard
+
+go 1.19
