@@ -1,5 +1,7 @@
 #include "api/api_handlers.h"
 
+#include <mutex>
+
 #include "base/clock.h"
 #include "hub/channel_name.h"
 #include "hub/hub.h"
@@ -231,10 +233,34 @@ void ApiService::Handlers::presence(const server::HttpRequest& request, const Ap
   if (!check_channel(channel, reply)) return;
   hub::ChannelName name;
   hub::parse_channel_name(channel, name);
+  if (name.kind == hub::ChannelKind::personal_user || name.kind == hub::ChannelKind::personal_device) {
+    // Who is connected as a user or a device: asked of every worker, so a backend can tell
+    // whether a command to a device can reach it now.
+    struct Found {
+      std::mutex mutex;
+      std::vector<hub::PresenceEntry> entries;
+    };
+    auto found = std::make_shared<Found>();
+    const bool by_device = name.kind == hub::ChannelKind::personal_device;
+    hub_.for_each_worker(
+        request.worker,
+        [found, by_device, id = std::string(name.base)](hub::HubWorker& worker) {
+          std::vector<hub::PresenceEntry> local = worker.connections_of(id, by_device);
+          std::lock_guard lock(found->mutex);
+          for (hub::PresenceEntry& entry : local) found->entries.push_back(std::move(entry));
+          return local.size();
+        },
+        [this, found, reply](size_t total) { reply.send(200, presence_body(found->entries, total)); });
+    return;
+  }
   const hub::NamespaceConfig* ns = hub_.config().find_namespace(name.ns);
   if (!ns || !ns->presence) return reply.error(400, 108, "presence is off for this channel's namespace");
   size_t total = 0;
   const auto entries = hub_.broker().presence(channel, hub_.config().limits.max_presence_clients, total);
+  reply.send(200, presence_body(entries, total));
+}
+
+std::string ApiService::Handlers::presence_body(const std::vector<hub::PresenceEntry>& entries, size_t total) {
   std::string body;
   hub::JsonWriter json(body);
   json.begin_object().key("clients").begin_object();
@@ -245,7 +271,7 @@ void ApiService::Handlers::presence(const server::HttpRequest& request, const Ap
   }
   json.end_object().member("total", uint64_t(total)).end_object();
   body.push_back('\n');
-  reply.send(200, std::move(body));
+  return body;
 }
 
 void ApiService::Handlers::channels(const server::HttpRequest& request, const ApiReply& reply) {

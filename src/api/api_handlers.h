@@ -8,6 +8,7 @@
 
 #include "api/api_service.h"
 #include "api/json_body.h"
+#include "hub/broker.h"
 
 namespace wshub::api {
 
@@ -34,6 +35,7 @@ class ApiService::Handlers {
   void subscription(bool subscribe, const server::HttpRequest& request, const ApiReply& reply);
   void disconnect(const server::HttpRequest& request, const ApiReply& reply);
   void presence(const server::HttpRequest& request, const ApiReply& reply);
+  static std::string presence_body(const std::vector<hub::PresenceEntry>& entries, size_t total);
   void channels(const server::HttpRequest& request, const ApiReply& reply);
   void info(const server::HttpRequest& request, const ApiReply& reply);
   // Reads the body as a JSON object; false after answering 400 when it is not one.

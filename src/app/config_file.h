@@ -45,7 +45,8 @@ bool is_default_route_list(const std::vector<RouteEntry>& routes);
 // [api]: the backend HTTP API's listener and key.
 struct ApiConfig {
   std::string listen = "127.0.0.1:8078";  // "" turns the API off
-  std::string key;                        // required once a config file is used
+  std::string key;                        // required once a config file is used (or key_file)
+  std::string key_file;                   // a file holding the key (one trailing newline dropped)
   uint64_t max_body_bytes = 1u << 20;
   uint32_t response_timeout_ms = 30000;
   bool open_metrics = true;  // /metrics, /ready and /health without the key
@@ -54,6 +55,7 @@ struct ApiConfig {
 // A [[webhook]]: one endpoint of the backend and the hub events it answers.
 struct WebhookEntry {
   api::WebhookEndpointConfig endpoint;
+  std::string secret_file;          // a file holding the secret instead of `secret`
   std::vector<std::string> events;  // connect, rpc, publish, subscribe, disconnect
 };
 

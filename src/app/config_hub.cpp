@@ -135,11 +135,17 @@ const ConfigTable& api_table() {
       ConfigFields<ApiConfig>()
           .text("listen", &ApiConfig::listen, "HOST:PORT of the API listener")
           .text("key", &ApiConfig::key, "the API key: 'Authorization: Bearer KEY' or 'X-API-Key: KEY'")
+          .path("key_file", &ApiConfig::key_file, "a file holding the API key instead of key")
           .size("max_body_bytes", &ApiConfig::max_body_bytes, 1024, 64u << 20,
                 "the largest request body (past it: 413)")
           .duration_ms("response_timeout_ms", &ApiConfig::response_timeout_ms, 100, 600000,
                        "a request unanswered this long gets 504")
           .flag("open_metrics", &ApiConfig::open_metrics, "/metrics, /ready and /health need no key")
+          .check([](const ApiConfig& api, TableCheck& check) {
+            if (!api.key.empty() && !api.key_file.empty())
+              return check.fail("key_file", "give key or key_file, not both");
+            return true;
+          })
           .build();
   return table;
 }
@@ -153,7 +159,8 @@ const ConfigTable& webhook_table() {
           .text("url", endpoint(&WebhookEndpointConfig::url), "http:// or https:// URL the hub POSTs to",
                 {.required = true})
           .text("secret", endpoint(&WebhookEndpointConfig::secret),
-                "HMAC-SHA256 key of X-Wshub-Signature (docs/webhooks.md)", {.required = true})
+                "HMAC-SHA256 key of X-Wshub-Signature (docs/webhooks.md)")
+          .path("secret_file", &WebhookEntry::secret_file, "a file holding the secret instead of secret")
           .text_list("events", &WebhookEntry::events,
                      "what it answers: connect, rpc, publish, subscribe, disconnect")
           .duration_ms("timeout_ms", endpoint(&WebhookEndpointConfig::timeout_ms), 10, 600000,
@@ -188,7 +195,11 @@ bool check_webhooks(const AppConfig& config, ListCheck& list) {
     const WebhookEntry& entry = config.webhooks[i];
     if (!names.insert(entry.endpoint.name).second)
       return list.fail(i, "name", fmt::format("webhook '{}' is configured twice", entry.endpoint.name));
-    const std::string problem = api::validate_webhook_endpoint(entry.endpoint);
+    if (entry.endpoint.secret.empty() == entry.secret_file.empty())
+      return list.fail(i, "secret", "give secret or secret_file (one of them)");
+    api::WebhookEndpointConfig checked = entry.endpoint;
+    if (checked.secret.empty()) checked.secret = "read from secret_file at start";
+    const std::string problem = api::validate_webhook_endpoint(checked);
     if (!problem.empty()) return list.fail(i, "url", problem);
     for (const std::string& event : entry.events) {
       bool known = false;

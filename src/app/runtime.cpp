@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "api/api_service.h"
@@ -13,6 +17,7 @@
 #include "hub/hub_worker.h"
 #include "net/peer_address.h"
 #include "net/reactor.h"
+#include "net/socket_ops.h"
 #include "server/server.h"
 
 namespace wshub::app {
@@ -29,6 +34,17 @@ std::optional<hub::JwtSettings> effective_jwt(const AppConfig& config) {
 }
 
 namespace {
+
+// A secret kept in a file: its bytes, one trailing newline dropped.
+std::string read_secret_file(const std::string& path, std::string_view key) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw std::runtime_error(fmt::format("{}: cannot read {}: {}", key, path, std::strerror(errno)));
+  std::string secret((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (!secret.empty() && secret.back() == '\n') secret.pop_back();
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  if (secret.empty()) throw std::runtime_error(fmt::format("{}: {} is empty", key, path));
+  return secret;
+}
 
 bool has_connect_webhook(const AppConfig& config) {
   for (const WebhookEntry& entry : config.webhooks)
@@ -60,6 +76,10 @@ Runtime::~Runtime() { stop(); }
 void Runtime::build_hub(AppConfig& config) {
   std::unique_ptr<hub::TokenVerifier> verifier;
   if (std::optional<hub::JwtSettings> jwt = effective_jwt(config)) {
+    // One limit each: the request's token field and the token's info are the hub's to bound.
+    jwt->policy.max_claims_bytes = jwt->policy.max_token_bytes * 3 / 4;  // base64url: 4 chars, 3 bytes
+    jwt->policy.max_info_bytes = std::min<size_t>(config.hub.limits.max_info_bytes, jwt->policy.max_claims_bytes);
+    config.hub.commands.max_token_bytes = uint32_t(jwt->policy.max_token_bytes);
     std::string why;
     std::vector<std::string> warnings;
     verifier = hub::JwtTokenVerifier::create(*jwt, why, warnings);
@@ -83,7 +103,10 @@ void Runtime::build_hub(AppConfig& config) {
 void Runtime::build_webhooks(AppConfig& config) {
   if (config.webhooks.empty()) return;
   std::vector<api::WebhookEndpointConfig> endpoints;
-  for (const WebhookEntry& entry : config.webhooks) endpoints.push_back(entry.endpoint);
+  for (const WebhookEntry& entry : config.webhooks) {
+    endpoints.push_back(entry.endpoint);
+    if (!entry.secret_file.empty()) endpoints.back().secret = read_secret_file(entry.secret_file, "webhook.secret_file");
+  }
   webhooks_ = std::make_unique<api::WebhookClient>(std::move(endpoints));
   if (!hub_) return;
   hub::Hub* hub = hub_.get();
@@ -100,7 +123,7 @@ void Runtime::build_webhooks(AppConfig& config) {
 void Runtime::build_api(AppConfig& config) {
   const ApiConfig& api = *config.api;
   api::ApiSettings settings;
-  settings.key = api.key;
+  settings.key = api.key_file.empty() ? api.key : read_secret_file(api.key_file, "api.key_file");
   settings.open_metrics = api.open_metrics;
   if (settings.key.empty()) {
     if (!config.source.empty())
@@ -131,15 +154,24 @@ void Runtime::build_api(AppConfig& config) {
       },
       [this] { return ready_.load(); });
   config.server.api_service = api_;
-  notes_.push_back(fmt::format("api: http://{} (POST /api/publish, GET /metrics; docs/api.md)", api.listen));
-  if (settings.key == kDevelopmentApiKey)
+  api_listener_ = config.server.listeners.size() - 1;
+  development_api_key_ = settings.key == kDevelopmentApiKey;
+}
+
+void Runtime::add_api_notes() {
+  // The address as bound: the config may say port 0.
+  const server::ListenerConfig& listener = server_->config().listeners[api_listener_];
+  const std::string address = net::with_port(listener.address, server_->bound_ports()[api_listener_]).text;
+  notes_.push_back(fmt::format("api: http://{} (POST /api/publish, GET /metrics; docs/api.md)", address));
+  if (development_api_key_)
     notes_.push_back(fmt::format(
         "try: curl -H 'Authorization: Bearer {}' -d '{{\"channel\":\"news\",\"data\":{{\"text\":\"hello\"}}}}' "
-        "http://{}/api/publish", kDevelopmentApiKey, api.listen));
+        "http://{}/api/publish", kDevelopmentApiKey, address));
 }
 
 void Runtime::start() {
   server_->start();
+  if (api_) add_api_notes();
   ready_ = true;
 }
 

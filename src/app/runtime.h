@@ -55,6 +55,7 @@ class Runtime {
   void build_hub(AppConfig& config);
   void build_webhooks(AppConfig& config);
   void build_api(AppConfig& config);
+  void add_api_notes();
 
   std::vector<std::string> notes_;
   std::vector<std::string> warnings_;
@@ -63,6 +64,8 @@ class Runtime {
   std::shared_ptr<api::ApiService> api_;
   std::unique_ptr<server::Server> server_;
   std::atomic<bool> ready_{false};
+  size_t api_listener_ = 0;
+  bool development_api_key_ = false;
 };
 
 }  // namespace wshub::app

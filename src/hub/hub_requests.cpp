@@ -99,8 +99,14 @@ void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, st
   }
   ChannelPosition ignored;
   if (hub_.config().personal_channels) {
-    if (!s.identity.user.empty()) add_subscription(s, "$user:" + s.identity.user, ignored);
-    if (!s.identity.device.empty()) add_subscription(s, "$device:" + s.identity.device, ignored);
+    // Only ids that make valid channel names get a personal channel: the API could not
+    // publish to the others (docs/hub-protocol.md, Personal channels).
+    ChannelName name;
+    for (std::string channel : {"$user:" + s.identity.user, "$device:" + s.identity.device}) {
+      if (channel.back() == ':') continue;
+      if (parse_channel_name(channel, name) == ChannelNameError::none) add_subscription(s, channel, ignored);
+      else spdlog::debug("hub {}: no personal channel {}: not a valid channel name", s.cid, channel);
+    }
   }
   std::string fields;
   JsonWriter json(fields);

@@ -297,6 +297,17 @@ size_t HubWorker::unsubscribe_user(std::string_view user, std::string_view chann
   return count;
 }
 
+std::vector<PresenceEntry> HubWorker::connections_of(std::string_view id, bool by_device) const {
+  std::vector<PresenceEntry> out;
+  const auto& index = by_device ? by_device_ : by_user_;
+  auto [first, end] = index.equal_range(std::string(id));
+  for (auto it = first; it != end; ++it) {
+    const HubSession& s = *it->second;
+    if (s.connected()) out.push_back({s.cid, s.identity.user, s.identity.device, s.identity.info_json});
+  }
+  return out;
+}
+
 size_t HubWorker::disconnect(std::string_view id, bool by_device, uint16_t code, std::string_view reason) {
   auto& index = by_device ? by_device_ : by_user_;
   auto [first, end] = index.equal_range(std::string(id));

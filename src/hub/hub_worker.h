@@ -71,6 +71,8 @@ class HubWorker final : public PublicationSink, private CommandSink {
   size_t unsubscribe_user(std::string_view user, std::string_view channel);
   // Closes every local connection of `user` (or of `device` when `by_device`) with `code`.
   size_t disconnect(std::string_view id, bool by_device, uint16_t code, std::string_view reason);
+  // The connected sessions of `user` (or of `device` when `by_device`) on this worker.
+  std::vector<PresenceEntry> connections_of(std::string_view id, bool by_device) const;
 
   uint32_t index() const { return host_.worker_index(); }
   server::RouteHost& host() { return host_; }

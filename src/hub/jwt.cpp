@@ -21,7 +21,7 @@ std::unique_ptr<JwtTokenVerifier> JwtTokenVerifier::create(const JwtSettings& se
     return nullptr;
   }
   if (keys.empty()) {
-    why = "hub.jwt: no keys: set hs256_secret, hs256_secret_file or public_keys";
+    why = "hub.jwt.keys: no keys: add keys = [{ alg = \"HS256\", secret = \"...\" }] (or a file or pem for RS256/ES256)";
     return nullptr;
   }
   return std::make_unique<JwtTokenVerifier>(JwtVerifier(std::move(keys), settings.policy));

@@ -26,7 +26,7 @@ constexpr ErrorInfo kErrors[] = {
     {kUnauthorized, kInvalid, "header_too_large",
      "the token's header decodes to more than 1 KiB, which no JWS header needs"},
     {kUnauthorized, kInvalid, "claims_too_large",
-     "the token's claims decode to more than hub.jwt.max_claims_bytes"},
+     "the token's claims decode to more bytes than the token size allows (hub.jwt.max_token_bytes)"},
     {kUnauthorized, kInvalid, "bad_base64",
      "a part of the token is not base64url without padding (RFC 7515 section 2): it has '=', "
      "'+', '/', another character outside A-Z a-z 0-9 - _, or non-zero trailing bits"},
@@ -73,11 +73,11 @@ constexpr ErrorInfo kErrors[] = {
      "aud: a string or an array of strings; channels: an array of non-empty strings; "
      "info: an object)"},
     {kUnauthorized, kInvalid, "claim_too_long",
-     "the token's sub, device or a channel name is longer than hub.jwt.max_name_bytes"},
+     "the token's sub, device or a channel name is longer than 256 bytes"},
     {kUnauthorized, kInvalid, "too_many_channels",
-     "the token's channels claim lists more channels than hub.jwt.max_channels"},
+     "the token's channels claim lists more than 256 channels"},
     {kUnauthorized, kInvalid, "info_too_large",
-     "the token's info claim is longer than hub.jwt.max_info_bytes"},
+     "the token's info claim is longer than hub.max_info_bytes"},
     {ErrorCode::internal, HubClose::disconnected, "internal",
      "OpenSSL could not check the token's signature (out of memory?)"},
 };
