@@ -108,6 +108,8 @@ const ConfigTable& hub_table() {
                        100, 600000, "a connection that sends no connect within this is closed with 3501")
           .flag("personal_channels", via(&AppConfig::hub, &HubConfig::personal_channels),
                 "subscribe every connection to $user:ID and $device:ID at connect")
+          .flag("connect_at_upgrade", via(&AppConfig::hub, &HubConfig::connect_at_upgrade),
+                "the connect webhook decides at the WebSocket upgrade, from its cookies and headers")
           .count("max_subscriptions", [](AppConfig& c) -> uint32_t& { return c.hub.limits.max_subscriptions; },
                  1, 1000000, "channels one connection may subscribe to (past it: 106)")
           .count("max_pending_requests", [](AppConfig& c) -> uint32_t& { return c.hub.limits.max_pending_requests; },

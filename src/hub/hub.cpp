@@ -18,6 +18,9 @@ namespace {
 class HubRouteHandler final : public server::RouteHandler {
  public:
   HubRouteHandler(HubWorker& worker, const HubRouteParams& params) : worker_(worker), params_(params) {}
+  server::UpgradeVerdict on_upgrade(const server::UpgradeRequest& request) override {
+    return worker_.upgrade(request);
+  }
   void on_open(server::Session& session) override { worker_.open(session, params_); }
   void on_message(server::Session& session, proto::Opcode opcode, Bytes payload) override {
     worker_.message(session, opcode, payload);

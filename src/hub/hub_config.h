@@ -61,6 +61,9 @@ struct HubConfig {
   uint32_t connect_timeout_ms = 10000;
   // A user's connections are subscribed to $user:ID and a device's to $device:ID at connect.
   bool personal_channels = true;
+  // The connect webhook decides at the WebSocket upgrade, from the request's headers (cookies,
+  // Authorization): the 101 waits for it, and `connect` then needs no token.
+  bool connect_at_upgrade = false;
 
   const NamespaceConfig* find_namespace(std::string_view name) const {
     for (const NamespaceConfig& ns : namespaces)

@@ -12,9 +12,49 @@
 
 namespace wshub::hub {
 
+server::UpgradeVerdict HubWorker::upgrade(const server::UpgradeRequest& request) {
+  if (!hub_.config().connect_at_upgrade || !hub_.has_webhook(BackendEvent::connect))
+    return server::UpgradeVerdict::accept();
+  // The backend decides from what the browser sends by itself: its cookies, or an
+  // Authorization header a native client set.
+  std::string body;
+  JsonWriter json(body);
+  json.begin_object().member("type", "connect").member("stage", "upgrade")
+      .member("ip", request.client.to_string()).member("path", request.head.path());
+  json.key("headers").begin_object();
+  for (std::string_view name : {"Cookie", "Authorization", "Origin", "User-Agent"})
+    if (const proto::HttpHeader* header = request.head.find(name)) json.member(name, header->value);
+  json.end_object().end_object();
+  hub_.backend()->call(
+      index(), BackendEvent::connect, std::move(body),
+      callback([this, ref = request.ref](BackendResponse response) {
+        if (!ref.alive()) return;
+        Identity identity;
+        BackendRefusal refusal;
+        std::string problem;
+        if (!response.answered || !read_connect_answer(response.body, identity, refusal, problem)) {
+          spdlog::warn("hub: connect webhook at upgrade failed: {}", response.answered ? problem : response.detail);
+          bump(counters_.backend_unavailable);
+          host_.finish_upgrade(ref, server::UpgradeVerdict::refuse(
+                                        503, "The backend that checks connections is unavailable; retry later.\n"));
+          return;
+        }
+        if (refusal.present) {
+          host_.finish_upgrade(ref, server::UpgradeVerdict::refuse(
+                                        403, (refusal.message.empty() ? std::string("refused by the backend")
+                                                                      : refusal.message) + "\n"));
+          return;
+        }
+        upgraded_[ref.connection] = {ref.generation, std::move(identity)};
+        if (!host_.finish_upgrade(ref, server::UpgradeVerdict::accept())) upgraded_.erase(ref.connection);
+      }));
+  return server::UpgradeVerdict::defer();
+}
+
 void HubWorker::connect(HubSession& s, const Command& c) {
   if (s.stage != SessionStage::awaiting_connect)
     return answer_error(s, c.id, ErrorCode::bad_request, "already connected");
+  if (s.identified_at_upgrade) return finish_connect(s, c.id, s.identity, std::string(c.subs_json));
   const TokenVerifier* verifier = hub_.verifier();
   if (!c.token.empty() && verifier) {
     Identity identity;

@@ -41,6 +41,7 @@ class HubSession final : public server::RouteState {
   std::string cid;
   Identity identity;
   SessionStage stage = SessionStage::awaiting_connect;
+  bool identified_at_upgrade = false;  // `identity` came from the connect webhook at the upgrade
   bool awaiting_pong = false;
   int64_t connected_ms = 0;
   uint64_t connect_sequence = 0;  // Hub::next_connect_sequence at connect: newer devices win

@@ -35,6 +35,13 @@ void HubWorker::open(server::Session& session, const HubRouteParams& params) {
   std::string cid;
   for (uint64_t n = ++next_cid_; n; n /= 36) cid.push_back(digits36[n % 36]);
   s.cid = std::to_string(index()) + "-" + std::string(cid.rbegin(), cid.rend());
+  if (auto it = upgraded_.find(s.ref.connection); it != upgraded_.end()) {
+    if (it->second.first == s.ref.generation) {
+      s.identity = std::move(it->second.second);
+      s.identified_at_upgrade = true;
+    }
+    upgraded_.erase(it);
+  }
   session.set_state(std::move(state));
   bump(counters_.sessions);
   session.set_deadline(now_ms() + hub_.config().connect_timeout_ms);

@@ -55,6 +55,7 @@ class HubWorker final : public PublicationSink, private CommandSink {
   ~HubWorker();
 
   // From the hub routes' handlers, on this worker's thread.
+  server::UpgradeVerdict upgrade(const server::UpgradeRequest& request);
   void open(server::Session& session, const HubRouteParams& params);
   void message(server::Session& session, proto::Opcode opcode, Bytes payload);
   void deadline(server::Session& session);
@@ -150,6 +151,8 @@ class HubWorker final : public PublicationSink, private CommandSink {
   std::unordered_multimap<std::string, HubSession*> by_user_;
   std::unordered_multimap<std::string, HubSession*> by_device_;
   uint64_t next_cid_ = 0;
+  // Identities the connect webhook gave at the upgrade, by connection, until on_open.
+  std::unordered_map<server::Connection*, std::pair<uint32_t, Identity>> upgraded_;
   // The frame being handled: its session (the CommandSink callbacks need it).
   HubSession* current_ = nullptr;
   server::Session* current_session_ = nullptr;

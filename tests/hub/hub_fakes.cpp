@@ -200,6 +200,29 @@ HubHarness::~HubHarness() {
   sessions_.clear();
 }
 
+bool FakeHost::finish_upgrade(server::ConnectionRef ref, const server::UpgradeVerdict& verdict) {
+  auto it = std::find(waiting_upgrades.begin(), waiting_upgrades.end(), ref.connection);
+  if (it == waiting_upgrades.end() || !ref.alive()) return false;
+  waiting_upgrades.erase(it);
+  upgrades.push_back({ref, verdict});
+  return true;
+}
+
+FakeSession& HubHarness::upgrade(std::string_view head, server::UpgradeVerdict& verdict) {
+  sessions_.push_back(std::make_unique<FakeSession>(host_, next_generation_++));
+  FakeSession& session = *sessions_.back();
+  proto::HttpRequestHead parsed;
+  EXPECT_EQ(proto::parse_complete_head(head, {}, parsed), proto::HttpHeadError::none);
+  const server::UpgradeRequest request{parsed, session.client(), "wshub.v1.json", session.ref()};
+  host_.waiting_upgrades.push_back(&session.connection());
+  verdict = handler_->on_upgrade(request);
+  if (verdict.decision != server::UpgradeVerdict::Decision::defer) {
+    host_.waiting_upgrades.pop_back();
+    if (verdict.decision == server::UpgradeVerdict::Decision::accept) handler_->on_open(session);
+  }
+  return session;
+}
+
 FakeSession& HubHarness::open() {
   sessions_.push_back(std::make_unique<FakeSession>(host_, next_generation_++));
   FakeSession& session = *sessions_.back();

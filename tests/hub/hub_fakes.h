@@ -112,7 +112,14 @@ class FakeHost final : public server::RouteHost {
   net::Reactor& reactor() override { return reactor_; }
   FakeReactor& fake_reactor() { return reactor_; }
   bool send_variants(server::Connection& connection, const proto::FrameVariants& frame) override;
-  bool finish_upgrade(server::ConnectionRef, const server::UpgradeVerdict&) override { return false; }
+  // Records the decision; true while the connection waits for one.
+  bool finish_upgrade(server::ConnectionRef ref, const server::UpgradeVerdict& verdict) override;
+  struct Upgrade {
+    server::ConnectionRef ref;
+    server::UpgradeVerdict verdict;
+  };
+  std::vector<Upgrade> upgrades;
+  std::vector<const server::Connection*> waiting_upgrades;
 
   void set_handler(server::RouteHandler* handler) { handler_ = handler; }
   server::RouteHandler& handler() { return *handler_; }
@@ -203,6 +210,12 @@ class HubHarness {
   server::RouteHandler& handler() { return *handler_; }
 
   FakeSession& open();
+  // A session whose upgrade request (`head`: a whole request head) is put to the route first;
+  // on_open follows only once the hub accepted it (`verdict` tells what it said, at once).
+  FakeSession& upgrade(std::string_view head, server::UpgradeVerdict& verdict);
+  // Runs on_open for a session upgrade() left waiting (after finish_upgrade accepted it).
+  void open_upgraded(FakeSession& session) { handler_->on_open(session); }
+  FakeHost& host() { return host_; }
   void send(FakeSession& session, std::string_view text);
   void send_binary(FakeSession& session, std::string_view bytes);
   // Opens a session and connects it with `token`; the connect answer is taken.
