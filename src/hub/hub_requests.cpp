@@ -180,7 +180,7 @@ void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, st
 
 size_t HubWorker::replace_device(std::string_view device, uint64_t sequence) {
   std::vector<server::ConnectionRef> older;
-  auto [first, end] = by_device_.equal_range(std::string(device));
+  auto [first, end] = by_device_.equal_range(device);
   for (auto it = first; it != end; ++it)
     if (it->second->connect_sequence < sequence) older.push_back(it->second->ref);
   for (server::ConnectionRef ref : older)

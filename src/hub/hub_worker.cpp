@@ -241,7 +241,7 @@ void HubWorker::close(server::Session& session) {
 
 void HubWorker::deliver(std::string_view channel, uint64_t offset,
                         const std::shared_ptr<const proto::FrameVariants>& frame) {
-  auto it = channels_.find(std::string(channel));
+  auto it = channels_.find(channel);
   if (it == channels_.end()) return;
   LocalChannel& local = it->second;
   local.delivering = true;
@@ -272,7 +272,7 @@ void HubWorker::deliver(std::string_view channel, uint64_t offset,
 
 size_t HubWorker::subscribe_user(std::string_view user, std::string_view channel) {
   size_t count = 0;
-  auto [first, end] = by_user_.equal_range(std::string(user));
+  auto [first, end] = by_user_.equal_range(user);
   std::vector<HubSession*> sessions;
   for (auto it = first; it != end; ++it) sessions.push_back(it->second);
   for (HubSession* s : sessions) {
@@ -290,7 +290,7 @@ size_t HubWorker::subscribe_user(std::string_view user, std::string_view channel
 
 size_t HubWorker::unsubscribe_user(std::string_view user, std::string_view channel) {
   size_t count = 0;
-  auto [first, end] = by_user_.equal_range(std::string(user));
+  auto [first, end] = by_user_.equal_range(user);
   std::vector<HubSession*> sessions;
   for (auto it = first; it != end; ++it) sessions.push_back(it->second);
   for (HubSession* s : sessions) {
@@ -307,7 +307,7 @@ size_t HubWorker::unsubscribe_user(std::string_view user, std::string_view chann
 std::vector<PresenceEntry> HubWorker::connections_of(std::string_view id, bool by_device) const {
   std::vector<PresenceEntry> out;
   const auto& index = by_device ? by_device_ : by_user_;
-  auto [first, end] = index.equal_range(std::string(id));
+  auto [first, end] = index.equal_range(id);
   for (auto it = first; it != end; ++it) {
     const HubSession& s = *it->second;
     if (s.connected()) out.push_back({s.cid, s.identity.user, s.identity.device, s.identity.info_json});
@@ -317,7 +317,7 @@ std::vector<PresenceEntry> HubWorker::connections_of(std::string_view id, bool b
 
 size_t HubWorker::disconnect(std::string_view id, bool by_device, uint16_t code, std::string_view reason) {
   auto& index = by_device ? by_device_ : by_user_;
-  auto [first, end] = index.equal_range(std::string(id));
+  auto [first, end] = index.equal_range(id);
   std::vector<server::ConnectionRef> refs;
   for (auto it = first; it != end; ++it) refs.push_back(it->second->ref);
   for (server::ConnectionRef ref : refs)

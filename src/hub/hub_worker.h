@@ -15,6 +15,7 @@
 #include "hub/broker.h"
 #include "hub/command_parser.h"
 #include "hub/hub_session.h"
+#include "hub/name_hash.h"
 #include "server/route_handler.h"
 
 namespace wshub::hub {
@@ -147,9 +148,9 @@ class HubWorker final : public PublicationSink, private CommandSink {
   server::RouteHost& host_;
   CommandParser parser_;
   HubWorkerCounters counters_;
-  std::unordered_map<std::string, LocalChannel> channels_;
-  std::unordered_multimap<std::string, HubSession*> by_user_;
-  std::unordered_multimap<std::string, HubSession*> by_device_;
+  std::unordered_map<std::string, LocalChannel, NameHash, NameEqual> channels_;
+  std::unordered_multimap<std::string, HubSession*, NameHash, NameEqual> by_user_;
+  std::unordered_multimap<std::string, HubSession*, NameHash, NameEqual> by_device_;
   uint64_t next_cid_ = 0;
   // Identities the connect webhook gave at the upgrade, by connection, until on_open.
   std::unordered_map<server::Connection*, std::pair<uint32_t, Identity>> upgraded_;

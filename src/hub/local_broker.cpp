@@ -8,21 +8,13 @@
 #include <unordered_map>
 
 #include "hub/json_writer.h"
+#include "hub/name_hash.h"
 #include "net/mailbox.h"
 #include "net/reactor.h"
 
 namespace wshub::hub {
 
 namespace {
-
-struct NameHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view name) const { return std::hash<std::string_view>{}(name); }
-};
-struct NameEqual {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
-};
 
 // One delivery to one worker: the channel's name is stored after the object, so the item is
 // one allocation whatever the name's length.
