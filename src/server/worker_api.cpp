@@ -107,6 +107,7 @@ void Worker::serve_api(Connection& c, ApiConnectionState& st) {
       }
       case proto::HttpReadEvent::Kind::error: {
         const proto::HttpReadError& error = st.reader.error();
+        context_.counters().count(error);
         context_.log_peer_error("{} bad API request: {}: {}", describe_peer(c), error.name(), error.sentence());
         HttpResponse response;
         response.status = error.status();
