@@ -76,7 +76,20 @@ def start_server(case, config, threads=1):
     case.addCleanup(server.close)
     server.start()
     case.addCleanup(assert_clean_exit, case, server)
+    wait_ready(server)
     return server
+
+
+def wait_ready(server):
+    """Waits for /ready to say 200: the listeners accept (and the log says so) a moment before
+    the server counts as started, and /ready answers 503 until then."""
+    def ready():
+        client = ApiClient(server.api_port)  # with the key, in case open_metrics is off
+        try:
+            return client.get("/ready").status == 200
+        finally:
+            client.close()
+    wait_until(ready, 20, "/ready answering 200")
 
 
 def assert_clean_exit(case, server):
@@ -95,6 +108,7 @@ class ServerPerClass(unittest.TestCase):
         cls.server = harness.WshubWithApi(config=cls.config or make_config(), threads=cls.threads)
         try:
             cls.server.start()
+            wait_ready(cls.server)
         except Exception:
             cls.server.close()
             raise
@@ -299,6 +313,21 @@ def request_bytes(method, path, body=b"", headers=(), key=API_KEY, version="HTTP
     if body and not any(h.lower().startswith(("content-length", "transfer-encoding")) for h in headers):
         lines.append(f"Content-Length: {len(body)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def one_write_request(port, method, path, body=b"", key=API_KEY):
+    """A request in one write on a connection of its own (Connection: close): unlike
+    http.client, which writes head and body apart, no request timeout can fall between them
+    however slow the machine. Returns (status, JSON body or None)."""
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+    with raw_connect(port) as sock:
+        sock.sendall(request_bytes(method, path, body, headers=["Connection: close"], key=key))
+        response, _ = read_response(sock)
+    try:
+        return response.status, json.loads(response.body)
+    except ValueError:
+        return response.status, None
 
 
 def chunked(body, size):

@@ -15,8 +15,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from api_support import (ApiClient, Metrics, ServerPerClass, chunked, closed_by_peer,  # noqa: E402
-                         make_config, main, raw_connect, read_response, read_responses,
-                         request_bytes)
+                         make_config, main, one_write_request, raw_connect, read_response,
+                         read_responses, request_bytes)
 
 MAX_BODY = 1024
 REQUEST_TIMEOUT_MS = 1500
@@ -27,8 +27,8 @@ def publish_body(channel, data=1):
 
 
 class HttpCase(ServerPerClass):
-    config = make_config(api={"max_body_bytes": MAX_BODY},
-                         limits={"handshake_timeout_ms": REQUEST_TIMEOUT_MS})
+    # The default request timeout (10 s): http.client writes a head and its body apart.
+    config = make_config(api={"max_body_bytes": MAX_BODY})
     threads = 2
 
     def connect(self):
@@ -39,10 +39,10 @@ class HttpCase(ServerPerClass):
     def offset_after(self, channel):
         """Publishes once more to `channel` and returns the offset it got (1 for a channel
         nobody published to before)."""
-        client = self.api()
-        answer = client.post("/api/publish", publish_body(channel))
-        self.assertEqual(answer.status, 200, answer)
-        return answer.json["offset"]
+        status, answer = one_write_request(self.server.api_port, "POST", "/api/publish",
+                                           publish_body(channel))
+        self.assertEqual(status, 200, answer)
+        return answer["offset"]
 
     def assert_refused_and_closed(self, request, status, words):
         sock = self.connect()
@@ -289,17 +289,6 @@ class Lengths(HttpCase):
                 self.assertEqual(response.status, 413, response.raw)
                 self.assertIs(closed_by_peer(sock), True)
 
-    def test_a_body_shorter_than_its_length_gets_408_after_the_request_timeout(self):
-        sock = self.connect()
-        sock.sendall(request_bytes("POST", "/api/publish", publish_body("short"),
-                                   headers=["Content-Length: 100"]))
-        started = time.monotonic()
-        response, _ = read_response(sock)
-        self.assertEqual(response.status, 408, response.raw)
-        self.assertGreaterEqual(time.monotonic() - started, REQUEST_TIMEOUT_MS / 1000 * 0.9)
-        self.assertIs(closed_by_peer(sock), True)
-        self.assertEqual(self.offset_after("short"), 1)
-
     def test_bytes_past_the_length_are_the_next_request_and_get_400(self):
         body = publish_body("long")
         sock = self.connect()
@@ -354,6 +343,31 @@ class Lengths(HttpCase):
             sock.sendall(wire[i:i + 1])
         response, _ = read_response(sock)
         self.assertEqual(response.status, 200, response.raw)
+
+
+class RequestTimeout(HttpCase):
+    # Requests here are single writes (one_write_request): only the short body can time out.
+    config = make_config(api={"max_body_bytes": MAX_BODY},
+                         limits={"handshake_timeout_ms": REQUEST_TIMEOUT_MS})
+
+    def test_a_body_shorter_than_its_length_gets_408_after_the_request_timeout(self):
+        sock = self.connect()
+        started = time.monotonic()  # before the server can start its timer
+        sock.sendall(request_bytes("POST", "/api/publish", publish_body("short"),
+                                   headers=["Content-Length: 100"]))
+        response, _ = read_response(sock)
+        self.assertEqual(response.status, 408, response.raw)
+        self.assertIn("handshake_timeout_ms", response.text)
+        self.assertGreaterEqual(time.monotonic() - started, REQUEST_TIMEOUT_MS / 1000 * 0.9)
+        self.assertIs(closed_by_peer(sock), True)
+        self.assertEqual(self.offset_after("short"), 1)
+
+    def test_a_partial_head_gets_408_too(self):
+        sock = self.connect()
+        sock.sendall(b"POST /api/publish HTTP/1.1\r\nHost: x\r\n")
+        response, _ = read_response(sock)
+        self.assertEqual(response.status, 408, response.raw)
+        self.assertIs(closed_by_peer(sock), True)
 
 
 class Smuggling(HttpCase):

@@ -229,8 +229,9 @@ class DisconnectNotice(WebhookCase):
 
 
 class CircuitBreaker(WebhookCase):
-    TIMEOUT_MS = 1500
-    hook_settings = {"breaker_failure_threshold": 3, "breaker_open_ms": 2000, "timeout_ms": TIMEOUT_MS}
+    # The open period is long enough for the fast-fail checks on a slow machine.
+    TIMEOUT_MS = 3000
+    hook_settings = {"breaker_failure_threshold": 3, "breaker_open_ms": 6000, "timeout_ms": TIMEOUT_MS}
 
     def test_the_breaker_opens_fails_fast_and_recovers(self):
         healthy = False
