@@ -205,6 +205,23 @@ class Effects(unittest.TestCase):
             self.assertEqual(list(now["clients"]), [clients[1].connected["cid"]])
         run(go())
 
+    def test_presence_of_a_personal_channel_lists_the_connections_on_every_worker(self):
+        async def go():
+            clients = await self.clients_on_both_workers("ivy", count=3, info={"n": 1})
+            phone = await HubClient.open(self.server, user="ivy", device="ivy-phone")
+            answer = await self.api_call("GET", "/api/presence?channel=%24user%3Aivy")
+            self.assertEqual(answer.status, 200, answer)
+            self.assertEqual(answer.json["total"], 4)
+            expected = {c.connected["cid"]: {"user": "ivy", "device": "", "info": {"n": 1}} for c in clients}
+            expected[phone.connected["cid"]] = {"user": "ivy", "device": "ivy-phone"}
+            self.assertEqual(answer.json["clients"], expected)
+            device = await self.api_call("GET", "/api/presence?channel=$device:ivy-phone")
+            self.assertEqual(device.json, {"clients": {phone.connected["cid"]: {"user": "ivy", "device": "ivy-phone"}},
+                                           "total": 1})
+            nobody = await self.api_call("GET", "/api/presence?channel=$user:nobody")
+            self.assertEqual(nobody.json, {"clients": {}, "total": 0})
+        run(go())
+
 
 if __name__ == "__main__":
     main()
