@@ -7,7 +7,6 @@
 import json
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -252,9 +251,11 @@ class Subscriptions(ApiCase):
 
     def test_missing_and_mistyped_fields_get_400(self):
         for path in ("/api/subscribe", "/api/unsubscribe"):
-            cases = [({"channel": "news"}, "user is required"), ({"user": "", "channel": "news"}, "user is required"),
+            cases = [({"channel": "news"}, "user is required"),
+                     ({"user": "", "channel": "news"}, "user is required"),
                      ({"user": 7, "channel": "news"}, "user is required"),
-                     ({"user": "u"}, "channel is required"), ({"user": "u", "channel": {}}, "channel is required")]
+                     ({"user": "u"}, "channel is required"),
+                     ({"user": "u", "channel": {}}, "channel is required")]
             for body, words in cases:
                 with self.subTest(path=path, body=body):
                     self.assert_error(self.client.post(path, body), 400, 107, words)

@@ -10,7 +10,6 @@ import os
 import socket
 import sys
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 

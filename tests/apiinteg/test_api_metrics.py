@@ -5,7 +5,6 @@
 # Also /ready and /health, and what a load balancer sees when the server shuts down.
 
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -47,9 +46,9 @@ class MetricsAfterTraffic(unittest.TestCase):
             {"name": "dead", "url": f"http://127.0.0.1:{self.dead.getsockname()[1]}/hook",
              "events": ["disconnect"], "retry_max_attempts": 1},
         ]
-        self.server = start_server(self, make_config(api={"max_body_bytes": 2048}, hub={"max_data_bytes": 1024},
-                                                     limits={"handshake_timeout_ms": 3000},
-                                                     webhooks=hooks))
+        config = make_config(api={"max_body_bytes": 2048}, hub={"max_data_bytes": 1024},
+                             limits={"handshake_timeout_ms": 3000}, webhooks=hooks)
+        self.server = start_server(self, config)
         self.api = ApiClient(self.server.api_port)
         self.addCleanup(self.api.close)
 
@@ -76,11 +75,12 @@ class MetricsAfterTraffic(unittest.TestCase):
         self.assertEqual(api.post("/api/send", {"user": "u", "data": 1}).status, 501)
         self.assertEqual(api.get("/api/presence?channel=quiet:x").status, 400)
         # HTTP errors the API listener answers before the API sees a request.
-        for wire, status in ((request_bytes("POST", "/api/publish", headers=["Content-Length: 99999"]), 413),
-                             (request_bytes("POST", "/api/publish", b"0\r\n\r\n",
-                                            headers=["Content-Length: 5", "Transfer-Encoding: chunked"]), 400),
-                             (b"NOT HTTP AT ALL\r\n\r\n", 400),
-                             (request_bytes("POST", "/api/publish", b"{}", headers=["Content-Length: 50"]), 408)):
+        smuggling = ["Content-Length: 5", "Transfer-Encoding: chunked"]
+        for wire, status in (
+                (request_bytes("POST", "/api/publish", headers=["Content-Length: 99999"]), 413),
+                (request_bytes("POST", "/api/publish", b"0\r\n\r\n", headers=smuggling), 400),
+                (b"NOT HTTP AT ALL\r\n\r\n", 400),
+                (request_bytes("POST", "/api/publish", b"{}", headers=["Content-Length: 50"]), 408)):
             with raw_connect(self.server.api_port) as sock:
                 sock.sendall(wire)
                 self.assertEqual(read_response(sock)[0].status, status)
@@ -161,8 +161,10 @@ class MetricsAfterTraffic(unittest.TestCase):
 
         attempts = moved("wshub_webhook_latency_seconds_count", endpoint="backend")
         self.assertGreaterEqual(attempts, 8)  # ok, big, 4xx, a hang, ok, 5xx, drop, slow
-        buckets = sorted(((float(dict(labels)["le"]), value) for (name, labels), value in after.samples.items()
-                          if name == "wshub_webhook_latency_seconds_bucket" and ("endpoint", "backend") in labels))
+        buckets = sorted((float(dict(labels)["le"]), value)
+                         for (name, labels), value in after.samples.items()
+                         if name == "wshub_webhook_latency_seconds_bucket"
+                         and ("endpoint", "backend") in labels)
         self.assertEqual([v for _, v in buckets], sorted(v for _, v in buckets), "buckets not cumulative")
         self.assertEqual(buckets[-1], (float("inf"), after.value("wshub_webhook_latency_seconds_count",
                                                                  endpoint="backend")))
@@ -211,7 +213,7 @@ class ReadyAndShutdown(unittest.TestCase):
         self.assertEqual(health.status, 200)
         self.assertEqual(health.json["status"], "ok")
         self.assertEqual(health.json["workers"], 1)
-        self.assertEqual(set(health.json["hub"]) >= {"sessions", "connected", "subscriptions"}, True)
+        self.assertLessEqual({"sessions", "connected", "subscriptions"}, set(health.json["hub"]))
 
     def test_on_sigterm_the_api_stops_at_once_while_clients_drain(self):
         # The API listener closes with the ws listeners, and idle keep-alive connections are

@@ -11,7 +11,6 @@ import socket
 import struct
 import sys
 import threading
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

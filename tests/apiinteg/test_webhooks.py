@@ -74,7 +74,8 @@ class Bodies(WebhookCase):
             await client.ok("rpc", m="bare")
             rpc, bare = self.backend.wait_for("rpc", 2)
             head = {"cid": cid, "user": "ursula", "device": ""}
-            self.assertEqual(rpc.body, {"type": "rpc", **head, "m": "echo", "data": {"x": [1, 2]}, "mid": "m-1"})
+            self.assertEqual(rpc.body, {"type": "rpc", **head, "m": "echo", "data": {"x": [1, 2]},
+                                        "mid": "m-1"})
             self.assertEqual(bare.body, {"type": "rpc", **head, "m": "bare", "data": None})
 
             await client.ok("subscribe", ch="hooked:room")
@@ -83,7 +84,8 @@ class Bodies(WebhookCase):
 
             await client.ok("publish", ch="hooked:room", data={"said": "hi"})
             (publish,) = self.backend.wait_for("publish")
-            self.assertEqual(publish.body, {"type": "publish", **head, "ch": "hooked:room", "data": {"said": "hi"}})
+            self.assertEqual(publish.body, {"type": "publish", **head, "ch": "hooked:room",
+                                            "data": {"said": "hi"}})
             self.assertEqual((await client.push("pub"))["data"], {"said": "hi"})
 
             await client.close()
@@ -130,13 +132,15 @@ class Bodies(WebhookCase):
     def test_a_backend_that_fails_answers_116_with_retry(self):
         modes = {"status": (500, {"oops": 1}), "drop": DROP, "garbage": (200, b"not json"),
                  "array": (200, b"[1]"), "empty": (200, {})}
-        self.backend.answer = lambda call: modes[call.body["m"]] if call.type == "rpc" else default_answer(call)
+        self.backend.answer = (lambda call: modes[call.body["m"]] if call.type == "rpc"
+                               else default_answer(call))
 
         async def go():
             client = await self.open("vic")
             for method in ("status", "drop", "garbage", "array"):
                 err = await client.request("rpc", m=method)
-                self.assertEqual((err["t"], err.get("code"), err.get("retry")), ("err", 116, True), (method, err))
+                self.assertEqual((err["t"], err.get("code"), err.get("retry")), ("err", 116, True),
+                                 (method, err))
             # An answer with neither data nor error is data null.
             self.assertEqual((await client.ok("rpc", m="empty"))["data"], None)
         run(go())
