@@ -123,9 +123,9 @@ void ApiService::on_request(const server::HttpRequest& request) {
     if (request.method == route.method || (route.method == "GET" && request.method == "HEAD"))
       endpoint = route.endpoint;
   }
-  if (request.path.substr(0, 14) == "/api/messages/" && request.method == "GET") {
+  if (request.path.substr(0, 14) == "/api/messages/") {
     path_known = true;
-    endpoint = ApiEndpoint::messages;
+    if (request.method == "GET" || request.method == "HEAD") endpoint = ApiEndpoint::messages;
   }
   const ApiReply reply{request.responder, &counters_, endpoint};
   if (endpoint == ApiEndpoint::unknown) {

@@ -47,6 +47,9 @@ void server_metrics(Exposition& m, server::Server& server) {
   for (size_t i = 1; i < std::size(c.head_errors); ++i)
     m.sample("wshub_rejections_total", load(c.head_errors[i]),
              fmt::format("kind=\"head\",reason=\"{}\"", proto::http_error_name(proto::HttpHeadError(i))));
+  for (size_t i = 1; i < std::size(c.message_errors); ++i)
+    m.sample("wshub_rejections_total", load(c.message_errors[i]),
+             fmt::format("kind=\"message\",reason=\"{}\"", proto::http_error_name(proto::HttpMessageError(i))));
   for (size_t i = 1; i < std::size(c.handshake_errors); ++i)
     m.sample("wshub_rejections_total", load(c.handshake_errors[i]),
              fmt::format("kind=\"handshake\",reason=\"{}\"", proto::handshake_error_name(proto::HandshakeError(i))));

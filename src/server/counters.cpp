@@ -41,12 +41,14 @@ std::string ServerCounters::to_json(uint64_t accept_pauses) const {
   auto load = [](const std::atomic<uint64_t>& v) { return v.load(std::memory_order_relaxed); };
   return fmt::format(
       "{{\"connections_accepted\":{},\"upgrades\":{},\"http_responses\":{},\"not_found\":{},"
-      "\"closes_received\":{},\"accept_pauses\":{},\"head_errors\":{},\"handshake_errors\":{},"
-      "\"frame_errors\":{},\"limits\":{}}}",
+      "\"closes_received\":{},\"accept_pauses\":{},\"head_errors\":{},\"message_errors\":{},"
+      "\"handshake_errors\":{},\"frame_errors\":{},\"limits\":{}}}",
       load(connections_accepted), load(upgrades), load(http_responses), load(not_found),
       load(closes_received), accept_pauses,
       json_group(head_errors, std::size(head_errors),
                  [](size_t i) { return proto::http_error_name(proto::HttpHeadError(i)); }),
+      json_group(message_errors, std::size(message_errors),
+                 [](size_t i) { return proto::http_error_name(proto::HttpMessageError(i)); }),
       json_group(handshake_errors, std::size(handshake_errors),
                  [](size_t i) { return proto::handshake_error_name(proto::HandshakeError(i)); }),
       json_group(frame_errors, std::size(frame_errors),

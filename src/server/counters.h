@@ -5,10 +5,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <iterator>
 #include <string>
 
 #include "proto/handshake.h"
 #include "proto/http_head.h"
+#include "proto/http_message_error.h"
 #include "proto/reader_error.h"
 
 namespace wshub::server {
@@ -34,12 +36,22 @@ struct ServerCounters {
   std::atomic<uint64_t> http_responses{0};
   std::atomic<uint64_t> not_found{0};
   std::atomic<uint64_t> head_errors[size_t(proto::HttpHeadError::count_)] = {};
+  // API requests refused for their framing or body (413, request smuggling, chunked coding);
+  // the errors only a response can have come last in HttpMessageError and are left out.
+  std::atomic<uint64_t> message_errors[size_t(proto::HttpMessageError::bad_status_line)] = {};
   std::atomic<uint64_t> handshake_errors[size_t(proto::HandshakeError::count_)] = {};
   std::atomic<uint64_t> frame_errors[size_t(proto::ReaderError::count_)] = {};
   std::atomic<uint64_t> limits[size_t(Limit::count_)] = {};
   std::atomic<uint64_t> closes_received{0};
 
   void count(proto::HttpHeadError e) { head_errors[size_t(e)].fetch_add(1, std::memory_order_relaxed); }
+  void count(proto::HttpMessageError e) {
+    if (size_t(e) < std::size(message_errors)) message_errors[size_t(e)].fetch_add(1, std::memory_order_relaxed);
+  }
+  void count(const proto::HttpReadError& e) {
+    if (e.head != proto::HttpHeadError::none) count(e.head);
+    else count(e.message);
+  }
   void count(proto::HandshakeError e) { handshake_errors[size_t(e)].fetch_add(1, std::memory_order_relaxed); }
   void count(proto::ReaderError e) { frame_errors[size_t(e)].fetch_add(1, std::memory_order_relaxed); }
   void count(Limit l) { limits[size_t(l)].fetch_add(1, std::memory_order_relaxed); }

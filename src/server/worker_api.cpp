@@ -69,7 +69,8 @@ void Worker::serve_api(Connection& c, ApiConnectionState& st) {
   std::string_view input = st.pending;
   size_t consumed_total = 0;
   bool stop = false;
-  while (!stop && c.fd >= 0 && !st.awaiting) {
+  // A request answered with Connection: close finishes the connection: nothing after it is read.
+  while (!stop && c.fd >= 0 && c.state == ConnectionState::http && !st.awaiting) {
     const proto::HttpReadEvent event = st.reader.next(input, api_head_, st.body);
     // The head's views point into `pending`, which changes before a body that spans reads is
     // complete: keep the head's own copy.
@@ -106,6 +107,7 @@ void Worker::serve_api(Connection& c, ApiConnectionState& st) {
       }
       case proto::HttpReadEvent::Kind::error: {
         const proto::HttpReadError& error = st.reader.error();
+        context_.counters().count(error);
         context_.log_peer_error("{} bad API request: {}: {}", describe_peer(c), error.name(), error.sentence());
         HttpResponse response;
         response.status = error.status();

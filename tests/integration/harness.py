@@ -320,3 +320,23 @@ def upgrade_request(path="/echo", host="127.0.0.1", extra=()):
 
 # The accept value for the key above, from RFC 6455 §1.3.
 SAMPLE_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+
+_API_HTTP_LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(API, HTTP")
+
+
+class WshubWithApi(Wshub):
+    """A Wshub whose config has an [api] listener on 127.0.0.1:0: self.api_port is its port,
+    from the 'listening on ... (API, HTTP' log line (self.port stays the ws listener's)."""
+
+    api_port = None
+
+    def start(self, timeout=20.0):
+        super().start(timeout)
+        line = self.wait_for_log(_API_HTTP_LISTENING.pattern, timeout)
+        if line is None:
+            self.stop()
+            raise RuntimeError(f"wshub logged no API listener; is [api] in the config? "
+                               f"stderr:\n{self.log()}")
+        self.api_port = int(_API_HTTP_LISTENING.search(line).group(1))
+        return self
