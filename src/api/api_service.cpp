@@ -128,13 +128,9 @@ void ApiService::on_request(const server::HttpRequest& request) {
     if (request.method == "GET" || request.method == "HEAD") endpoint = ApiEndpoint::messages;
   }
   const ApiReply reply{request.responder, &counters_, endpoint};
-  if (endpoint == ApiEndpoint::unknown) {
-    if (path_known) return reply.error(405, 107, "this endpoint does not take " + std::string(request.method));
-    return reply.error(404, 104, "no API endpoint at " + std::string(request.path.substr(0, 120)) +
-                                     "; see docs/api.md");
-  }
-  const bool open = endpoint == ApiEndpoint::metrics || endpoint == ApiEndpoint::ready ||
-                    endpoint == ApiEndpoint::health;
+  // The key is checked before anything else is said, so a caller without it learns nothing of
+  // which paths or methods exist; only the scrape and probe paths may be open.
+  const bool open = request.path == "/metrics" || request.path == "/ready" || request.path == "/health";
   if (!open || !settings_.open_metrics) {
     // Both sides hashed first, so the comparison takes the same time whatever the lengths.
     const std::array<uint8_t, 32> presented = sha256(presented_key(request.head));
@@ -143,6 +139,11 @@ void ApiService::on_request(const server::HttpRequest& request) {
       return reply.error(401, 101,
                          "missing or wrong API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY' "
                          "with the key from [api] key");
+  }
+  if (endpoint == ApiEndpoint::unknown) {
+    if (path_known) return reply.error(405, 107, "this endpoint does not take " + std::string(request.method));
+    return reply.error(404, 104, "no API endpoint at " + std::string(request.path.substr(0, 120)) +
+                                     "; see docs/api.md");
   }
   switch (endpoint) {
     case ApiEndpoint::metrics: return reply.send(200, metrics_(), "text/plain; version=0.0.4; charset=utf-8");

@@ -27,6 +27,10 @@ namespace wshub::server {
 
 class ApiConnectionState;
 
+// Whether a connection's first bytes (`held` from earlier reads, then `data`) are a TLS
+// ClientHello (worker_http.cpp).
+bool starts_with_tls_client_hello(std::string_view held, MutableBytes data);
+
 class Worker final : public net::StreamHandler, public RouteHost, public HttpResponseSink {
  public:
   // Makes the reactor and asks every route's service for this worker's handler.
@@ -80,6 +84,8 @@ class Worker final : public net::StreamHandler, public RouteHost, public HttpRes
   WorkerRoute* find_route(std::string_view path);
   bool adopt_forwarded_client(Connection& c, const proto::HttpRequestHead& head);
   bool admit_handshake_rate(Connection& c);
+  // A TLS ClientHello on a plain listener: counted, logged with the listener, closed unanswered.
+  void refuse_tls_client_hello(Connection& c);
   bool admit_ping(Connection& c);
   void log_tls_failure(Connection& c, const tls::TlsSession& session);
 

@@ -47,6 +47,8 @@ ApiConnectionState& Worker::api_state(Connection& c) {
 
 void Worker::read_api(Connection& c, MutableBytes data) {
   ApiConnectionState& st = api_state(c);
+  if (!c.filter && st.serial == 0 && starts_with_tls_client_hello(st.pending, data))
+    return refuse_tls_client_hello(c);
   const size_t hold_limit = size_t(http_limits_.max_head_bytes) + context_.config().max_api_body_bytes;
   if (st.awaiting || st.reading) {
     // A pipelined request waits until the one before it is answered.

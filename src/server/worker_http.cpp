@@ -39,19 +39,32 @@ std::string plain_request_page(std::string_view scheme, std::string_view path) {
          "<p>A plain browser visit sends no Upgrade header, so there is nothing to show here.</p>\n";
 }
 
-// Whether the connection's first bytes (held from an earlier read, then `data`) are a TLS
-// ClientHello. Only the first three bytes decide, so a held head of three or more has passed.
-bool starts_with_tls_client_hello(const Connection& c, MutableBytes data) {
+}  // namespace
+
+// Whether a connection's first bytes (`held` from earlier reads, then `data`) are a TLS
+// ClientHello. Only the first three bytes decide, so once three are held it has passed.
+bool starts_with_tls_client_hello(std::string_view held, MutableBytes data) {
   char first[3];
-  size_t n = 0;
-  if (c.pending_head) {
-    const std::string& held = c.pending_head->bytes;
-    if (held.size() >= sizeof first) return false;
-    n = held.copy(first, sizeof first);
-  }
+  if (held.size() >= sizeof first) return false;
+  size_t n = held.copy(first, sizeof first);
   for (size_t i = 0; i < data.size() && n < sizeof first; ++i) first[n++] = char(data[i]);
   return proto::sniff_tls_client_hello({first, n}) == proto::TlsSniff::client_hello;
 }
+
+void Worker::refuse_tls_client_hello(Connection& c) {
+  // The client speaks TLS: an HTTP answer would only be a garbled record to it.
+  constexpr proto::HttpHeadError error = proto::HttpHeadError::tls_client_hello;
+  context_.counters().count(error);
+  const size_t l = c.listener;
+  context_.log_peer_error(
+      "{} to {} rejected ({}): {}", describe_peer(c),
+      net::with_port(context_.config().listeners[l].address, context_.bound_ports()[l]).text,
+      proto::http_error_name(error), proto::http_error_sentence(error));
+  c.pending_head.reset();
+  finish(c);
+}
+
+namespace {
 
 }  // namespace
 
@@ -62,18 +75,8 @@ WorkerRoute* Worker::find_route(std::string_view path) {
 }
 
 void Worker::read_head(Connection& c, MutableBytes data) {
-  if (!c.filter && starts_with_tls_client_hello(c, data)) {
-    // The client speaks TLS: an HTTP answer would only be a garbled record to it.
-    constexpr proto::HttpHeadError error = proto::HttpHeadError::tls_client_hello;
-    context_.counters().count(error);
-    const size_t l = c.listener;
-    context_.log_peer_error(
-        "{} to {} rejected ({}): {}", describe_peer(c),
-        net::with_port(context_.config().listeners[l].address, context_.bound_ports()[l]).text,
-        proto::http_error_name(error), proto::http_error_sentence(error));
-    c.pending_head.reset();
-    return finish(c);
-  }
+  if (!c.filter && starts_with_tls_client_hello(c.pending_head ? c.pending_head->bytes : std::string_view{}, data))
+    return refuse_tls_client_hello(c);
   proto::HttpRequestHead head;
   if (!c.pending_head) {
     // The usual case: the whole head in one read, parsed where it lies.

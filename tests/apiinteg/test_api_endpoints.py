@@ -92,10 +92,16 @@ class Routing(ApiCase):
     def test_unknown_paths_get_404_naming_the_path(self):
         for path in ("/", "/api", "/api/", "/api/nope", "/api/publish/", "/API/publish",
                      "/api/publishx", "/metrics/x", "/api/messages"):
-            for key in (API_KEY, None):
-                answer = self.client.get(path, key=key)
-                with self.subTest(path=path, key=key):
-                    self.assert_error(answer, 404, 104, "no API endpoint at")
+            answer = self.client.get(path, key=API_KEY)
+            with self.subTest(path=path):
+                self.assert_error(answer, 404, 104, "no API endpoint at")
+
+    def test_without_the_key_nothing_tells_which_paths_or_methods_exist(self):
+        for method, path in (("GET", "/api/nope"), ("GET", "/"), ("GET", "/api/publish"),
+                             ("POST", "/api/publish"), ("DELETE", "/api/messages/1")):
+            answer = self.client.request(method, path, body=b"{}", key=None)
+            with self.subTest(method=method, path=path):
+                self.assert_error(answer, 401, 101, "missing or wrong API key")
 
     def test_a_long_unknown_path_is_cut_in_the_message(self):
         answer = self.client.get("/" + "p" * 2000)

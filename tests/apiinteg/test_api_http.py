@@ -143,6 +143,23 @@ class Http10(HttpCase):
         self.assertEqual(response.status, 200, response.raw)
 
 
+class TlsOnThePlainApiPort(HttpCase):
+
+    def test_a_tls_client_is_told_at_once_not_after_the_request_timeout(self):
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        started = time.monotonic()
+        sock = self.connect()
+        with self.assertRaises((ssl.SSLError, ConnectionResetError, OSError)):
+            context.wrap_socket(sock, server_hostname="api.example.com")
+        self.assertLess(time.monotonic() - started, 5.0)  # the request timeout is 10 s
+        line = self.server.wait_for_log(r"rejected \(tls_client_hello\)")
+        self.assertIsNotNone(line)
+        self.assertIn(f"to 127.0.0.1:{self.server.api_port} rejected", line)
+
+
 class Chunked(HttpCase):
 
     def test_chunked_bodies_in_any_chunk_size(self):
