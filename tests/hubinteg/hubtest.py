@@ -263,6 +263,7 @@ class HubClient:
                         self.pings.append(time.monotonic())
                         if self.auto_pong:
                             await self.ws.send('{"t":"pong"}')
+                            self._changed.set()
                             continue
                     self.messages.append(message)
                 self._changed.set()
@@ -292,11 +293,24 @@ class HubClient:
 
     async def next(self, match=lambda m: True, timeout=TIMEOUT, what="a message"):
         """Takes the first kept message for which match(message) holds, waiting for it."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def take():
             for i, message in enumerate(self.messages):
                 if match(message):
-                    return self.messages.pop(i)
+                    return [self.messages.pop(i)]
+            return None
+        return (await self.wait_until(take, timeout, what))[0]
+
+    async def wait_pings(self, count, timeout=TIMEOUT):
+        """Waits until the server has sent `count` pings."""
+        await self.wait_until(lambda: len(self.pings) >= count, timeout, f"{count} server pings")
+
+    async def wait_until(self, condition, timeout=TIMEOUT, what="a condition"):
+        """condition()'s first true value, checked at every frame received."""
+        deadline = time.monotonic() + timeout
+        while True:
+            result = condition()
+            if result:
+                return result
             if self.closed.is_set():
                 raise AssertionError(f"closed ({self.close_code} {self.close_reason!r}) while waiting for "
                                      f"{what}; kept: {self.messages}")
