@@ -151,8 +151,18 @@ class Channels(hubtest.HubTestCase):
         await self.publish("room", "two")
         await alice.barrier()
         self.assertEqual(alice.messages, [])
-        # Subscribing again gives the channel's current position.
-        self.assertEqual(await alice.call("subscribe", ch="room"), ok(7, **subscribed(off=2)))
+        # Subscribing again gives the channel's current position; without history a gap is
+        # recovered only when there is none (same epoch, same offset).
+        epoch = (await alice.call("subscribe", ch="room"))["ep"]
+        self.assertEqual(await alice.call("unsubscribe", ch="room"), ok(8))
+        self.assertEqual(await alice.call("subscribe", ch="room", since={"ep": epoch, "off": 1}),
+                         ok(9, **subscribed(ep=epoch, off=2, rec=False)))
+        self.assertEqual(await alice.call("unsubscribe", ch="room"), ok(10))
+        self.assertEqual(await alice.call("subscribe", ch="room", since={"ep": epoch, "off": 2}),
+                         ok(11, **subscribed(ep=epoch, off=2, rec=True)))
+        self.assertEqual(await alice.call("unsubscribe", ch="room"), ok(12))
+        self.assertEqual(await alice.call("subscribe", ch="room", since={"ep": "0badf00d", "off": 2}),
+                         ok(13, **subscribed(ep=epoch, off=2, rec=False)))
 
     async def test_user_limited_channels(self):
         self.start_hub()
@@ -175,7 +185,7 @@ class Channels(hubtest.HubTestCase):
     # -- personal channels -------------------------------------------------------------------
 
     async def test_personal_channels(self):
-        self.start_hub()
+        self.start_hub(threads=2)
         phone, _ = await self.connect(user="alice", device="phone")
         laptop, _ = await self.connect(user="alice", device="laptop")
         bob, _ = await self.connect(user="bob", device="bobs")

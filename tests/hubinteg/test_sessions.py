@@ -26,9 +26,11 @@ class Heartbeat(hubtest.HubTestCase):
                               **args)
 
     async def connect_at(self, auto_pong, **claims):
+        """(client, connect answer, the time the connect was sent: before the server's clock starts)."""
         client = await self.open(auto_pong=auto_pong)
+        sent = time.monotonic()
         answer = await client.call("connect", token=hubtest.token(claims.pop("user", "alice"), **claims))
-        return client, answer, time.monotonic()
+        return client, answer, sent
 
     async def test_no_pong_closes_3012_after_the_disconnect_push(self):
         self.start()
@@ -36,10 +38,11 @@ class Heartbeat(hubtest.HubTestCase):
         self.assertEqual(answer["hb"], {"iv": 1000, "to": 1000})
         self.assertEqual(await silent.next(lambda m: m.get("t") == "ping", what="a server ping"), {"t": "ping"})
         pinged = silent.pings[0]
-        self.assertGreaterEqual(pinged - connected, INTERVAL_S * 0.9)
+        self.assertGreaterEqual(pinged - connected, INTERVAL_S)
         code, reason = await silent.wait_closed()
         self.assertEqual((code, reason), (3012, "no pong: the client did not answer the heartbeat"))
-        self.assertGreaterEqual(time.monotonic() - pinged, INTERVAL_S * 0.9)
+        # Not before the pong timeout (less the ping's own way to the client).
+        self.assertGreaterEqual(time.monotonic() - pinged, INTERVAL_S * 0.5)
         self.assertEqual(silent.messages, [disconnect(3012, "no pong: the client did not answer the heartbeat")])
         self.assertEqual(silent.texts[-2:], ['{"t":"ping"}', '{"t":"disconnect","code":3012,'
                                              '"reason":"no pong: the client did not answer the heartbeat"}'])
@@ -52,8 +55,10 @@ class Heartbeat(hubtest.HubTestCase):
         # By the time the silent client is closed, the ponging one has answered a ping.
         self.assertEqual(await silent.wait_closed(), (3012, hubtest.Regex("no pong: .*")))
         await ponging.wait_pings(3)
-        for earlier, later in zip([connected] + ponging.pings, ponging.pings):
-            self.assertGreaterEqual(later - earlier, INTERVAL_S * 0.9)
+        # One ping per interval, not more (arrival times jitter by the way each takes).
+        self.assertGreaterEqual(ponging.pings[0] - connected, INTERVAL_S)
+        for earlier, later in zip(ponging.pings, ponging.pings[1:]):
+            self.assertGreaterEqual(later - earlier, INTERVAL_S * 0.5)
         await ponging.barrier()
         self.assertFalse(ponging.closed.is_set())
         self.assertEqual(ponging.messages, [])
