@@ -53,9 +53,13 @@ class Keys:
 
 class Identity(hubtest.HubTestCase):
 
-    def setUp(self):
-        self.keys = Keys()
-        self.addCleanup(self.keys.dir.cleanup)
+    @classmethod
+    def setUpClass(cls):
+        cls.keys = Keys()  # once: an RSA key takes a while to make
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.keys.dir.cleanup()
 
     def start_jwt_hub(self, jwt_keys=None, jwt_policy=None, **args):
         keys = jwt_keys if jwt_keys is not None else [
