@@ -10,7 +10,6 @@ import json
 import os
 import socket
 import time
-import unittest
 
 import hubtest
 from hubtest import Between, err, ok, subscribed
@@ -156,7 +155,6 @@ class Faults(hubtest.HubTestCase):
                          (1003, "the hub protocol takes text frames holding JSON, not binary"))
         self.assertEqual(client.messages, [])
 
-    @unittest.expectedFailure  # no disconnect push, and the session stays counted (fixed on hub-tests, e87b73b)
     async def test_binary_frame_of_a_connected_session_closes_1003_after_the_disconnect_push(self):
         backend = self.start_backend()
         self.start_hub(webhook_url=backend.url, webhook_events=["disconnect"])
@@ -214,7 +212,6 @@ class Faults(hubtest.HubTestCase):
         self.assert_log(r"closed with 3008: it does not read what is sent to it")
         self.assertEqual(self.metric("wshub_hub_connected"), 1)
 
-    @unittest.expectedFailure  # the request's head views dangle when its body comes in a later read
     async def test_api_request_whose_body_arrives_after_its_head(self):
         self.start_hub()
         body = json.dumps({"channel": "room", "data": {"n": 1}}).encode()

@@ -6,7 +6,6 @@
 
 import asyncio
 import time
-import unittest
 
 import hubtest
 from hubtest import EPOCH, Between, err, ok, subscribed
@@ -102,7 +101,6 @@ class Publish(hubtest.HubTestCase):
             dict(head, ch="hook:rewrite", data={"m": "rude"}), dict(head, ch="hook:down", data=3)])
         self.assert_log(r"hub: publish webhook failed: http_status_error \(HTTP 503\)")
 
-    @unittest.expectedFailure  # the 107 takes the publish's place (fixed on hub-tests, d893215)
     async def test_duplicate_id_of_a_publish_waiting_for_its_webhook(self):
         backend = self.start_backend([{"type": "publish", "delay": 0.5, "body": {}}, {"type": "subscribe", "body": {}}])
         self.start_hub(webhook_url=backend.url, webhook_events=["publish", "subscribe"])
