@@ -33,7 +33,8 @@ server::UpgradeVerdict HubWorker::upgrade(const server::UpgradeRequest& request)
         BackendRefusal refusal;
         std::string problem;
         if (!response.answered || !read_connect_answer(response.body, identity, refusal, problem)) {
-          spdlog::warn("hub: connect webhook at upgrade failed: {}", response.answered ? problem : response.detail);
+          hub_.fault_log().write("hub: connect webhook at upgrade failed: {}",
+                                 response.answered ? problem : response.detail);
           bump(counters_.backend_unavailable);
           host_.finish_upgrade(ref, server::UpgradeVerdict::refuse(
                                         503, "The backend that checks connections is unavailable; retry later.\n"));
