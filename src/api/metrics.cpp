@@ -98,6 +98,8 @@ void hub_metrics(Exposition& m, const hub::Hub& hub) {
     m.sample("wshub_hub_rejected_frames_total",
              sum([e](const Counters& c) -> const std::atomic<uint64_t>& { return c.command_errors[e]; }),
              fmt::format("reason=\"{}\"", hub::command_error_name(hub::CommandError(e))));
+  m.sample("wshub_hub_rejected_frames_total",
+           sum([](const Counters& c) -> const std::atomic<uint64_t>& { return c.binary_frames; }), "reason=\"binary\"");
   m.family("wshub_hub_closes_total", "counter", "Hub connections the server closed, by close code.");
   for (size_t i = 0; i < std::size(hub::kAllHubCloses); ++i)
     m.sample("wshub_hub_closes_total",

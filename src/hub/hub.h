@@ -14,6 +14,7 @@
 #include "hub/broker.h"
 #include "hub/hub_config.h"
 #include "hub/identity.h"
+#include "server/peer_error_log.h"
 #include "server/route_handler.h"
 
 namespace wshub::server {
@@ -39,6 +40,9 @@ class Hub {
   const TokenVerifier* verifier() const { return verifier_.get(); }
   Backend* backend() const { return backend_.get(); }
   bool has_webhook(BackendEvent event) const { return backend_ && backend_->has(event); }
+  // Lines about what clients and the backend did wrong, and about the sessions the hub ends,
+  // limited together across workers (each case is counted where it happens). Any thread.
+  server::PeerErrorLog& fault_log() { return fault_log_; }
 
   // A route service for a hub route with `params` (a kind the app registers as "hub").
   std::shared_ptr<server::RouteService> make_route(HubRouteParams params);
@@ -70,6 +74,7 @@ class Hub {
   std::shared_ptr<Backend> backend_;
   std::vector<std::unique_ptr<HubWorker>> workers_;
   std::atomic<uint64_t> connect_sequence_{0};
+  server::PeerErrorLog fault_log_;
 };
 
 }  // namespace wshub::hub

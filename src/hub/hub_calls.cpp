@@ -90,7 +90,7 @@ void HubWorker::publish(HubSession& s, const Command& c) {
           std::string rewritten, problem;
           BackendRefusal refusal;
           if (!response.answered || !read_decision_answer(response.body, replaced, rewritten, refusal, problem)) {
-            spdlog::warn("hub: publish webhook failed: {}", response.answered ? problem : response.detail);
+            hub_.fault_log().write("hub: publish webhook failed: {}", response.answered ? problem : response.detail);
             return settle_answer(s, id, error_text(id, ErrorCode::backend_unavailable));
           }
           if (refusal.present)
@@ -121,7 +121,8 @@ void HubWorker::rpc(HubSession& s, const Command& c) {
                            std::string data, problem;
                            BackendRefusal refusal;
                            if (!response.answered || !read_rpc_answer(response.body, data, refusal, problem)) {
-                             spdlog::warn("hub: rpc webhook failed: {}", response.answered ? problem : response.detail);
+                             hub_.fault_log().write("hub: rpc webhook failed: {}",
+                                                    response.answered ? problem : response.detail);
                              return answer_now(s, id, error_text(id, ErrorCode::backend_unavailable));
                            }
                            if (refusal.present)

@@ -33,7 +33,8 @@ server::UpgradeVerdict HubWorker::upgrade(const server::UpgradeRequest& request)
         BackendRefusal refusal;
         std::string problem;
         if (!response.answered || !read_connect_answer(response.body, identity, refusal, problem)) {
-          spdlog::warn("hub: connect webhook at upgrade failed: {}", response.answered ? problem : response.detail);
+          hub_.fault_log().write("hub: connect webhook at upgrade failed: {}",
+                                 response.answered ? problem : response.detail);
           bump(counters_.backend_unavailable);
           host_.finish_upgrade(ref, server::UpgradeVerdict::refuse(
                                         503, "The backend that checks connections is unavailable; retry later.\n"));
@@ -60,7 +61,7 @@ void HubWorker::connect(HubSession& s, const Command& c) {
     Identity identity;
     TokenCheck check = verifier->verify(c.token, wall_ms(), identity);
     if (!check.ok) {
-      spdlog::debug("hub {}: connect refused: {}", s.cid, check.reason);
+      hub_.fault_log().write_at(spdlog::level::debug, "hub {}: connect refused: {}", s.cid, check.reason);
       answer_error(s, c.id, check.error, check.reason);
       return end_session(s, check.error == ErrorCode::token_expired ? HubClose::token_expired
                                                                     : HubClose::invalid_token,
@@ -87,8 +88,8 @@ void HubWorker::connect(HubSession& s, const Command& c) {
                              std::string problem;
                              if (!response.answered ||
                                  !read_connect_answer(response.body, identity, refusal, problem)) {
-                               spdlog::warn("hub: connect webhook failed: {}",
-                                            response.answered ? problem : response.detail);
+                               hub_.fault_log().write("hub: connect webhook failed: {}",
+                                                      response.answered ? problem : response.detail);
                                answer_error(s, id, ErrorCode::backend_unavailable);
                                return end_session(s, HubClose::disconnected, "backend unavailable");
                              }
@@ -145,7 +146,8 @@ void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, st
     for (std::string channel : {"$user:" + s.identity.user, "$device:" + s.identity.device}) {
       if (channel.back() == ':') continue;
       if (parse_channel_name(channel, name) == ChannelNameError::none) add_subscription(s, channel, ignored);
-      else spdlog::debug("hub {}: no personal channel {}: not a valid channel name", s.cid, channel);
+      else hub_.fault_log().write_at(spdlog::level::debug, "hub {}: no personal channel {:?}: not a valid channel name",
+                                     s.cid, std::string_view(channel).substr(0, 80));
     }
   }
   std::string fields;
@@ -281,7 +283,7 @@ void HubWorker::subscribe(HubSession& s, const Command& c) {
           std::string data, problem;
           BackendRefusal refusal;
           if (!response.answered || !read_decision_answer(response.body, replaced, data, refusal, problem)) {
-            spdlog::warn("hub: subscribe webhook failed: {}", response.answered ? problem : response.detail);
+            hub_.fault_log().write("hub: subscribe webhook failed: {}", response.answered ? problem : response.detail);
             return settle_answer(s, id, error_text(id, ErrorCode::backend_unavailable));
           }
           if (refusal.present)

@@ -53,6 +53,8 @@ void HubWorker::message(server::Session& session, proto::Opcode opcode, Bytes pa
   if (opcode != proto::Opcode::text) {
     // Every hub frame is JSON text (docs/hub-protocol.md). A connected session is told so in a
     // disconnect push (before_close), and leaves like any other (close: counters, webhook).
+    bump(counters_.binary_frames);
+    hub_.fault_log().write("hub {}: closing with 1003: a binary frame", s->cid);
     session.close(1003, "the hub protocol takes text frames holding JSON, not binary");
     return;
   }
@@ -72,11 +74,15 @@ void HubWorker::on_command_error(CommandError error, uint64_t id, std::string_vi
   if (!current_) return;  // the session was closed by an earlier request of the frame
   HubSession& s = *current_;
   bump(counters_.command_errors[size_t(error)]);
+  // `detail` may quote the peer's bytes (an unknown type's name): escaped and cut short.
   if (id == 0 || command_error_is_fatal(error)) {
-    spdlog::debug("hub {}: closing with 3501: {}: {}", s.cid, command_error_name(error), detail);
+    hub_.fault_log().write("hub {}: closing with 3501: {}: {:?}", s.cid, command_error_name(error),
+                           detail.substr(0, 80));
     close_after_frame_ = true;
     return;
   }
+  hub_.fault_log().write_at(spdlog::level::debug, "hub {}: request {} refused: {}: {:?}", s.cid, id,
+                            command_error_name(error), detail.substr(0, 80));
   std::string message(command_error_code(error) == ErrorCode::method_not_found
                           ? "unknown request type: "
                           : "");
@@ -160,7 +166,8 @@ void HubWorker::deadline(server::Session& session) {
   const uint64_t now = now_ms();
   if (s->stage != SessionStage::connected) {
     // No connect (or no decision on it) within connect_timeout.
-    spdlog::debug("hub {}: no connect within {} ms", s->cid, hub_.config().connect_timeout_ms);
+    hub_.fault_log().write_at(spdlog::level::debug, "hub {}: no connect within {} ms", s->cid,
+                              hub_.config().connect_timeout_ms);
     if (s->stage == SessionStage::connecting) {
       // The connect request is the first answer owed: a backend that is slow gives 116, never
       // a silent close.

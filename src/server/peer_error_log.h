@@ -22,10 +22,11 @@ class PeerErrorLog {
     write_at(spdlog::level::warn, format, std::forward<Args>(args)...);
   }
   // The same at `level`: info for what is usually the operator's setup rather than a bad peer
-  // (a client that does not trust the certificate). Shares the one rate limit.
+  // (a client that does not trust the certificate). Shares the one rate limit; a line below the
+  // log level takes nothing from it.
   template <typename... Args>
   void write_at(spdlog::level::level_enum level, fmt::format_string<Args...> format, Args&&... args) {
-    if (!limiter_.allow()) return;
+    if (!spdlog::should_log(level) || !limiter_.allow()) return;
     const uint64_t suppressed = limiter_.take_suppressed();
     std::string line = fmt::format(format, std::forward<Args>(args)...);
     if (suppressed) spdlog::log(level, "{} ({} similar lines suppressed)", line, suppressed);

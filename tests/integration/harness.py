@@ -2,6 +2,8 @@
 # Knows nothing about wshub's internals: only its command line, its log lines and the wire.
 # Runs under /usr/bin/python3 with the standard library only (plus websockets in the tests).
 
+import http.client
+import json
 import os
 import re
 import signal
@@ -12,7 +14,11 @@ import tempfile
 import time
 import unittest
 
-_LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+) ")
+_LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+) (?!\(API)")
+# The backend API's listener is logged after the WebSocket one(s), as "(API, HTTP; ...)".
+_API_LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(API")
+_METRIC_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
+_METRIC_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 _binary = None
 
 
@@ -66,10 +72,13 @@ class Wshub(LogFile):
     """One wshub process on 127.0.0.1:<ephemeral>, its stderr captured to a file.
 
     Use as a context manager, or call start() and stop(). stop() sends SIGTERM to this
-    process only (by its PID) and returns the exit code.
+    process only (by its PID) and returns the exit code. When the config has an [api] table
+    (or --api-listen is passed), start() also waits for the API's listening line: its port is
+    api_port, and api() and metrics() talk to it.
     """
 
-    def __init__(self, config=None, threads=1, extra_args=(), listen="127.0.0.1:0"):
+    def __init__(self, config=None, threads=1, extra_args=(), listen="127.0.0.1:0",
+                 api_key=None):
         self.config = config
         self.listen = listen  # None: the config's [[listen]] entries
         self.threads = threads
@@ -80,7 +89,13 @@ class Wshub(LogFile):
         self.process = None
         self._log_file = None
         self.port = None
+        self.api_port = None
+        self.api_key = api_key
         self.exit_code = None
+
+    def expects_api(self):
+        return (self.config is not None and re.search(r"^\s*\[api\]", self.config, re.M) is not None) \
+            or "--api-listen" in self.extra_args
 
     def start(self, timeout=20.0):
         args = [wshub_binary(), "--threads", str(self.threads)]
@@ -97,9 +112,12 @@ class Wshub(LogFile):
                                         stderr=self._log_file, **self.popen_options())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            match = _LISTENING.search(self.log())
-            if match:
+            log = self.log()
+            match = _LISTENING.search(log)
+            api = _API_LISTENING.search(log)
+            if match and (api or not self.expects_api()):
                 self.port = int(match.group(1))
+                self.api_port = int(api.group(1)) if api else None
                 return self
             if self.process.poll() is not None:
                 raise RuntimeError(f"wshub exited with {self.process.returncode} before "
@@ -148,6 +166,47 @@ class Wshub(LogFile):
 
     def url(self, path):
         return f"ws://127.0.0.1:{self.port}{path}"
+
+    def api(self, method, path, body=None, key=None, timeout=30.0):
+        """One request to the backend API: (status, parsed JSON body or the text if not JSON).
+        `key` defaults to the api_key given to the constructor; "" sends none. The request goes
+        out in one write (head and body together)."""
+        key = self.api_key if key is None else key
+        data = b""
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.api_port}", "Connection: close"]
+        if key:
+            lines.append(f"Authorization: Bearer {key}")
+        if body is not None:
+            lines += ["Content-Type: application/json", f"Content-Length: {len(data)}"]
+        with connect(self.api_port, timeout) as sock:
+            sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
+            response = http.client.HTTPResponse(sock, method=method)
+            response.begin()
+            text = response.read().decode("utf-8", "replace")
+        try:
+            return response.status, json.loads(text)
+        except ValueError:
+            return response.status, text
+
+    def metrics(self):
+        """GET /metrics parsed: {(name, frozenset of (label, value)): number}."""
+        status, text = self.api("GET", "/metrics")
+        if status != 200:
+            raise AssertionError(f"/metrics answered {status}: {text}")
+        samples = {}
+        for line in text.splitlines():
+            match = _METRIC_SAMPLE.match(line)
+            if line.startswith("#") or not match:
+                continue
+            labels = frozenset(_METRIC_LABEL.findall(match.group(2) or ""))
+            samples[(match.group(1), labels)] = float(match.group(3))
+        return samples
+
+    def metric(self, name, **labels):
+        """One sample of /metrics (0 when the sample is not there)."""
+        return self.metrics().get((name, frozenset(labels.items())), 0)
 
 
 class ServerTestCase(unittest.TestCase):

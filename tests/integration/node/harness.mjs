@@ -1,5 +1,6 @@
 // Starts the real wshub binary ($WSHUB_BIN) on 127.0.0.1:<ephemeral> for the node tests and
-// stops it by PID with SIGTERM. Knows only wshub's command line and its "listening on" line.
+// stops it by PID with SIGTERM. Knows only wshub's command line and its "listening on" lines
+// (the WebSocket listener's, and the API's when the config has an [api] table).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,15 +13,17 @@ export function wshubBinary() {
 }
 
 export class Wshub {
-  constructor({ config } = {}) {
+  constructor({ config, threads = 1 } = {}) {
     this.config = config;
+    this.threads = threads;
     this.log = '';
     this.port = undefined;
+    this.apiPort = undefined;
   }
 
   async start(timeoutMs = 20000) {
     this.dir = mkdtempSync(join(tmpdir(), 'wshub-node-'));
-    const args = ['--listen', '127.0.0.1:0', '--threads', '1'];
+    const args = ['--listen', '127.0.0.1:0', '--threads', String(this.threads)];
     if (this.config !== undefined) {
       const path = join(this.dir, 'wshub.toml');
       writeFileSync(path, this.config);
@@ -34,9 +37,12 @@ export class Wshub {
     this.process.stderr.on('data', (chunk) => { this.log += chunk; });
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      const match = /listening on 127\.0\.0\.1:(\d+) /.exec(this.log);
-      if (match) {
+      const match = /listening on 127\.0\.0\.1:(\d+) (?!\(API)/.exec(this.log);
+      const api = /listening on 127\.0\.0\.1:(\d+) \(API/.exec(this.log);
+      const wantsApi = this.config !== undefined && /^\s*\[api\]/m.test(this.config);
+      if (match && (api || !wantsApi)) {
         this.port = Number(match[1]);
+        this.apiPort = api ? Number(api[1]) : undefined;
         return this;
       }
       if (this.process.exitCode !== null) break;
