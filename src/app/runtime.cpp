@@ -76,10 +76,9 @@ Runtime::~Runtime() { stop(); }
 void Runtime::build_hub(AppConfig& config) {
   std::unique_ptr<hub::TokenVerifier> verifier;
   if (std::optional<hub::JwtSettings> jwt = effective_jwt(config)) {
-    // One limit each: the request's token field and the token's info are the hub's to bound.
+    // One limit each: the token's claims follow its size, its info the hub's info limit.
     jwt->policy.max_claims_bytes = jwt->policy.max_token_bytes * 3 / 4;  // base64url: 4 chars, 3 bytes
     jwt->policy.max_info_bytes = std::min<size_t>(config.hub.limits.max_info_bytes, jwt->policy.max_claims_bytes);
-    config.hub.commands.max_token_bytes = uint32_t(jwt->policy.max_token_bytes);
     std::string why;
     std::vector<std::string> warnings;
     verifier = hub::JwtTokenVerifier::create(*jwt, why, warnings);

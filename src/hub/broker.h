@@ -31,10 +31,13 @@ struct ChannelPosition {
 class PublicationSink {
  public:
   // On the worker's thread: `frame` for the local subscribers of `channel`. `offset` is the
-  // publication's (a subscriber that joined at or after it skips it), or 0 for pushes that
-  // carry none (join, leave).
+  // publication's (a subscriber that joined at or after it skips it).
   virtual void deliver(std::string_view channel, uint64_t offset,
                        const std::shared_ptr<const proto::FrameVariants>& frame) = 0;
+  // A push without an offset (join, leave) for every local subscriber but the connection
+  // `except_cid`, whose own presence change it reports.
+  virtual void deliver_push(std::string_view channel, std::string_view except_cid,
+                            const std::shared_ptr<const proto::FrameVariants>& frame) = 0;
 
  protected:
   ~PublicationSink() = default;
@@ -91,8 +94,9 @@ class Broker {
   virtual ChannelPosition position(std::string_view channel) = 0;
 
   // A push without an offset (join, leave) to every subscribed worker, in order with the
-  // channel's publications. `json` is the whole push.
-  virtual void push(std::string_view channel, std::string_view json) = 0;
+  // channel's publications, for every subscriber but the connection `except_cid` (the one
+  // whose presence it reports). `json` is the whole push.
+  virtual void push(std::string_view channel, std::string_view json, std::string_view except_cid) = 0;
 
   // Presence: who is subscribed, on every worker.
   virtual void presence_add(std::string_view channel, const PresenceEntry& entry) = 0;

@@ -78,7 +78,8 @@ void append_command_json(std::string& out, const Command& command);
 struct CommandLimits {
   uint32_t max_batch = 100;        // requests in one frame
   uint32_t max_channel_bytes = 255;
-  uint32_t max_token_bytes = 8192;
+  // Far above any token: a longer one is refused by the token check itself (101, 3500).
+  uint32_t max_token_bytes = 65536;
   uint32_t max_method_bytes = 255;
   uint32_t max_mid_bytes = 128;
 };

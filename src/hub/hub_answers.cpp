@@ -88,7 +88,6 @@ void HubWorker::send_push(HubSession& s, std::string_view json) {
 }
 
 void HubWorker::end_session(HubSession& s, HubClose code, std::string_view reason) {
-  bump(counters_.closes[hub_close_index(code)]);
   if (reason.empty()) reason = close_reason(code);
   hub_.fault_log().write_at(spdlog::level::info, "hub {} (user {:?}): closing with {}: {}", s.cid,
                             std::string_view(s.identity.user).substr(0, 80), uint16_t(code), reason);

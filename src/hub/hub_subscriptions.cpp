@@ -42,7 +42,7 @@ void HubWorker::add_subscription(HubSession& s, std::string_view channel, Channe
     std::string& json = scratch_;
     json.clear();
     append_presence_push(json, "join", channel, s);
-    hub_.broker().push(channel, json);
+    hub_.broker().push(channel, json, s.cid);
   }
 }
 
@@ -64,7 +64,7 @@ bool HubWorker::remove_subscription(HubSession& s, std::string_view channel) {
         std::string& json = scratch_;
         json.clear();
         append_presence_push(json, "leave", channel, s);
-        hub_.broker().push(channel, json);
+        hub_.broker().push(channel, json, s.cid);
       }
     }
     remove_member(local, sub.member);  // may erase `local`: `channel` may point into it

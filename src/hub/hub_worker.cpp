@@ -199,6 +199,10 @@ void HubWorker::schedule(HubSession& s) {
 }
 
 void HubWorker::before_close(server::Session& session, uint16_t code, std::string_view reason) {
+  // Every close the server starts passes here, the server layer's own (3008 slow consumer,
+  // 3001 shutdown) and the API's disconnects included: count them all by code.
+  for (size_t i = 0; i < std::size(kAllHubCloses); ++i)
+    if (uint16_t(kAllHubCloses[i]) == code) bump(counters_.closes[i]);
   HubSession* s = session_of(session);
   if (!s || s->stage != SessionStage::connected) return;
   std::string& json = scratch_;
@@ -248,6 +252,19 @@ void HubWorker::close(server::Session& session) {
 
 void HubWorker::deliver(std::string_view channel, uint64_t offset,
                         const std::shared_ptr<const proto::FrameVariants>& frame) {
+  deliver_to_members(channel, *frame, counters_.publications_delivered,
+                     [offset](const LocalChannel::Member& member) { return offset <= member.from_offset; });
+}
+
+void HubWorker::deliver_push(std::string_view channel, std::string_view except_cid,
+                             const std::shared_ptr<const proto::FrameVariants>& frame) {
+  deliver_to_members(channel, *frame, counters_.pushes_delivered,
+                     [except_cid](const LocalChannel::Member& member) { return member.session->cid == except_cid; });
+}
+
+template <typename Skip>
+void HubWorker::deliver_to_members(std::string_view channel, const proto::FrameVariants& frame,
+                                   std::atomic<uint64_t>& delivered, Skip&& skip) {
   auto it = channels_.find(channel);
   if (it == channels_.end()) return;
   LocalChannel& local = it->second;
@@ -255,12 +272,12 @@ void HubWorker::deliver(std::string_view channel, uint64_t offset,
   uint64_t sent = 0;
   for (size_t i = 0; i < local.members.size(); ++i) {
     const LocalChannel::Member& member = local.members[i];
-    if (!member.connection || (offset && offset <= member.from_offset)) continue;
-    host_.send_variants(*member.connection, *frame);
+    if (!member.connection || skip(member)) continue;
+    host_.send_variants(*member.connection, frame);
     ++sent;
   }
   local.delivering = false;
-  bump(offset ? counters_.publications_delivered : counters_.pushes_delivered, int64_t(sent));
+  bump(delivered, int64_t(sent));
   if (local.has_holes) {
     size_t kept = 0;
     for (size_t i = 0; i < local.members.size(); ++i) {

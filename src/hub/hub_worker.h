@@ -67,6 +67,8 @@ class HubWorker final : public PublicationSink, private CommandSink {
   // PublicationSink
   void deliver(std::string_view channel, uint64_t offset,
                const std::shared_ptr<const proto::FrameVariants>& frame) override;
+  void deliver_push(std::string_view channel, std::string_view except_cid,
+                    const std::shared_ptr<const proto::FrameVariants>& frame) override;
 
   // Server-side actions for the API, run on this thread (see Hub::for_each_worker).
   // Subscribes (or unsubscribes) every local connection of `user`; returns how many.
@@ -160,6 +162,11 @@ class HubWorker final : public PublicationSink, private CommandSink {
   server::Session* current_session_ = nullptr;
   bool close_after_frame_ = false;
   std::string scratch_;
+
+  // The delivery loop of deliver and deliver_push: `skip(member)` leaves one out.
+  template <typename Skip>
+  void deliver_to_members(std::string_view channel, const proto::FrameVariants& frame,
+                          std::atomic<uint64_t>& delivered, Skip&& skip);
 };
 
 }  // namespace wshub::hub

@@ -16,16 +16,21 @@ namespace wshub::hub {
 
 namespace {
 
-// One delivery to one worker: the channel's name is stored after the object, so the item is
-// one allocation whatever the name's length.
+// One delivery to one worker: the channel's name (and, for a push, the cid it leaves out) is
+// stored after the object, so the item is one allocation whatever their lengths.
 class DeliverItem final : public net::MailItem {
  public:
   static DeliverItem* make(PublicationSink& sink, std::string_view channel, uint64_t offset,
-                           std::shared_ptr<const proto::FrameVariants> frame) {
-    void* memory = ::operator new(sizeof(DeliverItem) + channel.size());
-    return new (memory) DeliverItem(sink, channel, offset, std::move(frame));
+                           std::shared_ptr<const proto::FrameVariants> frame, bool push = false,
+                           std::string_view except_cid = {}) {
+    void* memory = ::operator new(sizeof(DeliverItem) + channel.size() + except_cid.size());
+    return new (memory) DeliverItem(sink, channel, offset, std::move(frame), push, except_cid);
   }
-  void run() override { sink_.deliver({name(), size_}, offset_, frame_); }
+  void run() override {
+    const std::string_view name(text(), name_size_);
+    if (push_) sink_.deliver_push(name, {text() + name_size_, cid_size_}, frame_);
+    else sink_.deliver(name, offset_, frame_);
+  }
   void dispose() override {
     this->~DeliverItem();
     ::operator delete(this);
@@ -33,16 +38,20 @@ class DeliverItem final : public net::MailItem {
 
  private:
   DeliverItem(PublicationSink& sink, std::string_view channel, uint64_t offset,
-              std::shared_ptr<const proto::FrameVariants> frame)
-      : sink_(sink), offset_(offset), frame_(std::move(frame)), size_(channel.size()) {
-    std::memcpy(name(), channel.data(), channel.size());
+              std::shared_ptr<const proto::FrameVariants> frame, bool push, std::string_view except_cid)
+      : sink_(sink), offset_(offset), frame_(std::move(frame)), name_size_(uint32_t(channel.size())),
+        cid_size_(uint32_t(except_cid.size())), push_(push) {
+    std::memcpy(text(), channel.data(), channel.size());
+    if (!except_cid.empty()) std::memcpy(text() + channel.size(), except_cid.data(), except_cid.size());
   }
-  char* name() { return reinterpret_cast<char*>(this + 1); }
+  char* text() { return reinterpret_cast<char*>(this + 1); }
 
   PublicationSink& sink_;
   uint64_t offset_;
   std::shared_ptr<const proto::FrameVariants> frame_;
-  size_t size_;
+  uint32_t name_size_;
+  uint32_t cid_size_;
+  bool push_;
 };
 
 class LocalBroker final : public Broker {
@@ -107,12 +116,13 @@ class LocalBroker final : public Broker {
     return position;
   }
 
-  void push(std::string_view name, std::string_view json) override {
+  void push(std::string_view name, std::string_view json, std::string_view except_cid) override {
     Shard& shard = shard_of(name);
     std::lock_guard lock(shard.mutex);
     auto it = shard.channels.find(name);
     if (it == shard.channels.end() || !it->second.subscribers) return;
-    post_locked(it->second, name, 0, proto::FrameVariants::make(proto::Opcode::text, as_bytes(json)));
+    post_locked(it->second, name, 0, proto::FrameVariants::make(proto::Opcode::text, as_bytes(json)),
+                /*push=*/true, except_cid);
   }
 
   void presence_add(std::string_view name, const PresenceEntry& entry) override {
@@ -194,11 +204,12 @@ class LocalBroker final : public Broker {
 
   // Under the shard lock: the posting order is the order workers will deliver in.
   void post_locked(const Channel& channel, std::string_view name, uint64_t offset,
-                   const std::shared_ptr<const proto::FrameVariants>& frame) {
+                   const std::shared_ptr<const proto::FrameVariants>& frame, bool push = false,
+                   std::string_view except_cid = {}) {
     if (!frame) return;  // no memory for the frame: nobody gets it (counted by the caller's absence)
     for (size_t w = 0; w < channel.by_worker.size() && w < workers_.size(); ++w) {
       if (!channel.by_worker[w] || !workers_[w].reactor) continue;
-      workers_[w].reactor->post(DeliverItem::make(*workers_[w].sink, name, offset, frame));
+      workers_[w].reactor->post(DeliverItem::make(*workers_[w].sink, name, offset, frame, push, except_cid));
     }
   }
 

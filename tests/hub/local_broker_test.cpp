@@ -24,13 +24,18 @@ class RecordingSink final : public PublicationSink {
  public:
   struct Delivery {
     std::string channel;
-    uint64_t offset;
+    uint64_t offset;  // 0 for a push
     std::string text;
+    std::string except_cid;  // a push's
   };
   void deliver(std::string_view channel, uint64_t offset,
                const std::shared_ptr<const proto::FrameVariants>& frame) override {
     EXPECT_EQ(frame->opcode(), proto::Opcode::text);
-    seen.push_back({std::string(channel), offset, std::string(as_text(frame->payload()))});
+    seen.push_back({std::string(channel), offset, std::string(as_text(frame->payload())), {}});
+  }
+  void deliver_push(std::string_view channel, std::string_view except_cid,
+                    const std::shared_ptr<const proto::FrameVariants>& frame) override {
+    seen.push_back({std::string(channel), 0, std::string(as_text(frame->payload())), std::string(except_cid)});
   }
   std::vector<Delivery> seen;
 };
@@ -147,14 +152,15 @@ TEST_F(BrokerTest, SubscriberCountsPerWorker) {
 TEST_F(BrokerTest, PushesKeepTheirPlaceAmongPublications) {
   broker_->subscribe(0, "room");
   publish("room", "1");
-  broker_->push("room", R"({"t":"join","ch":"room"})");
+  broker_->push("room", R"({"t":"join","ch":"room"})", "0-7");
   publish("room", "2");
-  broker_->push("nobody-here", R"({"t":"join"})");
+  broker_->push("nobody-here", R"({"t":"join"})", "0-8");
   auto seen = drained(0);
   ASSERT_EQ(seen.size(), 3u);
   EXPECT_EQ(seen[0].offset, 1u);
   EXPECT_EQ(seen[1].offset, 0u);
   EXPECT_EQ(seen[1].text, R"({"t":"join","ch":"room"})");
+  EXPECT_EQ(seen[1].except_cid, "0-7");
   EXPECT_EQ(seen[2].offset, 2u);
 }
 
@@ -222,6 +228,9 @@ TEST(BrokerThreads, EveryWorkerSeesAGaplessIncreasingStream) {
   auto broker = make_local_broker(*store);
 
   struct CheckingSink final : PublicationSink {
+    void deliver_push(std::string_view, std::string_view, const std::shared_ptr<const proto::FrameVariants>&) override {
+      ++wrong;  // nobody pushes here
+    }
     void deliver(std::string_view channel, uint64_t offset,
                  const std::shared_ptr<const proto::FrameVariants>& frame) override {
       if (channel != "busy" || offset == 0) {

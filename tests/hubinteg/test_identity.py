@@ -183,9 +183,6 @@ class Identity(hubtest.HubTestCase):
         client, answer = await self.connect(token("alice", aud=["other", "push"], iss="auth.example"))
         self.assertEqual(answer["user"], "alice")
 
-    # The request parser refuses the token field first (107, and the connection stays open);
-    # docs/hub-protocol.md documents that, identity.md and the contract say 101 and 3500.
-    @unittest.expectedFailure
     async def test_oversize_token_is_refused(self):
         self.start_jwt_hub()
         big = token("alice", info={"pad": "x" * 9000})
