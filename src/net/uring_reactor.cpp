@@ -169,6 +169,10 @@ class UringReactor final : public Reactor {
   void abort(Stream& s) override {
     if (s.fd < 0) return;
     drop_cork_of(s);
+    // Entries still in the submission queue name the descriptor by number: submitted after the
+    // close, they would act on whatever socket takes the number next (an accept finishing in
+    // this very syscall's task work, say), sending this connection's bytes to another client.
+    if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
     // shutdown ends the multishot recv and any send in flight, which would otherwise keep the
     // socket open after close.
     ::shutdown(s.fd, SHUT_RDWR);

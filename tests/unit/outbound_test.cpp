@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "net/reactor.h"
 
@@ -140,6 +141,69 @@ TEST_P(Outbound, ARefusedConnectionReportsItsError) {
   EXPECT_EQ(client.failed_with, ECONNREFUSED);
   EXPECT_TRUE(client.closed);
   EXPECT_EQ(server.events, 0);
+}
+
+// A send the backend has queued but not yet handed to the kernel must go to the connection it
+// was made for, even when that connection is aborted at once and its descriptor number is
+// taken by a new socket before the reactor's turn ends (as an accept does under load).
+class SendThenAbort final : public net::OutboundHandler {
+ public:
+  explicit SendThenAbort(net::Reactor& reactor) : reactor_(reactor) {}
+  void on_connected(net::Stream& s) override {
+    iovec iov{const_cast<char*>("stale"), 5};
+    reactor_.send(s, &iov, 1, /*force=*/true);
+    const int freed = s.fd;
+    reactor_.abort(s);
+    // Take descriptor numbers until the freed one comes back.
+    for (int attempt = 0; attempt < 16 && reuser_peer < 0; ++attempt) {
+      int pair[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair) != 0) break;
+      held.push_back(pair[0]);
+      held.push_back(pair[1]);
+      if (pair[0] == freed) reuser_peer = pair[1];
+      if (pair[1] == freed) reuser_peer = pair[0];
+    }
+    reactor_.request_shutdown(0);
+  }
+  void on_connect_failed(net::Stream&, int) override { reactor_.request_shutdown(0); }
+  void on_data(net::Stream&, MutableBytes) override {}
+  void on_hangup(net::Stream& s) override { reactor_.abort(s); }
+  void on_closed(net::Stream&) override {}
+  void on_shutdown(net::Stream& s) override { reactor_.abort(s); }
+
+  int reuser_peer = -1;
+  std::vector<int> held;
+
+ private:
+  net::Reactor& reactor_;
+};
+
+TEST_P(Outbound, AnAbortedConnectionsQueuedSendNeverReachesTheSocketThatReusesItsNumber) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address = loopback(0);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t size = sizeof address;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+  CountingServerHandler server;
+  auto reactor = make(server);
+  if (!reactor) {
+    ::close(listener);
+    GTEST_SKIP() << "backend not available here";
+  }
+  SendThenAbort client(*reactor);
+  net::Stream stream;
+  std::string why;
+  ASSERT_TRUE(reactor->connect(stream, reinterpret_cast<sockaddr*>(&address), sizeof address, client, why)) << why;
+  reactor->run();
+  reactor.reset();
+  ::close(listener);
+  ASSERT_GE(client.reuser_peer, 0) << "the freed descriptor number did not come back";
+  char buffer[16];
+  const ssize_t n = ::recv(client.reuser_peer, buffer, sizeof buffer, MSG_DONTWAIT);
+  EXPECT_EQ(n, -1) << "the aborted connection's bytes reached another socket: "
+                   << std::string(buffer, size_t(n > 0 ? n : 0));
+  for (int fd : client.held) ::close(fd);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Outbound,
