@@ -60,6 +60,8 @@ export class FakeConnection {
 
   /** The server accepts the upgrade. */
   open(protocol = 'wshub.v1.json') {
+    if (this.opened) throw new Error('the fake connection is open already');
+    this.opened = true;
     this.handlers.onOpen(protocol);
   }
 
@@ -97,7 +99,7 @@ export class FakeConnection {
 
   /** Opens and answers the connect request. */
   accept(fields = {}) {
-    this.open();
+    if (!this.opened) this.open();
     const connect = this.last('connect');
     if (!connect) throw new Error('the client sent no connect');
     this.ok(connect.id, { cid: '0-1', user: 'u', device: '', hb: { iv: 25000, to: 10000 }, subs: {}, ...fields });
