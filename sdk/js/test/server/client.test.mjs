@@ -102,10 +102,12 @@ test('a connection cut mid-stream reconnects and resumes without duplicates; wha
         await new Promise((r) => setTimeout(r, 3));
       }
     })();
-    for (let cutNo = 0; cutNo < 2; cutNo += 1) {
+    let connects = 0;
+    bob.on('connected', () => { connects += 1; });
+    for (let cutNo = 1; cutNo <= 2; cutNo += 1) {
       await new Promise((r) => setTimeout(r, 150));
       await server.api('/api/disconnect', { user: 'bob', code: 3000 });
-      await until(() => bob.state === 'connected' && stream.sub.state === 'subscribed', 'a reconnect during the stream');
+      await until(() => connects === cutNo && stream.sub.state === 'subscribed', 'a reconnect during the stream');
     }
     await new Promise((r) => setTimeout(r, 150));
     publishing = false;
@@ -113,6 +115,8 @@ test('a connection cut mid-stream reconnects and resumes without duplicates; wha
     const last = (await publish(-1)).body.offset;
     await until(() => stream.offs().at(-1) === last, 'the last tick');
 
+    assert.equal(stream.log.filter((e) => e.subscribed).length, 4, 'subscribed once, then once per reconnect');
+    assert.ok(stream.offs().length > 20, `only ${stream.offs().length} publications arrived`);
     // Offsets only grow; every jump follows a subscribed event that says the position was lost.
     let previous = 0;
     let lostSince = false;
