@@ -12,6 +12,7 @@ import {
   closeAllowsReconnect,
   CloseCode,
   ErrorCode,
+  errorIsRetryable,
   SUBPROTOCOL,
   type ConnectAnswer,
   type DisconnectPush,
@@ -370,7 +371,7 @@ export class Client extends Emitter<ClientEvents> {
       if (entry && 'err' in entry) {
         // Webhook namespaces cannot be subscribed in connect (108): subscribe on their own.
         if (entry.err.code === ErrorCode.notAvailable) this.sendSubscribe(sub);
-        else this.subscribeFailed(sub, new ServerError(entry.err.code, entry.err.msg, false));
+        else this.subscribeFailed(sub, new ServerError(entry.err.code, entry.err.msg, errorIsRetryable(entry.err.code)));
       } else if (entry) {
         sub.handleAnswer(entry, since);
       } else {

@@ -15,7 +15,7 @@ export { websocketTransport } from './transport.js';
 export type { Transport, TransportConnection, TransportHandlers, WebSocketLike, WebSocketConstructor } from './transport.js';
 export { wxTransport, wxSocketsOpen, WX_MAX_SOCKETS } from './wx.js';
 export type { WxSocketApi, WxSocketTask, WxConnectSocketOptions, WxTransportOptions } from './wx.js';
-export { SUBPROTOCOL, ErrorCode, CloseCode, closeAllowsReconnect } from './protocol.js';
+export { SUBPROTOCOL, ErrorCode, CloseCode, closeAllowsReconnect, errorIsRetryable } from './protocol.js';
 export type {
   StreamPosition, Publication, SubscribeAnswer, ConnectAnswer, PublishAnswer, PresenceAnswer, InboxMessage,
   JoinLeave, DisconnectPush,

@@ -94,6 +94,12 @@ export const ErrorCode = {
   backendUnavailable: 116,
 } as const;
 
+/** Whether an error code says "the same request may succeed later" (the protocol's `retry`). */
+export function errorIsRetryable(code: number): boolean {
+  return code === ErrorCode.internal || code === ErrorCode.tooManyRequests
+    || code === ErrorCode.inboxFull || code === ErrorCode.backendUnavailable;
+}
+
 /** Close codes the client treats specially. */
 export const CloseCode = {
   tokenExpired: 3005,

@@ -2,6 +2,8 @@
 // per call to `open`; the client owns reconnecting. Implementations: `websocketTransport` (the
 // browser's WebSocket, Node's `ws`, Node 22's global WebSocket) and `wxTransport` (wx.ts).
 
+import { TransportError } from './errors.js';
+
 export interface TransportHandlers {
   onOpen(protocol: string): void;
   /** one text frame; the hub sends only text */
@@ -48,7 +50,7 @@ export function websocketTransport(WebSocketImpl?: WebSocketConstructor): Transp
     open(url, protocols, handlers) {
       const Impl = WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
       if (!Impl) {
-        throw new Error("wshub: no WebSocket here; in Node pass { WebSocket } from the 'ws' package");
+        throw new TransportError("wshub: no WebSocket here; in Node pass { WebSocket } from the 'ws' package", true);
       }
       let closed = false;
       const finish = (code: number, reason: string) => {

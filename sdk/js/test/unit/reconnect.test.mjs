@@ -189,3 +189,15 @@ test('the connect request offers the subprotocol and names the SDK', async () =>
   assert.equal(connect.subs, undefined);
   client.close();
 });
+
+test('without a WebSocket class (Node without ws) the client stops with a fatal TransportError',
+  { skip: typeof globalThis.WebSocket === 'function' && 'this Node has a global WebSocket' }, async () => {
+    const client = new Client('ws://127.0.0.1:9/hub', { token: 't', clock: new FakeClock() });
+    const errors = record(client, ['error']);
+    client.connect();
+    await settle();
+    assert.equal(client.state, 'closed');
+    assert.equal(errors[0].value.name, 'TransportError');
+    assert.equal(errors[0].value.fatal, true);
+    assert.match(errors[0].value.message, /'ws' package/);
+  });

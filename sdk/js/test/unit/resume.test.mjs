@@ -224,3 +224,19 @@ test('pushes for channels without a Subscription (personal, /api/subscribe) reac
   assert.deepEqual(seen[1].value, { ch: '$user:u', off: 1, data: { to: 'u' }, ts: 5 });
   client.close();
 });
+
+test('a retryable refusal in connect subs (116) is tried again with its own subscribe', async () => {
+  const { clock, transport, client } = await connected();
+  const sub = client.subscribe('news');
+  const errors = record(sub, ['error']);
+  transport.current.accept({ subs: { news: { err: { code: 116, msg: 'backend unavailable' } } } });
+  await settle();
+  assert.equal(errors[0].value.retry, true);
+  assert.equal(sub.state, 'subscribing');
+  await clock.advance(2500);
+  const request = transport.current.last('subscribe');
+  assert.equal(request.ch, 'news');
+  transport.current.ok(request.id, answer({ off: 3 }));
+  assert.equal((await sub.ready()).off, 3);
+  client.close();
+});
