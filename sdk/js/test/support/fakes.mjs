@@ -149,3 +149,17 @@ export function record(emitter, names) {
   for (const name of names) emitter.on(name, (value) => seen.push({ name, value }));
   return seen;
 }
+
+/**
+ * A client of class `Client` (the SDK's, passed in) on a fake transport and clock, told to
+ * connect: the fake connection is made but not opened. Errors are kept off the console.
+ */
+export async function startClient(Client, options = {}) {
+  const clock = new FakeClock();
+  const transport = new FakeTransport();
+  const client = new Client('ws://hub.test/hub', { transport, clock, token: 't', random: () => 0, ...options });
+  client.on('error', () => {});
+  client.connect();
+  await settle();
+  return { clock, transport, client };
+}

@@ -4,18 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, memoryStorage } from '../../dist/esm/index.js';
-import { FakeClock, FakeTransport, record, settle } from '../support/fakes.mjs';
+import { settle, startClient } from '../support/fakes.mjs';
 
 async function connected(options = {}) {
-  const clock = new FakeClock();
-  const transport = new FakeTransport();
-  const client = new Client('ws://hub.test/hub', { transport, clock, token: 't', random: () => 0, ...options });
-  client.on('error', () => {});
-  client.connect();
+  const started = await startClient(Client, options);
+  started.transport.current.accept({ inbox: { ep: 'i1', head: 0, pending: 0 } });
   await settle();
-  transport.current.accept({ inbox: { ep: 'i1', head: 0, pending: 0 } });
-  await settle();
-  return { clock, transport, client };
+  return started;
 }
 
 const msg = (seq, id = `m${seq}`) => ({ t: 'msg', seq, id, data: { seq }, ts: 1 });

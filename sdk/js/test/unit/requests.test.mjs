@@ -3,18 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, DisconnectedError, ServerError, TimeoutError, WshubError } from '../../dist/esm/index.js';
-import { FakeClock, FakeTransport, settle } from '../support/fakes.mjs';
+import { FakeClock, FakeTransport, settle, startClient } from '../support/fakes.mjs';
 
 async function connected(options = {}) {
-  const clock = new FakeClock();
-  const transport = new FakeTransport();
-  const client = new Client('ws://hub.test/hub', { transport, clock, token: 't', random: () => 0, ...options });
-  client.on('error', () => {});
-  client.connect();
+  const started = await startClient(Client, options);
+  started.transport.current.accept();
   await settle();
-  transport.current.accept();
-  await settle();
-  return { clock, transport, client };
+  return started;
 }
 
 test('rpc resolves with the backend data; publish and presence with their answers', async () => {

@@ -4,18 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, memoryStorage, ServerError } from '../../dist/esm/index.js';
-import { FakeClock, FakeTransport, record, settle } from '../support/fakes.mjs';
+import { record, settle, startClient } from '../support/fakes.mjs';
 
 const answer = (fields) => ({ ep: 'e1', off: 0, rec: false, pubs: [], more: false, ...fields });
 
 async function connected(options = {}) {
-  const clock = new FakeClock();
-  const transport = new FakeTransport();
-  const client = new Client('ws://hub.test/hub', { transport, clock, token: 't', random: () => 0, ...options });
-  client.on('error', () => {});
-  client.connect();
-  await settle();
-  return { clock, transport, client };
+  return startClient(Client, options);
 }
 
 async function reconnect(clock, transport) {
