@@ -28,6 +28,9 @@ import { Subscription, type SubscriptionHost } from './subscription.js';
 import { websocketTransport, type Transport, type TransportConnection, type WebSocketConstructor } from './transport.js';
 import { VERSION } from './version.js';
 
+/** The shortest wait before a token refresh, whatever exp says (see scheduleRefresh). */
+const MIN_REFRESH_DELAY_MS = 1000;
+
 export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'closed';
 
 export interface ClientOptions {
@@ -506,9 +509,11 @@ export class Client extends Emitter<ClientEvents> {
     const remaining = exp - this.clock.now();
     const margin = Math.min(this.options.refreshMarginMs ?? 60000, remaining / 2);
     const generation = this.generation;
+    // exp is the server's clock and now() this device's: a clock far ahead would see every token
+    // as expired and refresh in a loop. The floor bounds that to one refresh a second.
     this.refreshTimer = this.clock.setTimeout(() => {
       if (generation === this.generation) void this.refresh(exp);
-    }, Math.max(0, remaining - margin));
+    }, Math.max(MIN_REFRESH_DELAY_MS, remaining - margin));
   }
 
   private async refresh(exp: number): Promise<void> {

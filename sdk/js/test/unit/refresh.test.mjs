@@ -93,3 +93,17 @@ test('no refresh without getToken, nor for an identity without exp, nor where to
   assert.equal(webhook.transport.current.frames('refresh').length, 1, 'no retry after 108');
   webhook.client.close();
 });
+
+test('a device clock far ahead of the server does not refresh in a loop: at most once a second', async () => {
+  const { clock, transport, client } = await connected(-3600000); // exp an hour "ago" by this clock
+  await clock.advance(999);
+  assert.equal(transport.current.frames('refresh').length, 0);
+  await clock.advance(1);
+  const first = transport.current.last('refresh');
+  transport.current.ok(first.id, { exp: clock.now() - 3600000 });
+  await clock.advance(999);
+  assert.equal(transport.current.frames('refresh').length, 1);
+  await clock.advance(1);
+  assert.equal(transport.current.frames('refresh').length, 2);
+  client.close();
+});
