@@ -8,6 +8,8 @@ import { systemClock, type Clock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { DisconnectedError, ServerError, TimeoutError, TransportError, WshubError } from './errors.js';
 import { Inbox } from './inbox.js';
+import { RequestTable, type Answer } from './requests.js';
+import { TokenRefresh } from './token_refresh.js';
 import {
   closeAllowsReconnect,
   CloseCode,
@@ -16,7 +18,6 @@ import {
   SUBPROTOCOL,
   type ConnectAnswer,
   type DisconnectPush,
-  type JoinLeave,
   type PresenceAnswer,
   type Publication,
   type PublishAnswer,
@@ -25,98 +26,11 @@ import {
 } from './protocol.js';
 import { memoryStorage, type CursorStorage } from './storage.js';
 import { Subscription, type SubscriptionHost } from './subscription.js';
-import { websocketTransport, type Transport, type TransportConnection, type WebSocketConstructor } from './transport.js';
+import { websocketTransport, type Transport, type TransportConnection } from './transport.js';
 import { VERSION } from './version.js';
+import type { ClientEvents, ClientOptions, ConnectedEvent, ConnectionState, RequestOptions } from './client_options.js';
 
-/** The shortest wait before a token refresh, whatever exp says (see scheduleRefresh). */
-const MIN_REFRESH_DELAY_MS = 1000;
-
-export type ConnectionState = 'disconnected' | 'connecting' | 'connected' | 'closed';
-
-export interface ClientOptions {
-  /** a fixed token (JWT or an opaque one the connect webhook checks) */
-  token?: string;
-  /** called for the first token, after 3005/109 (expired), and before `exp` to refresh */
-  getToken?: () => string | Promise<string>;
-  /** default: the global WebSocket, or `WebSocket` below */
-  transport?: Transport;
-  /** a WebSocket constructor, e.g. the `ws` package's in Node */
-  WebSocket?: WebSocketConstructor;
-  /** where resume cursors live; default memoryStorage() */
-  storage?: CursorStorage;
-  /** prefix of the storage keys (one per channel, one for the inbox); default 'wshub:' */
-  storagePrefix?: string;
-  /** sent in `connect` (and to the connect webhook); default {sdk: 'js', version} */
-  client?: { sdk: string; version: string };
-  /** reconnect delay floor and cap, ms; default 500 and 20000 */
-  minReconnectDelayMs?: number;
-  maxReconnectDelayMs?: number;
-  /** default timeout of rpc, publish, presence and subscribe, ms; default 10000 */
-  timeoutMs?: number;
-  /** from opening the socket to the connect answer, ms; default 15000 */
-  connectTimeoutMs?: number;
-  /** refresh the token this long before its exp, ms (at most half its remaining life); default 60000 */
-  refreshMarginMs?: number;
-  /** how long a probe ping may wait for its answer before the connection is dropped, ms; default 5000 */
-  probeTimeoutMs?: number;
-  /** probe on foreground and network change as the transport reports them; default true */
-  watchEnvironment?: boolean;
-  /** tests: time and randomness */
-  clock?: Clock;
-  random?: () => number;
-}
-
-export interface ConnectedEvent {
-  cid: string;
-  user: string;
-  device: string;
-  /** ms since the Unix epoch; undefined when the identity has none */
-  exp?: number;
-}
-
-export interface DisconnectedEvent {
-  code: number;
-  reason: string;
-  /** whether the client will reconnect by itself */
-  reconnect: boolean;
-  /** when it will, after how long, ms */
-  delayMs?: number;
-}
-
-export interface ClientEvents {
-  state: { state: ConnectionState; previous: ConnectionState };
-  connected: ConnectedEvent;
-  disconnected: DisconnectedEvent;
-  /** problems that reject no promise: a failed token fetch or refresh, a listener that threw */
-  error: unknown;
-  /** a publication on a channel without a Subscription here: personal channels, /api/subscribe */
-  publication: Publication;
-  /** the backend subscribed this connection (POST /api/subscribe) */
-  sub: { ch: string; ep: string; off: number };
-  /** the server ended a subscription */
-  unsub: { ch: string; code: number; reason: string };
-  join: JoinLeave;
-  leave: JoinLeave;
-}
-
-export interface RequestOptions {
-  /** ms; default the client's timeoutMs */
-  timeout?: number;
-}
-
-interface Pending {
-  what: string;
-  resolve(answer: Record<string, unknown>): void;
-  reject(error: unknown): void;
-  timer: unknown;
-  /** set when the frame went out; requests still queued for a connection have none */
-  sentOn?: number;
-}
-
-interface Queued {
-  frame: Record<string, unknown>;
-  pending: Pending;
-}
+export type { ClientEvents, ClientOptions, ConnectedEvent, ConnectionState, DisconnectedEvent, RequestOptions } from './client_options.js';
 
 export class Client extends Emitter<ClientEvents> {
   readonly url: string;
@@ -129,12 +43,10 @@ export class Client extends Emitter<ClientEvents> {
   private readonly prefix: string;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly subscriptionHost: SubscriptionHost;
-  private readonly pending = new Map<number, Pending>();
-  private queued: Queued[] = [];
+  private readonly requests: RequestTable;
   private currentState: ConnectionState = 'disconnected';
   private connection: TransportConnection | undefined;
   private generation = 0;
-  private nextId = 1;
   private token: string | undefined;
   private tokenStale = true;
   private started = false;
@@ -145,7 +57,7 @@ export class Client extends Emitter<ClientEvents> {
   private reconnectTimer: unknown;
   private connectTimer: unknown;
   private livenessTimer: unknown;
-  private refreshTimer: unknown;
+  private readonly tokenRefresh: TokenRefresh | undefined;
   private probing = false;
   private unwatch: (() => void) | undefined;
 
@@ -163,6 +75,22 @@ export class Client extends Emitter<ClientEvents> {
     this.prefix = options.storagePrefix ?? 'wshub:';
     this.token = options.token;
     this.tokenStale = options.token === undefined;
+    this.requests = new RequestTable(this.clock, (frame) => this.write(frame));
+    const getToken = options.getToken;
+    this.tokenRefresh = getToken && new TokenRefresh({
+      clock: this.clock,
+      getToken,
+      marginMs: options.refreshMarginMs ?? 60000,
+      sendRefresh: (token) => this.request({ t: 'refresh', token }, 'refresh'),
+      tokenFetched: (token) => {
+        this.token = token;
+        this.tokenStale = false;
+      },
+      refreshed: (exp) => {
+        if (this.info) this.info.exp = exp;
+      },
+      reportError: (error) => this.emit('error', error),
+    });
     this.subscriptionHost = this.makeSubscriptionHost();
     this.inbox = new Inbox({
       sendAck: (upto) => this.sendAck(upto),
@@ -194,7 +122,7 @@ export class Client extends Emitter<ClientEvents> {
 
   /** Closes the connection for good; pending and queued requests reject with kind 'closed'. */
   close(): void {
-    this.stop(1000, 'client closed', 'closed');
+    this.stop(1000, 'client closed');
   }
 
   /**
@@ -311,7 +239,7 @@ export class Client extends Emitter<ClientEvents> {
       this.connection = undefined;
       this.emit('error', error);
       if (error instanceof TransportError && error.fatal) {
-        this.stop(1000, error.message, 'closed');
+        this.stop(1000, error.message);
         return;
       }
       this.setState('disconnected');
@@ -340,7 +268,7 @@ export class Client extends Emitter<ClientEvents> {
     }
     if (sinces.size > 0) frame.subs = subs;
     const generation = this.generation;
-    this.exchange(frame, 'connect', this.options.connectTimeoutMs ?? 15000).then(
+    this.requests.call(frame, 'connect', this.options.connectTimeoutMs ?? 15000, true).then(
       (answer) => {
         if (generation === this.generation) this.connected(answer as unknown as ConnectAnswer, sinces);
       },
@@ -385,10 +313,8 @@ export class Client extends Emitter<ClientEvents> {
     for (const sub of this.subscriptions.values()) {
       if (sub.state === 'subscribing' && !sinces.has(sub.channel)) this.sendSubscribe(sub);
     }
-    const queued = this.queued;
-    this.queued = [];
-    for (const item of queued) this.send(item.frame, item.pending);
-    this.scheduleRefresh(answer.exp);
+    this.requests.flush();
+    this.tokenRefresh?.schedule(answer.exp);
   }
 
   /** The transport reported the close of the current connection. */
@@ -403,11 +329,7 @@ export class Client extends Emitter<ClientEvents> {
     // SocketTask or a proxy may report 1006 for a close the server explained).
     const finalCode = byClient?.code ?? push?.code ?? code;
     const finalReason = byClient?.reason ?? push?.reason ?? reason;
-    for (const [id, pending] of this.pending) {
-      this.pending.delete(id);
-      this.clock.clearTimeout(pending.timer);
-      pending.reject(new DisconnectedError('disconnected', finalCode, finalReason));
-    }
+    this.requests.connectionLost(finalCode, finalReason);
     for (const sub of this.subscriptions.values()) sub.connectionLost();
     this.inbox.connectionLost();
     if (!this.started) return;
@@ -422,7 +344,7 @@ export class Client extends Emitter<ClientEvents> {
     }
     if (!reconnect) {
       this.emit('disconnected', { code: finalCode, reason: finalReason, reconnect: false });
-      this.stop(finalCode, finalReason, 'closed');
+      this.stop(finalCode, finalReason);
       return;
     }
     const retryAfter = push && typeof push.retry_after === 'number' && push.retry_after >= 0 ? push.retry_after : undefined;
@@ -451,7 +373,7 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   /** Ends for good: no reconnect until connect() is called again. */
-  private stop(code: number, reason: string, kind: 'closed'): void {
+  private stop(code: number, reason: string): void {
     this.started = false;
     this.clock.clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
@@ -465,16 +387,7 @@ export class Client extends Emitter<ClientEvents> {
     }
     this.connection = undefined;
     this.generation += 1;
-    for (const item of this.queued) {
-      this.clock.clearTimeout(item.pending.timer);
-      item.pending.reject(new DisconnectedError(kind, code, reason));
-    }
-    this.queued = [];
-    for (const [id, pending] of this.pending) {
-      this.pending.delete(id);
-      this.clock.clearTimeout(pending.timer);
-      pending.reject(new DisconnectedError(kind, code, reason));
-    }
+    this.requests.closeAll(code, reason);
     for (const sub of this.subscriptions.values()) sub.connectionLost();
     this.inbox.connectionLost();
     this.setState('closed');
@@ -483,8 +396,8 @@ export class Client extends Emitter<ClientEvents> {
   private clearConnectionTimers(): void {
     this.clock.clearTimeout(this.connectTimer);
     this.clock.clearTimeout(this.livenessTimer);
-    this.clock.clearTimeout(this.refreshTimer);
-    this.connectTimer = this.livenessTimer = this.refreshTimer = undefined;
+    this.tokenRefresh?.cancel();
+    this.connectTimer = this.livenessTimer = undefined;
     this.probing = false;
   }
 
@@ -500,95 +413,15 @@ export class Client extends Emitter<ClientEvents> {
     }, this.heartbeatMs);
   }
 
-  // ---- token refresh ----
-
-  private scheduleRefresh(exp: number | undefined): void {
-    this.clock.clearTimeout(this.refreshTimer);
-    this.refreshTimer = undefined;
-    if (exp === undefined || !this.options.getToken) return;
-    const remaining = exp - this.clock.now();
-    const margin = Math.min(this.options.refreshMarginMs ?? 60000, remaining / 2);
-    const generation = this.generation;
-    // exp is the server's clock and now() this device's: a clock far ahead would see every token
-    // as expired and refresh in a loop. The floor bounds that to one refresh a second.
-    this.refreshTimer = this.clock.setTimeout(() => {
-      if (generation === this.generation) void this.refresh(exp);
-    }, Math.max(MIN_REFRESH_DELAY_MS, remaining - margin));
-  }
-
-  private async refresh(exp: number): Promise<void> {
-    const generation = this.generation;
-    const retryLater = (error: unknown) => {
-      this.emit('error', error);
-      // Try again while there is time; at exp the server closes with 3005 and the reconnect
-      // fetches a fresh token anyway.
-      const remaining = exp - this.clock.now();
-      if (remaining > 2000 && generation === this.generation) {
-        this.refreshTimer = this.clock.setTimeout(() => {
-          if (generation === this.generation) void this.refresh(exp);
-        }, Math.min(5000, remaining / 2));
-      }
-    };
-    let token: string;
-    try {
-      token = await this.options.getToken!();
-    } catch (error) {
-      if (generation === this.generation) retryLater(new WshubError('token', `getToken failed: ${describe(error)}`));
-      return;
-    }
-    if (generation !== this.generation) return;
-    this.token = token;
-    this.tokenStale = false;
-    try {
-      const answer = await this.request({ t: 'refresh', token }, 'refresh');
-      if (generation !== this.generation) return;
-      if (this.info) this.info.exp = answer.exp as number | undefined;
-      this.scheduleRefresh(answer.exp as number | undefined);
-    } catch (error) {
-      if (generation !== this.generation) return;
-      if (error instanceof ServerError && error.code === ErrorCode.notAvailable) return; // no JWTs here
-      retryLater(error);
-    }
-  }
-
   // ---- requests ----
 
   /** Sends a request when connected, or queues it until the connection is; times out either way. */
-  private request(frame: Record<string, unknown>, what: string, timeoutMs?: number): Promise<Record<string, unknown>> {
+  private request(frame: Record<string, unknown>, what: string, timeoutMs?: number): Promise<Answer> {
     if (!this.started) {
       return Promise.reject(new DisconnectedError('closed', 0, 'the client is not connecting: call connect()'));
     }
-    return new Promise((resolve, reject) => {
-      const pending: Pending = { what, resolve, reject, timer: undefined };
-      const ms = timeoutMs ?? this.options.timeoutMs ?? 10000;
-      pending.timer = this.clock.setTimeout(() => {
-        this.queued = this.queued.filter((item) => item.pending !== pending);
-        for (const [id, p] of this.pending) if (p === pending) this.pending.delete(id);
-        reject(new TimeoutError(what, ms));
-      }, ms);
-      if (this.currentState === 'connected') this.send(frame, pending);
-      else this.queued.push({ frame, pending });
-    });
-  }
-
-  /** A request on the current connection, before it counts as connected (connect itself). */
-  private exchange(frame: Record<string, unknown>, what: string, ms: number): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const pending: Pending = { what, resolve, reject, timer: undefined };
-      pending.timer = this.clock.setTimeout(() => {
-        for (const [id, p] of this.pending) if (p === pending) this.pending.delete(id);
-        reject(new TimeoutError(what, ms));
-      }, ms);
-      this.send(frame, pending);
-    });
-  }
-
-  private send(frame: Record<string, unknown>, pending: Pending): void {
-    const id = this.nextId++;
-    if (this.nextId > Number.MAX_SAFE_INTEGER) this.nextId = 1;
-    this.pending.set(id, pending);
-    pending.sentOn = this.generation;
-    this.write({ ...frame, id });
+    const ms = timeoutMs ?? this.options.timeoutMs ?? 10000;
+    return this.requests.call(frame, what, ms, this.currentState === 'connected');
   }
 
   private write(frame: unknown): boolean {
@@ -683,13 +516,8 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   private dispatch(m: Record<string, unknown>): void {
-    if (typeof m.id === 'number' && (m.t === 'ok' || m.t === 'err')) {
-      const pending = this.pending.get(m.id);
-      if (!pending) return; // timed out already
-      this.pending.delete(m.id);
-      this.clock.clearTimeout(pending.timer);
-      if (m.t === 'ok') pending.resolve(m);
-      else pending.reject(new ServerError(Number(m.code), String(m.msg ?? ''), m.retry === true));
+    if (m.t === 'ok' || m.t === 'err') {
+      this.requests.answer(m);
       return;
     }
     switch (m.t) {
