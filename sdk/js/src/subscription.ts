@@ -4,7 +4,7 @@
 // publications are neither skipped nor handed over twice.
 
 import { Emitter } from './emitter.js';
-import type { ServerError } from './errors.js';
+import { DisconnectedError, type ServerError } from './errors.js';
 import type { JoinLeave, Publication, StreamPosition, SubscribeAnswer } from './protocol.js';
 import type { CursorStorage } from './storage.js';
 
@@ -77,7 +77,10 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     return this.cursor ? { ...this.cursor } : undefined;
   }
 
-  /** Resolves at the first successful subscribe; rejects if the server refuses the channel. */
+  /**
+   * Resolves at the first successful subscribe; rejects if the server refuses the channel, or if
+   * it is unsubscribed first.
+   */
   ready(): Promise<SubscribedEvent> {
     return this.readyPromise;
   }
@@ -164,6 +167,8 @@ export class Subscription extends Emitter<SubscriptionEvents> {
         this.host.reportError(error);
       }
     }
+    this.settleReady?.reject(new DisconnectedError('closed', code, `unsubscribed from ${this.channel}: ${reason}`));
+    this.settleReady = undefined;
     this.emit('unsubscribed', { ch: this.channel, code, reason });
   }
 

@@ -193,6 +193,9 @@ test('unsubscribe sends the request, forgets the cursor, and leaves the channel 
   transport.current.accept({ subs: { news: answer({ off: 1 }), other: answer({ off: 1 }) } });
   await settle();
   const ended = record(sub, ['unsubscribed']);
+  const pending = client.subscribe('later');
+  pending.unsubscribe();
+  await assert.rejects(pending.ready(), (e) => e.kind === 'closed');
   sub.unsubscribe();
   assert.equal(transport.current.last('unsubscribe').ch, 'news');
   assert.deepEqual(ended[0].value, { ch: 'news', code: 0, reason: 'unsubscribed' });
