@@ -1,0 +1,3 @@
+module wshub.dev/sdk/go
+
+go 1.19

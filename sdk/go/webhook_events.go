@@ -1,0 +1,112 @@
+package wshub
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// The webhook bodies of docs/hub-protocol.md ("Webhook bodies"), decoded. Each event also
+// carries the call's X-Wshub-Delivery and X-Wshub-Attempt: a delivery id seen before is a
+// repeat (a retried notice, or a call libcurl resent on a new connection).
+
+// Delivery is what the headers say about one webhook call.
+type Delivery struct {
+	ID      string // X-Wshub-Delivery: 16 hex digits, the same on every attempt
+	Attempt int    // X-Wshub-Attempt: 1 for the first attempt
+}
+
+// ConnectEvent: a client's connect that no JWT decided, or (Stage "upgrade", with
+// hub.connect_at_upgrade) a WebSocket upgrade before its 101.
+type ConnectEvent struct {
+	Delivery `json:"-"`
+	CID      string          `json:"cid"`
+	Token    string          `json:"token"`
+	Client   json.RawMessage `json:"client,omitempty"`
+	// Set only at the upgrade stage:
+	Stage   string            `json:"stage,omitempty"`
+	IP      string            `json:"ip,omitempty"`
+	Path    string            `json:"path,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// ConnectResult is the identity a connect handler gives the connection. User is required ("" for
+// anonymous); Exp is the identity's expiry in Unix seconds (0: none).
+type ConnectResult struct {
+	User     string   `json:"user"`
+	Device   string   `json:"device,omitempty"`
+	Channels []string `json:"channels,omitempty"`
+	Info     any      `json:"info,omitempty"`
+	Exp      int64    `json:"exp,omitempty"`
+}
+
+// RPCEvent: a client's rpc. Data is the request's data (null when it gave none); MID its
+// optional message id.
+type RPCEvent struct {
+	Delivery `json:"-"`
+	CID      string          `json:"cid"`
+	User     string          `json:"user"`
+	Device   string          `json:"device"`
+	Method   string          `json:"m"`
+	Data     json.RawMessage `json:"data"`
+	MID      string          `json:"mid,omitempty"`
+}
+
+// SubscribeEvent: a client's subscribe in a namespace with subscribe = "webhook".
+type SubscribeEvent struct {
+	Delivery `json:"-"`
+	CID      string `json:"cid"`
+	User     string `json:"user"`
+	Device   string `json:"device"`
+	Channel  string `json:"ch"`
+}
+
+// PublishEvent: a client's publish in a namespace with publish = "webhook".
+type PublishEvent struct {
+	Delivery `json:"-"`
+	CID      string          `json:"cid"`
+	User     string          `json:"user"`
+	Device   string          `json:"device"`
+	Channel  string          `json:"ch"`
+	Data     json.RawMessage `json:"data"`
+	MID      string          `json:"mid,omitempty"`
+}
+
+// DisconnectEvent: a connection that was connected has closed. A notice: wshub retries it
+// until a 2xx, so the same Delivery.ID may come more than once.
+type DisconnectEvent struct {
+	Delivery `json:"-"`
+	CID      string `json:"cid"`
+	User     string `json:"user"`
+	Device   string `json:"device"`
+}
+
+// Refusal is a handler's "no": wshub passes Code and Message on to the client (a connect is
+// then closed with 3502). Return it as the handler's error; any other error is a failure of the
+// backend (HTTP 500), which the client sees as 116 "backend unavailable".
+type Refusal struct {
+	Code    int
+	Message string
+}
+
+func (r *Refusal) Error() string { return fmt.Sprintf("refused with %d: %s", r.Code, r.Message) }
+
+// Refuse returns a *Refusal with code (1 to 65535; application codes are 1000 and up) and the
+// formatted message.
+func Refuse(code int, format string, args ...any) error {
+	return &Refusal{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// refusalBody is the answer for err when it is a *Refusal.
+func refusalBody(err error) (map[string]ErrorValue, bool) {
+	var refusal *Refusal
+	if !errors.As(err, &refusal) {
+		return nil, false
+	}
+	code := refusal.Code
+	if code < 1 || code > 65535 {
+		// wshub would read an out-of-range code as garbage (116); say what was meant instead.
+		code = CodePermissionDenied
+	}
+	return map[string]ErrorValue{"error": {Code: code, Message: refusal.Message}}, true
+}
