@@ -1,6 +1,7 @@
 // The operator's commands: the dashboard page sends {"t":"rpc","m":"command","data":{device,
-// action}} to wshub, wshub POSTs it here as an rpc webhook, and the backend publishes the
-// command to the terminal's personal channel $device:ID, where the terminal gets it.
+// action}} to wshub, wshub POSTs it here as an rpc webhook (decoded and answered by the SDK's
+// wshub.WebhookHandler), and the backend publishes the command to the terminal's personal
+// channel $device:ID, where the terminal gets it.
 package main
 
 import (
@@ -10,42 +11,9 @@ import (
 	"log"
 	"sync/atomic"
 	"time"
+
+	wshub "wshub.dev/sdk/go"
 )
-
-// Error codes of rpc refusals, from wshub's own table so that clients read them alike.
-const (
-	codeInternal         = 100
-	codePermissionDenied = 103
-	codeMethodNotFound   = 104
-	codeBadRequest       = 107
-	codeNotAvailable     = 108
-)
-
-// RPCCall is the rpc webhook's body: {"type":"rpc","cid","user","device","m","data"}.
-type RPCCall struct {
-	ConnectionID string          `json:"cid"`
-	User         string          `json:"user"`
-	Device       string          `json:"device"`
-	Method       string          `json:"m"`
-	Data         json.RawMessage `json:"data"`
-}
-
-// RPCAnswer is the webhook's answer: {"data":...} becomes the client's {"t":"ok","data":...};
-// {"error":{"code","message"}} becomes {"t":"err","code","msg"}. Either way HTTP 200: any other
-// status means "backend unavailable" (116) to wshub.
-type RPCAnswer struct {
-	Data  any         `json:"data,omitempty"`
-	Error *RPCRefusal `json:"error,omitempty"`
-}
-
-type RPCRefusal struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
-}
-
-func refuse(code int, format string, args ...any) RPCAnswer {
-	return RPCAnswer{Error: &RPCRefusal{Code: code, Message: fmt.Sprintf(format, args...)}}
-}
 
 // CommandRequest is the data of a "command" rpc.
 type CommandRequest struct {
@@ -77,32 +45,35 @@ type Commands struct {
 	issued    atomic.Uint64
 }
 
-func (c *Commands) Call(ctx context.Context, call RPCCall) RPCAnswer {
+// Call answers an rpc: its data becomes the client's {"t":"ok","data":...}; a wshub.Refusal
+// (error codes from wshub's own table, so that clients read them alike) becomes
+// {"t":"err","code","msg"}.
+func (c *Commands) Call(ctx context.Context, call wshub.RPCEvent) (any, error) {
 	if call.Method != "command" {
-		return refuse(codeMethodNotFound, "no rpc method %q here; this backend answers \"command\"", call.Method)
+		return nil, wshub.Refuse(wshub.CodeMethodNotFound, "no rpc method %q here; this backend answers \"command\"", call.Method)
 	}
 	if call.User != OperatorUser {
-		return refuse(codePermissionDenied, "only the operator sends commands, not %q", call.User)
+		return nil, wshub.Refuse(wshub.CodePermissionDenied, "only the operator sends commands, not %q", call.User)
 	}
 	var request CommandRequest
 	if err := json.Unmarshal(call.Data, &request); err != nil {
-		return refuse(codeBadRequest, "data must be {\"device\":ID,\"action\":NAME}: %v", err)
+		return nil, wshub.Refuse(wshub.CodeBadRequest, "data must be {\"device\":ID,\"action\":NAME}: %v", err)
 	}
 	if err := checkDeviceID(request.Device); err != nil {
-		return refuse(codeBadRequest, "%v", err)
+		return nil, wshub.Refuse(wshub.CodeBadRequest, "%v", err)
 	}
 	if !actions[request.Action] {
-		return refuse(codeBadRequest, "unknown action %q; terminals know \"toggle_led\"", request.Action)
+		return nil, wshub.Refuse(wshub.CodeBadRequest, "unknown action %q; terminals know \"toggle_led\"", request.Action)
 	}
 	if err := c.Terminals.Reachable(request.Device, time.Now()); err != nil {
-		return refuse(codeNotAvailable, "%v", err)
+		return nil, wshub.Refuse(wshub.CodeNotAvailable, "%v", err)
 	}
 	command := Command{ID: fmt.Sprintf("cmd-%d", c.issued.Add(1)), Action: request.Action, By: call.User}
-	position, err := c.Hub.Publish(ctx, "$device:"+request.Device, command)
+	position, err := c.Hub.Publish(ctx, wshub.PublishRequest{Channel: "$device:" + request.Device, Data: command})
 	if err != nil {
 		log.Printf("command %s for %s not published: %v", command.ID, request.Device, err)
-		return refuse(codeInternal, "the command was not sent: %v", err)
+		return nil, wshub.Refuse(wshub.CodeInternal, "the command was not sent: %v", err)
 	}
 	log.Printf("command %s (%s) sent to %s by %s", command.ID, command.Action, request.Device, call.User)
-	return RPCAnswer{Data: CommandQueued{Queued: true, Command: command.ID, Offset: position.Offset}}
+	return CommandQueued{Queued: true, Command: command.ID, Offset: position.Offset}, nil
 }

@@ -15,6 +15,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	wshub "wshub.dev/sdk/go"
 )
 
 // Names this example's wshub.toml and page agree on.
@@ -55,7 +57,10 @@ func main() {
 		log.Fatal(err)
 	}
 
-	hub := &HubAPI{BaseURL: *hubAPI, Key: s.apiKey, Client: &http.Client{Timeout: 5 * time.Second}}
+	hub, err := wshub.New(*hubAPI, s.apiKey, wshub.WithTimeout(5*time.Second))
+	if err != nil {
+		log.Fatal(err)
+	}
 	terminals := NewTerminals()
 	issuer := TokenIssuer{Secret: []byte(s.jwtSecret), TTL: *tokenTTL}
 	mux := http.NewServeMux()
@@ -63,12 +68,7 @@ func main() {
 	mux.Handle("/token/device", &DeviceTokenHandler{Issuer: issuer})
 	mux.Handle("/token/dashboard", &DashboardTokenHandler{Issuer: issuer})
 	mux.Handle("/report", &ReportHandler{Hub: hub, Terminals: terminals})
-	mux.Handle("/hooks/wshub", &WebhookHandler{
-		Secret:    []byte(s.webhookSecret),
-		Commands:  &Commands{Hub: hub, Terminals: terminals},
-		Hub:       hub,
-		Terminals: terminals,
-	})
+	mux.Handle("/hooks/wshub", NewWebhookHandler([]byte(s.webhookSecret), &Commands{Hub: hub, Terminals: terminals}, hub, terminals))
 
 	listener, err := net.Listen("tcp", *listen)
 	if err != nil {

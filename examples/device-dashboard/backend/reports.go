@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"sync"
 	"time"
+
+	wshub "wshub.dev/sdk/go"
 )
 
 // Report is what a terminal sends. HubConnected is the terminal's own view of its wshub
@@ -102,9 +104,9 @@ func (t *Terminals) HubDisconnected(device string) {
 	}
 }
 
-// Publisher is the part of wshub's API the handlers use.
+// Publisher is the part of wshub's API the handlers use; *wshub.Client is one.
 type Publisher interface {
-	Publish(ctx context.Context, channel string, data any) (Position, error)
+	Publish(ctx context.Context, request wshub.PublishRequest) (wshub.Position, error)
 }
 
 // ReportHandler serves POST /report.
@@ -129,8 +131,8 @@ func (h *ReportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	now := time.Now()
 	h.Terminals.Record(report, now)
-	position, err := h.Hub.Publish(r.Context(), ReportsChannel,
-		ReportUpdate{Report: report, ReceivedMS: now.UnixMilli()})
+	position, err := h.Hub.Publish(r.Context(), wshub.PublishRequest{Channel: ReportsChannel,
+		Data: ReportUpdate{Report: report, ReceivedMS: now.UnixMilli()}})
 	if err != nil {
 		log.Printf("report from %s not published: %v", report.Device, err)
 		writeError(w, http.StatusBadGateway, "the report was not published: "+err.Error())

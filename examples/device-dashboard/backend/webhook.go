@@ -1,82 +1,43 @@
-// POST /hooks/wshub: wshub's webhook calls. Each is verified (X-Wshub-Signature) before its
-// body is read as JSON, then handed on by its type: rpc to Commands, disconnect to the
-// dashboard as a notice.
+// POST /hooks/wshub: wshub's webhook calls, verified (X-Wshub-Signature) and decoded by the SDK's
+// wshub.WebhookHandler, then handed on by type: rpc to Commands, disconnect to the dashboard as
+// a notice. Other events are answered 404: this backend does not take them.
 package main
 
 import (
-	"encoding/json"
-	"io"
+	"context"
 	"log"
-	"net/http"
 	"time"
+
+	wshub "wshub.dev/sdk/go"
 )
 
-// WebhookHandler answers the events wshub.toml's [[webhook]] sends here.
-type WebhookHandler struct {
-	Secret    []byte
-	Commands  *Commands
-	Hub       Publisher
-	Terminals *Terminals
-	Now       func() time.Time
+// NewWebhookHandler answers the events wshub.toml's [[webhook]] sends here, signed with secret.
+func NewWebhookHandler(secret []byte, commands *Commands, hub Publisher, terminals *Terminals) *wshub.WebhookHandler {
+	notices := &disconnectNotices{hub: hub, terminals: terminals}
+	return &wshub.WebhookHandler{
+		Secrets:      [][]byte{secret},
+		MaxBodyBytes: maxRequestBytes,
+		RPC:          commands.Call,
+		Disconnect:   notices.disconnected,
+	}
 }
 
-// webhookEvent is the part every webhook body shares.
-type webhookEvent struct {
-	Type   string `json:"type"`
-	Device string `json:"device"`
-}
-
-func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		writeError(w, http.StatusMethodNotAllowed, "wshub POSTs its webhooks")
-		return
-	}
-	// The signature covers the raw bytes, so read them all before any JSON parsing.
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "the body is larger than 64 KiB")
-		return
-	}
-	now := time.Now()
-	if h.Now != nil {
-		now = h.Now()
-	}
-	if err := VerifySignature(r.Header.Get("X-Wshub-Signature"), body, h.Secret, now); err != nil {
-		log.Printf("webhook from %s refused: %v", r.RemoteAddr, err)
-		writeError(w, http.StatusUnauthorized, err.Error())
-		return
-	}
-	var event webhookEvent
-	if err := json.Unmarshal(body, &event); err != nil {
-		writeError(w, http.StatusBadRequest, "the body is not JSON: "+err.Error())
-		return
-	}
-	switch event.Type {
-	case "rpc":
-		var call RPCCall
-		if err := json.Unmarshal(body, &call); err != nil {
-			writeError(w, http.StatusBadRequest, "an rpc body this backend cannot read: "+err.Error())
-			return
-		}
-		writeJSON(w, http.StatusOK, h.Commands.Call(r.Context(), call))
-	case "disconnect":
-		h.disconnected(r, event.Device)
-		writeJSON(w, http.StatusOK, struct{}{})
-	default:
-		// A 4xx is final for wshub: it does not retry an event this backend does not take.
-		writeError(w, http.StatusNotFound, "this backend does not answer "+event.Type+" events")
-	}
+type disconnectNotices struct {
+	hub       Publisher
+	terminals *Terminals
 }
 
 // disconnected tells the dashboard at once that a terminal left wshub, rather than waiting for
-// its next report (which a dead terminal never sends).
-func (h *WebhookHandler) disconnected(r *http.Request, device string) {
-	if device == "" {
-		return // the dashboard page itself, or another connection without a device
+// its next report (which a dead terminal never sends). A notice that cannot be published is
+// logged, not failed: wshub would retry it, and the next report says the same.
+func (n *disconnectNotices) disconnected(ctx context.Context, event wshub.DisconnectEvent) error {
+	if event.Device == "" {
+		return nil // the dashboard page itself, or another connection without a device
 	}
-	h.Terminals.HubDisconnected(device)
-	notice := NoticeUpdate{Device: device, Notice: "disconnected from wshub", ReceivedMS: time.Now().UnixMilli()}
-	if _, err := h.Hub.Publish(r.Context(), ReportsChannel, notice); err != nil {
-		log.Printf("disconnect notice for %s not published: %v", device, err)
+	n.terminals.HubDisconnected(event.Device)
+	notice := NoticeUpdate{Device: event.Device, Notice: "disconnected from wshub", ReceivedMS: time.Now().UnixMilli()}
+	if _, err := n.hub.Publish(ctx, wshub.PublishRequest{Channel: ReportsChannel, Data: notice}); err != nil {
+		log.Printf("disconnect notice for %s not published: %v", event.Device, err)
 	}
+	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	wshub "wshub.dev/sdk/go"
 )
 
 // fakeHub stands for wshub's API: it records each /api/publish and answers an offset.
@@ -31,7 +33,7 @@ type publishRequest struct {
 func newFakeHub(t *testing.T) *fakeHub {
 	hub := &fakeHub{}
 	hub.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/publish" || r.Header.Get("Authorization") != "Bearer test-api-key" {
+		if r.URL.Path != "/api/publish" || r.Header.Get("X-API-Key") != "test-api-key" {
 			w.WriteHeader(http.StatusUnauthorized)
 			io.WriteString(w, `{"error":{"code":101,"message":"missing or wrong API key"}}`)
 			return
@@ -64,16 +66,14 @@ type backendUnderTest struct {
 
 func newBackend(t *testing.T) *backendUnderTest {
 	hub := newFakeHub(t)
-	api := &HubAPI{BaseURL: hub.server.URL, Key: "test-api-key", Client: hub.server.Client()}
+	api, err := wshub.New(hub.server.URL, "test-api-key", wshub.WithHTTPClient(hub.server.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	terminals := NewTerminals()
 	mux := http.NewServeMux()
 	mux.Handle("/report", &ReportHandler{Hub: api, Terminals: terminals})
-	mux.Handle("/hooks/wshub", &WebhookHandler{
-		Secret:    testWebhookSecret,
-		Commands:  &Commands{Hub: api, Terminals: terminals},
-		Hub:       api,
-		Terminals: terminals,
-	})
+	mux.Handle("/hooks/wshub", NewWebhookHandler(testWebhookSecret, &Commands{Hub: api, Terminals: terminals}, api, terminals))
 	return &backendUnderTest{hub, terminals, mux}
 }
 
@@ -105,6 +105,14 @@ func (b *backendUnderTest) report(t *testing.T, device string, hubConnected bool
 	if answer := b.post("/report", body, nil); answer.Code != http.StatusOK {
 		t.Fatalf("report: %d %s", answer.Code, answer.Body)
 	}
+}
+
+var testWebhookSecret = []byte("webhook-secret-16b")
+
+// rpcAnswer is the rpc webhook's answer as wshub reads it.
+type rpcAnswer struct {
+	Data  any               `json:"data"`
+	Error *wshub.ErrorValue `json:"error"`
 }
 
 const commandCall = `{"type":"rpc","cid":"0-2","user":"operator","device":"","m":"command","data":{"device":"term-1","action":"toggle_led"}}`
@@ -147,8 +155,8 @@ func TestCommandGoesToTheTerminalsPersonalChannel(t *testing.T) {
 		t.Fatalf("rpc: %d %s", answer.Code, answer.Body)
 	}
 	var rpc struct {
-		Data  CommandQueued `json:"data"`
-		Error *RPCRefusal   `json:"error"`
+		Data  CommandQueued     `json:"data"`
+		Error *wshub.ErrorValue `json:"error"`
 	}
 	if err := json.Unmarshal(answer.Body.Bytes(), &rpc); err != nil || rpc.Error != nil || !rpc.Data.Queued || rpc.Data.Command != "cmd-1" {
 		t.Fatalf("rpc answer: %s (%v)", answer.Body, err)
@@ -175,17 +183,17 @@ func TestCommandRefusals(t *testing.T) {
 		call string
 		code int
 	}{
-		"another method":       {`{"type":"rpc","user":"operator","m":"reboot","data":{}}`, codeMethodNotFound},
-		"a terminal calls":     {strings.Replace(commandCall, `"user":"operator"`, `"user":"terminal"`, 1), codePermissionDenied},
-		"data not an object":   {`{"type":"rpc","user":"operator","m":"command","data":[1]}`, codeBadRequest},
-		"unknown action":       {strings.Replace(commandCall, "toggle_led", "self_destruct", 1), codeBadRequest},
-		"bad device id":        {strings.Replace(commandCall, `"device":"term-1"`, `"device":"$user:x"`, 1), codeBadRequest},
-		"never reported":       {strings.Replace(commandCall, "term-1", "term-9", 1), codeNotAvailable},
-		"not connected to hub": {strings.Replace(commandCall, "term-1", "term-2", 1), codeNotAvailable},
+		"another method":       {`{"type":"rpc","user":"operator","m":"reboot","data":{}}`, wshub.CodeMethodNotFound},
+		"a terminal calls":     {strings.Replace(commandCall, `"user":"operator"`, `"user":"terminal"`, 1), wshub.CodePermissionDenied},
+		"data not an object":   {`{"type":"rpc","user":"operator","m":"command","data":[1]}`, wshub.CodeBadRequest},
+		"unknown action":       {strings.Replace(commandCall, "toggle_led", "self_destruct", 1), wshub.CodeBadRequest},
+		"bad device id":        {strings.Replace(commandCall, `"device":"term-1"`, `"device":"$user:x"`, 1), wshub.CodeBadRequest},
+		"never reported":       {strings.Replace(commandCall, "term-1", "term-9", 1), wshub.CodeNotAvailable},
+		"not connected to hub": {strings.Replace(commandCall, "term-1", "term-2", 1), wshub.CodeNotAvailable},
 	}
 	for name, c := range cases {
 		answer := b.hook(c.call)
-		var rpc RPCAnswer
+		var rpc rpcAnswer
 		if answer.Code != http.StatusOK || json.Unmarshal(answer.Body.Bytes(), &rpc) != nil || rpc.Error == nil ||
 			rpc.Error.Code != c.code || rpc.Data != nil {
 			t.Errorf("%s: %d %s, want error %d", name, answer.Code, answer.Body, c.code)
@@ -239,9 +247,9 @@ func TestDisconnectNoticeReachesTheDashboard(t *testing.T) {
 
 func TestHubRefusalIsAnError(t *testing.T) {
 	hub := newFakeHub(t)
-	api := &HubAPI{BaseURL: hub.server.URL, Key: "wrong", Client: hub.server.Client()}
-	_, err := api.Publish(context.Background(), ReportsChannel, map[string]int{})
-	refusal, ok := err.(*HubError)
+	api, _ := wshub.New(hub.server.URL, "wrong", wshub.WithHTTPClient(hub.server.Client()))
+	_, err := api.Publish(context.Background(), wshub.PublishRequest{Channel: ReportsChannel, Data: map[string]int{}})
+	refusal, ok := err.(*wshub.Error)
 	if !ok || refusal.Status != http.StatusUnauthorized || refusal.Code != 101 {
 		t.Fatalf("err = %#v", err)
 	}

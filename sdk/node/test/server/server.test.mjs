@@ -1,0 +1,193 @@
+// @wshub/node against the real wshub ($WSHUB_BIN): a hub client (sdk/testing/hub_client.py,
+// python3-websockets: Node 18 has no WebSocket client and this package takes no dependency)
+// connects through the connect webhook answered by createWebhookHandler, gets a publication
+// made with WshubClient, calls an rpc and publishes through webhooks, and is disconnected by the
+// API; the API's refusals come back as WshubError.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Wshub } from '../../../js/test/support/wshub.mjs';
+import wshub from '../../index.js';
+
+const { WshubClient, WshubError, createWebhookHandler, refuse, Codes } = wshub;
+const API_KEY = 'sdk-node-api-key';
+const WEBHOOK_SECRET = 'sdk-node-webhook-secret';
+const hubClientScript = fileURLToPath(new URL('../../../testing/hub_client.py', import.meta.url));
+
+/** Drives hub_client.py: send() writes a frame, next(t) resolves the next frame of type t. */
+class HubClient {
+  constructor(url) {
+    const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    this.process = spawn(python, [hubClientScript, url], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.frames = [];
+    this.waiters = [];
+    this.ended = new Promise((resolve) => this.process.on('exit', resolve));
+    createInterface({ input: this.process.stdout }).on('line', (line) => {
+      const frame = JSON.parse(line);
+      if (frame.t === 'ping') return;
+      this.frames.push(frame);
+      this.waiters.shift()?.();
+    });
+  }
+
+  send(frame) {
+    this.process.stdin.write(`${JSON.stringify(frame)}\n`);
+  }
+
+  async next(type, timeoutMs = 15000) {
+    const deadline = Date.now() + timeoutMs;
+    while (this.frames.length === 0) {
+      if (Date.now() > deadline) throw new Error(`no ${type} frame within ${timeoutMs} ms`);
+      await new Promise((resolve) => { this.waiters.push(resolve); setTimeout(resolve, 100); });
+    }
+    const frame = this.frames.shift();
+    assert.equal(frame.t, type, `got ${JSON.stringify(frame)} while waiting for ${type}`);
+    return frame;
+  }
+
+  async close() {
+    this.process.stdin.end();
+    await this.ended;
+  }
+}
+
+test('the client and the webhook handler against the real wshub', async () => {
+  const disconnects = [];
+  const backend = createServer(createWebhookHandler({
+    secret: WEBHOOK_SECRET,
+    log: () => {},
+    connect: (event, meta) => {
+      assert.match(meta.deliveryId, /^[0-9a-f]{16}$/);
+      if (event.token !== 'alice-session') throw refuse(4001, 'unknown session');
+      return { user: 'alice', device: 'phone-1', channels: ['news'], info: { name: 'Alice' } };
+    },
+    rpc: (event) => (event.m === 'getOrder' && event.user === 'alice'
+      ? { order: event.data, state: 'shipped' }
+      : refuse(1001, `no method ${event.m} for ${event.user}`)),
+    subscribe: (event) => {
+      if (event.ch === 'room:secret') throw refuse(Codes.PERMISSION_DENIED, `room:secret is not for ${event.user}`);
+    },
+    publish: (event) => ({ text: String(event.data).toUpperCase(), by: event.user }),
+    disconnect: (event, meta) => { disconnects.push([event, meta.attempt]); },
+  }));
+  await new Promise((resolve) => backend.listen(0, '127.0.0.1', resolve));
+  const hub = new Wshub(`[server]
+log_level = "info"
+[[listen]]
+address = "127.0.0.1:0"
+[api]
+listen = "127.0.0.1:0"
+key = "${API_KEY}"
+[[hub.namespace]]
+name = ""
+subscribe = "authenticated"
+publish = "backend"
+[[hub.namespace]]
+name = "room"
+subscribe = "webhook"
+publish = "webhook"
+presence = true
+[[webhook]]
+name = "backend"
+url = "http://127.0.0.1:${backend.address().port}/hooks/wshub"
+secret = "${WEBHOOK_SECRET}"
+events = ["connect", "rpc", "subscribe", "publish", "disconnect"]
+timeout_ms = 3000
+`, { threads: 2 });
+  await hub.start();
+  const api = new WshubClient({ url: `http://127.0.0.1:${hub.ports.api}`, apiKey: API_KEY });
+  const client = new HubClient(hub.url('/hub'));
+  try {
+    client.send({ t: 'connect', id: 1, token: 'alice-session' });
+    const connected = await client.next('ok');
+    assert.deepEqual([connected.user, connected.device], ['alice', 'phone-1']);
+
+    // publish reaches the client, subscribed to news by the connect webhook's answer.
+    const position = await api.publish('news', { text: 'hello' });
+    assert.equal(position.offset, 1);
+    assert.match(position.epoch, /^[0-9a-f]+$/);
+    const pub = await client.next('pub');
+    assert.deepEqual([pub.ch, pub.off, pub.data], ['news', 1, { text: 'hello' }]);
+    const results = await api.broadcast(['sports', 'news'], 2);
+    assert.deepEqual(results.map((r) => [r.channel, r.offset]), [['sports', 1], ['news', 2]]);
+    assert.deepEqual((await client.next('pub')).data, 2);
+
+    // rpc through the handler, and a refusal passed on with its code.
+    client.send({ t: 'rpc', id: 2, m: 'getOrder', data: { order: 7 } });
+    assert.deepEqual((await client.next('ok')).data, { order: { order: 7 }, state: 'shipped' });
+    client.send({ t: 'rpc', id: 3, m: 'deleteEverything' });
+    const refusedRpc = await client.next('err');
+    assert.deepEqual([refusedRpc.code, refusedRpc.msg], [1001, 'no method deleteEverything for alice']);
+
+    // subscribe and publish webhooks.
+    client.send({ t: 'subscribe', id: 4, ch: 'room:secret' });
+    assert.equal((await client.next('err')).code, 103);
+    client.send({ t: 'subscribe', id: 5, ch: 'room:1' });
+    await client.next('ok');
+    client.send({ t: 'publish', id: 6, ch: 'room:1', data: 'hi' });
+    await client.next('ok');
+    assert.deepEqual((await client.next('pub')).data, { text: 'HI', by: 'alice' });
+
+    // presence, channels, info.
+    const presence = await api.presence('room:1');
+    assert.equal(presence.total, 1);
+    assert.deepEqual(Object.values(presence.clients), [{ user: 'alice', device: 'phone-1', info: { name: 'Alice' } }]);
+    assert.equal((await api.presence('$device:phone-1')).total, 1);
+    const channels = await api.channels();
+    assert.ok(channels.some((c) => c.channel === 'news' && c.subscribers === 1 && c.offset === 2), JSON.stringify(channels));
+    const info = await api.info();
+    assert.equal(info.connected, 1);
+
+    // the backend subscribes and unsubscribes alice.
+    assert.equal(await api.subscribe('alice', 'alerts'), 1);
+    assert.equal((await client.next('sub')).ch, 'alerts');
+    assert.equal(await api.unsubscribe('alice', 'alerts'), 1);
+    const unsub = await client.next('unsub');
+    assert.deepEqual([unsub.ch, unsub.code], ['alerts', 3000]);
+
+    // refusals, typed.
+    const expectRefusal = async (what, promise, status, code, message) => {
+      await assert.rejects(promise, (error) => {
+        assert.ok(error instanceof WshubError, `${what}: ${error}`);
+        assert.deepEqual([error.status, error.code], [status, code], what);
+        assert.ok(error.serverMessage.startsWith(message), `${what}: ${error.serverMessage}`);
+        return true;
+      });
+    };
+    const wrongKey = new WshubClient({ url: `http://127.0.0.1:${hub.ports.api}`, apiKey: 'not-the-key' });
+    await expectRefusal('a bad key', wrongKey.publish('news', 1), 401, Codes.UNAUTHORIZED, 'missing or wrong API key');
+    wrongKey.close();
+    await expectRefusal('a bad channel', api.publish('a b', 1), 400, Codes.BAD_REQUEST, 'the channel name has a character outside');
+    await expectRefusal('an unknown namespace', api.publish('chat:1', 1), 404, Codes.UNKNOWN_CHANNEL, "no namespace 'chat' is configured");
+    await expectRefusal('user and device', api.disconnect({ user: 'alice', device: 'phone-1' }), 400, Codes.BAD_REQUEST, 'give exactly one of user or device');
+    await expectRefusal('presence off', api.presence('news'), 400, Codes.NOT_AVAILABLE, 'presence is off');
+    await expectRefusal('send', api.send({ user: 'alice', data: 1 }), 501, Codes.NOT_AVAILABLE, 'the durable store');
+    await expectRefusal('history', api.history('news'), 501, Codes.NOT_AVAILABLE, 'the durable store');
+    await expectRefusal('messages', api.message('m-1'), 501, Codes.NOT_AVAILABLE, 'the durable store');
+
+    assert.equal(await api.ready(), true);
+    assert.equal((await api.health()).status, 'ok');
+    assert.match(await api.metrics(), /wshub_api_requests_total/);
+
+    // disconnect: the client gets the code, and the notice reaches the handler.
+    assert.equal(await api.disconnect({ user: 'alice', code: 4001, reason: 'account closed' }), 1);
+    const notice = await client.next('disconnect');
+    assert.deepEqual([notice.code, notice.reason], [4001, 'account closed']);
+    const deadline = Date.now() + 15000;
+    while (disconnects.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(disconnects, [[{ type: 'disconnect', cid: connected.cid, user: 'alice', device: 'phone-1' }, 1]]);
+  } catch (error) {
+    console.error(hub.log);
+    throw error;
+  } finally {
+    await client.close();
+    api.close();
+    await hub.stop();
+    backend.closeAllConnections?.();
+    await new Promise((resolve) => backend.close(resolve));
+  }
+});
