@@ -217,7 +217,7 @@ listen = "127.0.0.1:0"
 key = "`+serverTestKey+`"
 [[hub.namespace]]
 name = ""
-subscribe = "authenticated"
+subscribe = "token"
 publish = "backend"
 [[hub.namespace]]
 name = "room"
@@ -238,13 +238,18 @@ timeout_ms = 3000
 	}
 	client := startHubClient(t, "ws://127.0.0.1:"+hub.wsPort+"/hub")
 
-	// connect: decided by the connect webhook through the handler.
-	client.send(`{"t":"connect","id":1,"token":"alice-session"}`)
-	if ok := client.next("ok"); ok["user"] != "alice" || ok["device"] != "phone-1" {
+	// connect: decided by the connect webhook through the handler, whose Channels let alice
+	// subscribe to news (subscribe = "token") and not to sports.
+	client.send(`{"t":"connect","id":1,"token":"alice-session","subs":{"news":{},"sports":{}}}`)
+	ok := client.next("ok")
+	subs, _ := ok["subs"].(map[string]any)
+	news, _ := subs["news"].(map[string]any)
+	if ok["user"] != "alice" || ok["device"] != "phone-1" || news["err"] != nil || news["off"] != 0.0 ||
+		!strings.Contains(asJSON(subs["sports"]), `"code":103`) {
 		t.Fatalf("connect answer %v", ok)
 	}
 
-	// publish reaches the subscribed client (subscribed to news by the connect answer).
+	// publish reaches the subscribed client.
 	position, err := api.Publish(ctx, PublishRequest{Channel: "news", Data: map[string]string{"text": "hello"}})
 	if err != nil || position.Offset != 1 || position.Epoch == "" {
 		t.Fatalf("Publish = %+v, %v", position, err)

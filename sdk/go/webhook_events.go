@@ -30,8 +30,11 @@ type ConnectEvent struct {
 	Headers map[string]string `json:"headers,omitempty"`
 }
 
-// ConnectResult is the identity a connect handler gives the connection. User is required ("" for
-// anonymous); Exp is the identity's expiry in Unix seconds (0: none).
+// ConnectResult is the identity a connect handler gives the connection, as a JWT's claims would:
+// User is required ("" for anonymous); Device makes the connection join $device:ID; Channels are
+// those it may subscribe to in namespaces with subscribe = "token" (it is not subscribed to
+// them: the client subscribes); Info is shown in presence; Exp is the identity's expiry in Unix
+// seconds (0: none), when the connection is closed with 3005.
 type ConnectResult struct {
 	User     string   `json:"user"`
 	Device   string   `json:"device,omitempty"`

@@ -152,10 +152,13 @@ export interface DisconnectEvent { type: 'disconnect'; cid: string; user: string
 export interface ConnectIdentity {
   /** "" for anonymous. */
   user: string;
+  /** The connection joins $device:ID. */
   device?: string;
+  /** Channels it may subscribe to where a namespace says subscribe = "token" (not subscribed by this). */
   channels?: string[];
+  /** Shown in presence. */
   info?: unknown;
-  /** Unix seconds. */
+  /** Unix seconds; the connection is closed with 3005 then. */
   exp?: number;
 }
 export interface WebhookMeta {

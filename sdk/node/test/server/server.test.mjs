@@ -84,7 +84,7 @@ listen = "127.0.0.1:0"
 key = "${API_KEY}"
 [[hub.namespace]]
 name = ""
-subscribe = "authenticated"
+subscribe = "token"
 publish = "backend"
 [[hub.namespace]]
 name = "room"
@@ -102,11 +102,14 @@ timeout_ms = 3000
   const api = new WshubClient({ url: `http://127.0.0.1:${hub.ports.api}`, apiKey: API_KEY });
   const client = new HubClient(hub.url('/hub'));
   try {
-    client.send({ t: 'connect', id: 1, token: 'alice-session' });
+    // The connect webhook's channels let alice subscribe to news (subscribe = "token"), not sports.
+    client.send({ t: 'connect', id: 1, token: 'alice-session', subs: { news: {}, sports: {} } });
     const connected = await client.next('ok');
     assert.deepEqual([connected.user, connected.device], ['alice', 'phone-1']);
+    assert.deepEqual(connected.subs.news, { ep: connected.subs.news.ep, off: 0, rec: false, pubs: [], more: false });
+    assert.equal(connected.subs.sports.err.code, 103);
 
-    // publish reaches the client, subscribed to news by the connect webhook's answer.
+    // publish reaches the subscribed client.
     const position = await api.publish('news', { text: 'hello' });
     assert.equal(position.offset, 1);
     assert.match(position.epoch, /^[0-9a-f]+$/);
