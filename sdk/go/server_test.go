@@ -208,29 +208,12 @@ func TestServerEndToEnd(t *testing.T) {
 	backend := httptest.NewServer(handler)
 	defer backend.Close()
 
-	hub := startWshub(t, `[server]
-log_level = "info"
-[[listen]]
-address = "127.0.0.1:0"
-[api]
-listen = "127.0.0.1:0"
-key = "`+serverTestKey+`"
-[[hub.namespace]]
-name = ""
-subscribe = "token"
-publish = "backend"
-[[hub.namespace]]
-name = "room"
-subscribe = "webhook"
-publish = "webhook"
-presence = true
-[[webhook]]
-name = "backend"
-url = "`+backend.URL+`/hooks/wshub"
-secret = "sdk-go-webhook-secret"
-events = ["connect", "rpc", "subscribe", "publish", "disconnect"]
-timeout_ms = 3000
-`)
+	template, err := os.ReadFile("../testing/webhook_hub.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := startWshub(t, strings.NewReplacer("API_KEY", serverTestKey, "WEBHOOK_URL", backend.URL+"/hooks/wshub",
+		"WEBHOOK_SECRET", "sdk-go-webhook-secret").Replace(string(template)))
 	ctx := context.Background()
 	api, err := New("http://127.0.0.1:"+hub.apiPort, serverTestKey)
 	if err != nil {

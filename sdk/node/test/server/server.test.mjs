@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -75,33 +75,17 @@ test('the client and the webhook handler against the real wshub', async () => {
     disconnect: (event, meta) => { disconnects.push([event, meta.attempt]); },
   }));
   await new Promise((resolve) => backend.listen(0, '127.0.0.1', resolve));
-  const hub = new Wshub(`[server]
-log_level = "info"
-[[listen]]
-address = "127.0.0.1:0"
-[api]
-listen = "127.0.0.1:0"
-key = "${API_KEY}"
-[[hub.namespace]]
-name = ""
-subscribe = "token"
-publish = "backend"
-[[hub.namespace]]
-name = "room"
-subscribe = "webhook"
-publish = "webhook"
-presence = true
-[[webhook]]
-name = "backend"
-url = "http://127.0.0.1:${backend.address().port}/hooks/wshub"
-secret = "${WEBHOOK_SECRET}"
-events = ["connect", "rpc", "subscribe", "publish", "disconnect"]
-timeout_ms = 3000
-`, { threads: 2 });
-  await hub.start();
-  const api = new WshubClient({ url: `http://127.0.0.1:${hub.ports.api}`, apiKey: API_KEY });
-  const client = new HubClient(hub.url('/hub'));
+  const config = readFileSync(new URL('../../../testing/webhook_hub.toml', import.meta.url), 'utf8')
+    .replaceAll('API_KEY', API_KEY)
+    .replaceAll('WEBHOOK_URL', `http://127.0.0.1:${backend.address().port}/hooks/wshub`)
+    .replaceAll('WEBHOOK_SECRET', WEBHOOK_SECRET);
+  const hub = new Wshub(config, { threads: 2 });
+  let api;
+  let client;
   try {
+    await hub.start();
+    api = new WshubClient({ url: `http://127.0.0.1:${hub.ports.api}`, apiKey: API_KEY });
+    client = new HubClient(hub.url('/hub'));
     // The connect webhook's channels let alice subscribe to news (subscribe = "token"), not sports.
     client.send({ t: 'connect', id: 1, token: 'alice-session', subs: { news: {}, sports: {} } });
     const connected = await client.next('ok');
@@ -187,9 +171,9 @@ timeout_ms = 3000
     console.error(hub.log);
     throw error;
   } finally {
-    await client.close();
-    api.close();
-    await hub.stop();
+    await client?.close();
+    api?.close();
+    if (hub.process) await hub.stop();
     backend.closeAllConnections?.();
     await new Promise((resolve) => backend.close(resolve));
   }
