@@ -94,22 +94,18 @@ type Refusal struct {
 
 func (r *Refusal) Error() string { return fmt.Sprintf("refused with %d: %s", r.Code, r.Message) }
 
-// Refuse returns a *Refusal with code (1 to 65535; application codes are 1000 and up) and the
-// formatted message.
+// Refuse returns a *Refusal with code (1 to 65535, else the handler answers 500; application
+// codes are 1000 and up) and the formatted message.
 func Refuse(code int, format string, args ...any) error {
 	return &Refusal{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// refusalBody is the answer for err when it is a *Refusal.
+// refusalBody is the answer for err when it is a *Refusal with a code wshub accepts; a code
+// outside 1..65535 would be read as garbage, so such a refusal is a failure of the handler.
 func refusalBody(err error) (map[string]ErrorValue, bool) {
 	var refusal *Refusal
-	if !errors.As(err, &refusal) {
+	if !errors.As(err, &refusal) || refusal.Code < 1 || refusal.Code > 65535 {
 		return nil, false
 	}
-	code := refusal.Code
-	if code < 1 || code > 65535 {
-		// wshub would read an out-of-range code as garbage (116); say what was meant instead.
-		code = CodePermissionDenied
-	}
-	return map[string]ErrorValue{"error": {Code: code, Message: refusal.Message}}, true
+	return map[string]ErrorValue{"error": {Code: refusal.Code, Message: refusal.Message}}, true
 }

@@ -24,7 +24,8 @@ type WebhookHandler struct {
 	// Secrets are the [[webhook]] secret; give the old and the new one while rotating it.
 	Secrets   [][]byte
 	Tolerance time.Duration // how far t may be from Now; 0: DefaultTolerance
-	// MaxBodyBytes bounds a body; 0: 1 MiB, as large as wshub's own max_data_bytes allows.
+	// MaxBodyBytes bounds a body; 0: 1 MiB, room for a data of hub.max_data_bytes (64 KiB by
+	// default) raised sixteenfold.
 	MaxBodyBytes int64
 	Now          func() time.Time // nil: time.Now
 	ErrorLog     *log.Logger      // refused calls and handler failures; nil: the log package's

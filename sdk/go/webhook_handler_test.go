@@ -35,6 +35,8 @@ func testHandler(seen *[]any) *WebhookHandler {
 				return nil, Refuse(1001, "no such order")
 			case "crash":
 				return nil, errors.New("the database is down")
+			case "bad-code":
+				return nil, Refuse(70000, "no such code")
 			}
 			return map[string]any{"echo": e.Data}, nil
 		},
@@ -154,6 +156,7 @@ func TestWebhookHandlerStatuses(t *testing.T) {
 		status int
 	}{
 		"a handler failure is 500 (116 for the client)": {crash, 500},
+		"a refusal code wshub cannot take":              {strings.Replace(crash, "crash", "bad-code", 1), 500},
 		"an event type nobody takes":                    {`{"type":"inbox.acked","id":"m-1"}`, 404},
 		"not JSON":                                      {`[1,2]`, 400},
 		"a body the type does not fit":                  {`{"type":"rpc","m":7}`, 400},
