@@ -40,7 +40,8 @@ type Option func(*Client)
 // with DefaultTimeout.
 func WithHTTPClient(c *http.Client) Option { return func(client *Client) { client.http = c } }
 
-// WithTimeout bounds each call, connection, request and whole answer, to d.
+// WithTimeout bounds each call, connection, request and whole answer, to d. Options apply in
+// order: after WithHTTPClient it sets the timeout of a copy of that client.
 func WithTimeout(d time.Duration) Option {
 	return func(client *Client) {
 		copy := *client.http
