@@ -5,20 +5,16 @@
 
 import asyncio
 import json
-import os
 import random
 import socket
 import struct
-import sys
 import threading
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from api_support import (API_KEY, ApiClient, main, make_config, process_rss_kib,  # noqa: E402
-                         raw_connect, read_metrics, read_response, request_bytes, start_server,
-                         wait_until)
-from hub_client import HubClient, run  # noqa: E402
+from wshubtest.api_support import (API_KEY, ApiClient, main, make_config, process_rss_kib,
+                                   raw_connect, read_metrics, read_response, request_bytes,
+                                   start_server, wait_until)
+from wshubtest.hub_client import HubClient, run
 
 
 def abort(sock):

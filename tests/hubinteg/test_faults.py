@@ -7,14 +7,13 @@
 
 import asyncio
 import json
-import os
 import socket
 import time
 
-import hubtest
-from hubtest import Between, err, ok, subscribed
+from wshubtest import hubtest
+from wshubtest.hubtest import Between, err, ok, subscribed
 
-import harness
+from wshubtest import harness
 
 
 def disconnect(code, reason):

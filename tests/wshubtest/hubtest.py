@@ -1,6 +1,6 @@
 # What the hub's integration tests share: configs, tokens minted with python3-jwt, the webhook
-# backend process (backend.py), an asyncio hub client over python3-websockets, and a test case
-# base class that starts and stops the real wshub binary (tests/integration/harness.py).
+# backend process (hub_backend.py), an asyncio hub client over python3-websockets, and a test case
+# base class that starts and stops the real wshub binary (harness.py).
 # Knows the hub only through its wire protocol, its HTTP API, its log and its config.
 
 import asyncio
@@ -14,14 +14,13 @@ import tempfile
 import time
 import unittest
 
+import jwt  # python3-jwt
+import websockets  # python3-websockets
+from websockets.exceptions import ConnectionClosed
+
+from . import harness
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-
-import jwt  # noqa: E402  (python3-jwt)
-import websockets  # noqa: E402  (python3-websockets)
-from websockets.exceptions import ConnectionClosed  # noqa: E402
-
-import harness  # noqa: E402
 
 PROTOCOL = "wshub.v1.json"
 HS_SECRET = "integration-secret-of-at-least-32-bytes!"
@@ -161,7 +160,7 @@ class Backend:
         self.calls_path = os.path.join(self.dir.name, "calls.jsonl")
         self.set_rules(rules)
         self.process = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "backend.py"), "--secret", WEBHOOK_SECRET,
+            [sys.executable, os.path.join(HERE, "hub_backend.py"), "--secret", WEBHOOK_SECRET,
              "--rules", self.rules_path, "--calls", self.calls_path],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         line = self.process.stdout.readline().decode()

@@ -2,6 +2,7 @@
 # Knows nothing about wshub's internals: only its command line, its log lines and the wire.
 # Runs under /usr/bin/python3 with the standard library only (plus websockets in the tests).
 
+import contextlib
 import http.client
 import json
 import os
@@ -224,6 +225,20 @@ class ServerTestCase(unittest.TestCase):
     def _assert_clean_exit(self):
         code = self.server.stop()
         self.assertEqual(code, 0, f"wshub exit code after SIGTERM; stderr:\n{self.server.log()}")
+
+
+@contextlib.contextmanager
+def server_with(cfg, threads=1):
+    """A Wshub with config `cfg` for a `with` block; stopped after it, and the block fails
+    unless the server exits 0 on SIGTERM."""
+    server = Wshub(config=cfg, threads=threads)
+    server.start()
+    try:
+        yield server
+        code = server.stop()
+        assert code == 0, f"wshub exit code {code}; stderr:\n{server.log()}"
+    finally:
+        server.close()
 
 
 class HttpResponse:

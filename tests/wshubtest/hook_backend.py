@@ -10,7 +10,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from api_support import WEBHOOK_SECRET
+from .api_support import WEBHOOK_SECRET
 
 # What an answer function may return instead of (status, body): close without answering.
 DROP = "drop"

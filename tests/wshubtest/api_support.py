@@ -5,18 +5,14 @@
 
 import http.client
 import json
-import os
 import re
 import socket
-import sys
 import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
+import jwt
 
-import harness  # noqa: E402
-import jwt  # noqa: E402
+from . import harness
 
 API_KEY = "api-integ-key"
 JWT_SECRET = "api-integ-secret-of-at-least-32-bytes!"
