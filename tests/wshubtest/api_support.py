@@ -5,14 +5,12 @@
 
 import http.client
 import json
-import re
 import socket
 import time
 import unittest
 
-import jwt
-
-from . import harness
+from . import harness, tokens
+from .harness import Metrics, toml_table
 
 API_KEY = "api-integ-key"
 JWT_SECRET = "api-integ-secret-of-at-least-32-bytes!"
@@ -27,23 +25,6 @@ DEFAULT_NAMESPACES = [
     {"name": "quiet", "subscribe": "authenticated", "publish": "subscribers"},
     {"name": "dev", "subscribe": "token", "publish": "backend"},
 ]
-
-
-def toml_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML form for {value!r}")
-
-
-def toml_table(header, values):
-    lines = [header] + [f"{k} = {toml_value(v)}" for k, v in values.items()]
-    return "\n".join(lines) + "\n"
 
 
 def make_config(api=None, limits=None, hub=None, namespaces=DEFAULT_NAMESPACES, jwt_keys=True,
@@ -124,14 +105,7 @@ class ServerPerClass(unittest.TestCase):
 
 
 def mint_token(user, device=None, channels=None, info=None, ttl=600, secret=JWT_SECRET):
-    claims = {"sub": user, "exp": int(time.time()) + ttl}
-    if device is not None:
-        claims["device"] = device
-    if channels is not None:
-        claims["channels"] = channels
-    if info is not None:
-        claims["info"] = info
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return tokens.mint(tokens.claims_for(user, device, ttl, channels, info), secret)
 
 
 class Answer:
@@ -189,35 +163,6 @@ class ApiClient:
 
     def post(self, path, body=None, **kwargs):
         return self.request("POST", path, body=body, **kwargs)
-
-
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-class Metrics:
-    """The samples of one /metrics answer: value(name, label=value, ...)."""
-
-    def __init__(self, text):
-        self.text = text
-        self.samples = {}
-        for line in text.splitlines():
-            if not line or line.startswith("#"):
-                continue
-            match = _SAMPLE.match(line)
-            if not match:
-                raise AssertionError(f"not a Prometheus sample line: {line!r}")
-            labels = frozenset(_LABEL.findall(match.group(2) or ""))
-            self.samples[(match.group(1), labels)] = float(match.group(3))
-
-    def value(self, name, **labels):
-        key = (name, frozenset(labels.items()))
-        if key not in self.samples:
-            raise AssertionError(f"no sample {name}{labels} in /metrics")
-        return self.samples[key]
-
-    def get(self, name, default=0.0, **labels):
-        return self.samples.get((name, frozenset(labels.items())), default)
 
 
 def read_metrics(port):

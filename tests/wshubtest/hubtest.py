@@ -7,18 +7,18 @@ import asyncio
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
-import jwt  # python3-jwt
 import websockets  # python3-websockets
 from websockets.exceptions import ConnectionClosed
 
-from . import harness
+from . import harness, tokens
+from .harness import toml_table
+from .tokens import claims_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -63,19 +63,7 @@ EPOCH = Regex(r"[0-9a-f]{8}")
 # Tokens (python3-jwt only: never the server's own minting)
 
 def mint(claims, key=HS_SECRET, alg="HS256", headers=None):
-    return jwt.encode(claims, key, algorithm=alg, headers=headers)
-
-
-def claims_for(user, device=None, ttl=3600, channels=None, info=None, **extra):
-    claims = {"sub": user, "exp": int(time.time()) + ttl}
-    if device is not None:
-        claims["device"] = device
-    if channels is not None:
-        claims["channels"] = channels
-    if info is not None:
-        claims["info"] = info
-    claims.update(extra)
-    return claims
+    return tokens.mint(claims, key, alg, headers)
 
 
 def token(user, device=None, ttl=3600, channels=None, info=None, **extra):
@@ -84,24 +72,6 @@ def token(user, device=None, ttl=3600, channels=None, info=None, **extra):
 
 # ---------------------------------------------------------------------------------------------
 # Configs
-
-def toml_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a TOML basic string for the names and paths used here
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"no TOML for {value!r}")
-
-
-def toml_table(header, values):
-    return f"{header}\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in values.items())
-
 
 def namespace(name, subscribe="authenticated", publish="subscribers", presence=False, join_leave=False):
     return {"name": name, "subscribe": subscribe, "publish": publish, "presence": presence,
@@ -197,13 +167,7 @@ class Backend:
             await asyncio.sleep(0.02)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        harness.stop_process(self.process, timeout=10)
 
     def close(self):
         self.stop()
@@ -212,11 +176,7 @@ class Backend:
 
 def refused_url():
     """A webhook URL where nothing listens (a port just freed)."""
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/hook"
+    return f"http://127.0.0.1:{harness.free_port()}/hook"
 
 
 # ---------------------------------------------------------------------------------------------

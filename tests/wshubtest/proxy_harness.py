@@ -11,7 +11,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -20,36 +19,10 @@ from . import harness
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _LISTENING = re.compile(r"listening on ([0-9.]+):(\d+) \((wss|ws)")
-_binary = None
-_io_backend = None  # --io BACKEND: run every wshub with it (default: wshub's own choice)
-
-
-def wshub_binary():
-    path = _binary or os.environ.get("WSHUB_BIN")
-    if not path or not os.access(path, os.X_OK):
-        raise RuntimeError("no wshub binary: pass --wshub PATH or set WSHUB_BIN")
-    return path
-
-
-def main():
-    """unittest.main() after taking --wshub PATH out of argv."""
-    global _binary, _io_backend
-    argv = list(sys.argv)
-    if "--wshub" in argv:
-        i = argv.index("--wshub")
-        _binary = argv[i + 1]
-        del argv[i:i + 2]
-    if "--io" in argv:
-        i = argv.index("--io")
-        _io_backend = argv[i + 1]
-        del argv[i:i + 2]
-    unittest.main(argv=argv, verbosity=2)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The test's main (--wshub PATH, --io BACKEND: every wshub here runs with that I/O backend).
+main = harness.main
+wshub_binary = harness.wshub_binary
+free_port = harness.free_port
 
 
 def wait_for_port(port, process, what, log, timeout=15.0):
@@ -95,14 +68,7 @@ class Process(harness.LogFile):
     def stop(self, sig=signal.SIGTERM, timeout=20.0):
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            os.kill(self.process.pid, sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        code = self.process.returncode
+        code, _ = harness.stop_process(self.process, sig, timeout)
         self.process = None
         self._log.close()
         return code
@@ -120,8 +86,8 @@ class Wshub(Process):
 
     def start(self, threads=1, timeout=20.0):
         args = [wshub_binary(), "--config", self.config_path, "--threads", str(threads)]
-        if _io_backend:
-            args += ["--io", _io_backend]
+        if harness.io_backend:
+            args += ["--io", harness.io_backend]
         self.spawn(args)
         with open(self.config_path) as f:
             expected = f.read().count("[[listen]]")
