@@ -74,34 +74,34 @@ class Process(harness.LogFile):
         return code
 
 
-class Wshub(Process):
-    """wshub with a config file; `ports` maps "ws"/"wss" to the bound ports in order."""
+class Wshub(harness.Wshub):
+    """harness.Wshub on its config's [[listen]] entries (ws:// and wss://), with the I/O backend
+    the test was given (--io); `ports` maps "ws"/"wss" to the bound ports in order."""
 
-    def __init__(self, workdir, config):
-        super().__init__("wshub", workdir)
-        self.config_path = os.path.join(workdir, "wshub.toml")
-        with open(self.config_path, "w") as f:
-            f.write(config)
+    def __init__(self, config):
+        io = ["--io", harness.io_backend] if harness.io_backend else []
+        super().__init__(config=config, listen=None, extra_args=io)
         self.ports = {"ws": [], "wss": []}
 
     def start(self, threads=1, timeout=20.0):
-        args = [wshub_binary(), "--config", self.config_path, "--threads", str(threads)]
-        if harness.io_backend:
-            args += ["--io", harness.io_backend]
-        self.spawn(args)
-        with open(self.config_path) as f:
-            expected = f.read().count("[[listen]]")
+        self.threads = threads
+        super().start(timeout)  # up to the first listener's line
+        expected = self.config.count("[[listen]]")
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             found = _LISTENING.findall(self.log())
             if len(found) >= expected:
                 for _, port, kind in found:
                     self.ports[kind].append(int(port))
                 return self
-            if self.process.poll() is not None:
-                raise RuntimeError(f"wshub exited with {self.process.returncode}:\n{self.log()}")
+            if self.process.poll() is not None or time.monotonic() >= deadline:
+                self.stop()
+                raise RuntimeError(f"wshub logged {len(found)} of {expected} listeners:\n{self.log()}")
             time.sleep(0.02)
-        raise RuntimeError(f"wshub did not listen within {timeout}s:\n{self.log()}")
+
+    def send_signal(self, number):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(number)
 
     def health(self):
         port = self.ports["ws"][0]
@@ -288,7 +288,9 @@ class TempDirCase(unittest.TestCase):
         return process
 
     def wshub(self, config, threads=1):
-        server = self.track(Wshub(self.tmp, config))
+        server = Wshub(config)
+        self.addCleanup(server.close)
+        self.track(server)
 
         def clean_exit():
             # After SIGTERM wshub exits 0; under ASan/UBSan a leak or error report makes it not.
