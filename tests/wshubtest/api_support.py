@@ -195,13 +195,7 @@ def raw_connect(port, timeout=10.0):
 def read_response(sock, rest=b""):
     """One whole HTTP response (Content-Length framed, or none for HEAD/1xx callers) from
     `sock`; returns (HttpResponse, bytes after it)."""
-    data = rest
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise AssertionError(f"connection closed before a response head: {data!r}")
-        data += chunk
-    head, _, after = data.partition(b"\r\n\r\n")
+    head, _, after = harness.read_head(sock, rest).partition(b"\r\n\r\n")
     response = harness.HttpResponse(head + b"\r\n\r\n")
     length = int(response.header("content-length") or 0)
     if response.status < 200:
@@ -220,12 +214,7 @@ def read_responses(sock, count, head_only=()):
     responses, rest = [], b""
     for i in range(count):
         if i in head_only:
-            while b"\r\n\r\n" not in rest:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    raise AssertionError(f"closed before response {i}: {rest!r}")
-                rest += chunk
-            head, _, rest = rest.partition(b"\r\n\r\n")
+            head, _, rest = harness.read_head(sock, rest).partition(b"\r\n\r\n")
             responses.append(harness.HttpResponse(head + b"\r\n\r\n"))
             continue
         response, rest = read_response(sock, rest)

@@ -360,9 +360,9 @@ def read_until_close(sock, limit=1 << 20):
     return data
 
 
-def read_head(sock):
-    """Reads up to and including the end of a response head; returns (head+extra bytes)."""
-    data = b""
+def read_head(sock, data=b""):
+    """Reads up to and including the end of a response head, after the bytes `data` already
+    read; returns (head+extra bytes)."""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         if not chunk:

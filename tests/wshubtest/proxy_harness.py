@@ -226,9 +226,10 @@ def tls_connect(port, ca, server_name="test.ws.com", timeout=10.0):
     return client_context(ca).wrap_socket(raw, server_hostname=server_name)
 
 
-def read_until_close(sock, limit=1 << 20):
-    data = b""
-    while len(data) < limit:
+def read_until_close(sock, limit=1 << 20, data=b"", enough=lambda data: False):
+    """What `sock` sends after `data`, up to EOF, a reset, a TLS error, a timeout, `limit` bytes
+    or until enough(what was read) holds."""
+    while len(data) < limit and not enough(data):
         try:
             chunk = sock.recv(65536)
         except (ConnectionResetError, ssl.SSLError, socket.timeout):
@@ -257,14 +258,7 @@ def read_http_response(sock, limit=1 << 20):
     if status == 101:
         return status, headers, ""  # what follows are frames, not a body
     length = int(headers.get("content-length", "-1"))
-    while (length < 0 or len(body) < length) and len(body) < limit:
-        try:
-            chunk = sock.recv(65536)
-        except (ConnectionResetError, ssl.SSLError, socket.timeout):
-            break
-        if not chunk:
-            break
-        body += chunk
+    body = read_until_close(sock, limit, body, lambda body: 0 <= length <= len(body))
     return status, headers, body.decode("utf-8", "replace")
 
 
