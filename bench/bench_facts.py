@@ -5,7 +5,7 @@ import os
 import platform
 import subprocess
 
-import servers
+from peers import servers
 
 ROOT = servers.ROOT
 

@@ -21,10 +21,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
-import servers  # noqa: E402
-from bench_facts import machine_facts, software_versions  # noqa: E402
-from callgrind_costs import callgrind_function_costs, callgrind_total_ir  # noqa: E402
+from bench_facts import machine_facts, software_versions
+from callgrind_costs import callgrind_function_costs, callgrind_total_ir
+from peers import servers
 
 ROOT = servers.ROOT
 PATH_ON_SERVER = "/echo"

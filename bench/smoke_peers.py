@@ -9,10 +9,8 @@ import argparse
 import asyncio
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
-import servers  # noqa: E402
+from peers import servers
 
 try:
     import websockets

@@ -1,6 +1,7 @@
-// The webhook client against a real HTTP backend on 127.0.0.1 (tests/api/webhook_backend.py):
-// what each kind of answer, or failure to answer, becomes; signatures the backend verifies;
-// keep-alive reuse; and completions arriving on the submitting reactor without blocking it.
+// The webhook client against a real HTTP backend on 127.0.0.1
+// (tests/wshubtest/webhook_backend.py): what each kind of answer, or failure to answer, becomes;
+// signatures the backend verifies; keep-alive reuse; and completions arriving on the
+// submitting reactor without blocking it.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>

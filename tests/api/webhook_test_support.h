@@ -27,8 +27,8 @@ inline constexpr const char* kTestSecret = "test-secret-0123456789abcdef";
 
 class WebhookBackend {
  public:
-  // Starts tests/api/webhook_backend.py and waits for its port. Throws std::runtime_error when
-  // it does not come up.
+  // Starts tests/wshubtest/webhook_backend.py and waits for its port. Throws
+  // std::runtime_error when it does not come up.
   WebhookBackend();
   ~WebhookBackend();  // SIGKILL by PID and reap
   WebhookBackend(const WebhookBackend&) = delete;

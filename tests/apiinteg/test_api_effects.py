@@ -6,14 +6,10 @@
 # presence and channels report what the clients did.
 
 import asyncio
-import os
-import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from api_support import ApiClient, make_config, main, start_server, wait_until  # noqa: E402
-from hub_client import HubClient, run  # noqa: E402
+from wshubtest.api_support import ApiClient, make_config, main, start_server, wait_until
+from wshubtest.hub_client import HubClient, run
 
 
 def worker_of(client):

@@ -5,12 +5,8 @@
 # namespaces (404), data past hub.max_data_bytes (413), the durable-store endpoints (501).
 
 import json
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from api_support import API_KEY, ServerPerClass, make_config, main  # noqa: E402
+from wshubtest.api_support import API_KEY, ServerPerClass, make_config, main
 
 BAD_NAMES = ["", "has space", "x" * 256, "ns:", ":x", "$foo:x", "a#", "a#u1,,u2", "é"]
 

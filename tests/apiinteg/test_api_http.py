@@ -6,16 +6,12 @@
 # sent.
 
 import json
-import os
 import socket
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from api_support import (ApiClient, Metrics, ServerPerClass, chunked, closed_by_peer,  # noqa: E402
-                         make_config, main, one_write_request, raw_connect, read_response,
-                         read_responses, request_bytes)
+from wshubtest.api_support import (ApiClient, Metrics, ServerPerClass, chunked, closed_by_peer,
+                                   make_config, main, one_write_request, raw_connect, read_response,
+                                   read_responses, request_bytes)
 
 MAX_BODY = 1024
 REQUEST_TIMEOUT_MS = 1500

@@ -5,22 +5,18 @@
 # Also /ready and /health, and what a load balancer sees when the server shuts down.
 
 import asyncio
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from api_support import (ApiClient, closed_by_peer, harness, make_config, main,  # noqa: E402
-                         raw_connect, read_metrics, read_response, request_bytes, start_server,
-                         wait_until)
-from hook_backend import DROP, HookBackend, default_answer  # noqa: E402
-from hub_client import HubClient, run  # noqa: E402
+from wshubtest.api_support import (ApiClient, closed_by_peer, harness, make_config, main,
+                                   raw_connect, read_metrics, read_response, request_bytes,
+                                   start_server, wait_until)
+from wshubtest.hook_backend import DROP, HookBackend, default_answer
+from wshubtest.hub_client import HubClient, run
 
 PROMTOOL = shutil.which("promtool")
 

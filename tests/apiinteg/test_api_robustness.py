@@ -5,20 +5,16 @@
 
 import asyncio
 import json
-import os
 import random
 import socket
 import struct
-import sys
 import threading
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from api_support import (API_KEY, ApiClient, main, make_config, process_rss_kib,  # noqa: E402
-                         raw_connect, read_metrics, read_response, request_bytes, start_server,
-                         wait_until)
-from hub_client import HubClient, run  # noqa: E402
+from wshubtest.api_support import (API_KEY, ApiClient, main, make_config, process_rss_kib,
+                                   raw_connect, read_metrics, read_response, request_bytes,
+                                   start_server, wait_until)
+from wshubtest.hub_client import HubClient, run
 
 
 def abort(sock):
@@ -76,19 +72,32 @@ class GarbageDoesNotReachWebSockets(unittest.TestCase):
 
     def test_hub_clients_are_served_while_the_api_gets_garbage(self):
         server = start_server(self, make_config(limits={"handshake_timeout_ms": 1000}), threads=2)
-        errors, published = [], []
+        errors, published, bad_answers = [], [], []
         attackers = [threading.Thread(target=send_garbage, args=(server.api_port, seed, 100, errors))
                      for seed in range(4)]
 
         def publisher():
             # Each request in one write on a keep-alive connection: the short request timeout
             # set for the garbage cannot fall between a head and its body on a slow machine.
-            with raw_connect(server.api_port, timeout=60) as sock:
-                for n in range(300):
-                    sock.sendall(request_bytes("POST", "/api/publish",
-                                               json.dumps({"channel": "live", "data": n}).encode()))
-                    response, _ = read_response(sock)
-                    published.append((response.status, json.loads(response.body).get("offset")))
+            # The first answer that is not 200 with a JSON object ends it, kept in bad_answers
+            # with its status, headers and body for the failure message.
+            try:
+                with raw_connect(server.api_port, timeout=60) as sock:
+                    for n in range(300):
+                        sock.sendall(request_bytes("POST", "/api/publish",
+                                                   json.dumps({"channel": "live", "data": n}).encode()))
+                        response, _ = read_response(sock)
+                        try:
+                            answer = json.loads(response.body)
+                        except ValueError:
+                            answer = None
+                        if response.status != 200 or not isinstance(answer, dict):
+                            bad_answers.append(f"publish {n}: {response.status_line} "
+                                               f"{response.headers} body {response.body[:1000]!r}")
+                            return
+                        published.append((response.status, answer.get("offset")))
+            except (OSError, AssertionError) as error:  # no whole answer: closed, reset, timeout
+                bad_answers.append(f"publish {len(published)}: {error!r}")
 
         async def go():
             clients = [await HubClient.open(server, user=f"watcher-{i}") for i in range(4)]
@@ -106,6 +115,12 @@ class GarbageDoesNotReachWebSockets(unittest.TestCase):
                 rounds += 1
                 if rounds >= 50:
                     await asyncio.sleep(0.05)
+            # The publisher first: when an answer was not 200 JSON, that is the failure to
+            # show, not the pushes the watchers then miss.
+            await asyncio_to_thread_join(good)
+            if bad_answers:
+                raise AssertionError(f"the publisher got no 200 JSON answer "
+                                     f"(after {len(published)} good ones): {bad_answers[0]}")
             for client in clients:
                 received = [(await client.push("pub"))["data"] for _ in range(300)]
                 self.assertEqual(received, list(range(300)))

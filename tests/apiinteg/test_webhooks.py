@@ -6,19 +6,15 @@
 # fails, and the circuit breaker: failing fast with 116 after N failures, then recovering.
 
 import asyncio
-import os
 import re
-import sys
 import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from api_support import (DEFAULT_NAMESPACES, make_config, main, read_metrics, start_server,  # noqa: E402
-                         wait_until)
-from hook_backend import DROP, HookBackend, default_answer  # noqa: E402
-from hub_client import HubClient, run  # noqa: E402
+from wshubtest.api_support import (DEFAULT_NAMESPACES, make_config, main, read_metrics,
+                                   start_server, wait_until)
+from wshubtest.hook_backend import DROP, HookBackend, default_answer
+from wshubtest.hub_client import HubClient, run
 
 EVENTS = ["connect", "rpc", "publish", "subscribe", "disconnect"]
 HOOKED = {"name": "hooked", "subscribe": "webhook", "publish": "webhook"}

@@ -6,10 +6,8 @@
 import json
 import os
 import subprocess
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "proxy"))
-import proxy_harness as h  # noqa: E402
+from wshubtest import proxy_harness as h
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -8,15 +8,12 @@
 import json
 import os
 import subprocess
-import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-import harness  # noqa: E402
-from test_deflate_limits import server_with  # noqa: E402
+from wshubtest import harness
+from wshubtest.harness import server_with
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PLAYWRIGHT = os.path.join(HERE, "..", "browser", "node_modules", "playwright-core")

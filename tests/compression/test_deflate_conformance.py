@@ -1,25 +1,18 @@
 #!/usr/bin/python3
-# permessage-deflate conformance in the spirit of Autobahn groups 12 and 13, against the real
-# wshub binary with a raw-socket client on Python's zlib (deflate_client.py): every offer shape
-# under three server policies (no context takeover, context takeover, context takeover with
-# small windows and min_message_bytes 0), each checked against an independent model of the
-# negotiation, then text and binary echoes from 16 B to 128 KiB, whole and fragmented, checked
-# byte for byte, with the server's frames inflated as the agreement allows (a fresh stream per
-# message where the server promised no context takeover, its promised window otherwise).
+# permessage-deflate conformance in the spirit of Autobahn groups 12 and 13, against the real wshub
+# binary with a raw-socket client on Python's zlib (wshubtest/deflate_client.py): every offer shape
+# under three server policies (no context takeover, context takeover, context takeover with small
+# windows and min_message_bytes 0), each checked against an independent model of the negotiation,
+# then text and binary echoes from 16 B to 128 KiB, whole and fragmented, checked byte for byte,
+# with the server's frames inflated as the agreement allows (a fresh stream per message where the
+# server promised no context takeover, its promised window otherwise).
 
-import os
-import random
-import sys
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-
-import harness  # noqa: E402
-from test_deflate_limits import server_with  # noqa: E402
-from deflate_client import (OP_BINARY, OP_TEXT, DeflateClient, expected_response,  # noqa: E402
-                            parse_params)
+from wshubtest import harness
+from wshubtest.harness import server_with
+from wshubtest.deflate_client import (OP_BINARY, OP_TEXT, DeflateClient, expected_response,
+                                      binary_message, parse_params, text_message)
 
 SIZES = [16, 64, 256, 1024, 4096, 8192, 16384, 32768, 65536, 131072]
 
@@ -57,36 +50,6 @@ def config_for(policy):
         lines.append(f"{key} = {str(value).lower()}")
     lines += ["[limits]", "max_message_bytes = \"4MiB\"", "max_frame_bytes = \"4MiB\""]
     return "\n".join(lines) + "\n"
-
-
-def text_message(size, seed):
-    """Valid UTF-8 of exactly `size` bytes: device reports with Chinese place names."""
-    rnd = random.Random(seed)
-    places = ["上海市浦东新区", "北京市海淀区", "深圳市南山区", "成都市武侯区"]
-    out = []
-    total = 0
-    while total < size:
-        s = ('{"device":"dev-%04d","ts":%d,"lat":%.5f,"lon":%.5f,"battery":%d,"place":"%s"}'
-             % (rnd.randrange(10000), 1700000000 + rnd.randrange(10 ** 6), rnd.uniform(20, 40),
-                rnd.uniform(100, 125), rnd.randrange(101), rnd.choice(places)))
-        out.append(s)
-        total += len(s.encode())
-    data = "".join(out).encode()[:size]
-    while True:  # cut back to a character boundary, then pad with ASCII
-        try:
-            text = data.decode()
-            break
-        except UnicodeDecodeError:
-            data = data[:-1]
-    return text + "x" * (size - len(data))
-
-
-def binary_message(size, seed):
-    """Half compressible, half noise: exercises both stored and Huffman blocks."""
-    rnd = random.Random(seed)
-    pattern = bytes(range(256)) * (size // 512 + 1)
-    noise = bytes(rnd.getrandbits(8) for _ in range(size - size // 2))
-    return (pattern[:size // 2] + noise)[:size]
 
 
 class DeflateConformance(unittest.TestCase):

@@ -5,20 +5,16 @@
 # inflated text that is not UTF-8 is 1007; a client that keeps context after agreeing not to is
 # caught; and control frames are never compressed.
 
-import contextlib
 import os
 import struct
 import sys
 import unittest
 import zlib
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-
-import harness  # noqa: E402
-from deflate_client import (OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT,  # noqa: E402
-                            DeflateClient, frame)
+from wshubtest import harness
+from wshubtest.harness import server_with
+from wshubtest.deflate_client import (OP_BINARY, OP_CONT, OP_PING, OP_PONG, OP_TEXT, DeflateClient,
+                                      frame)
 
 LIMIT = 256 * 1024
 
@@ -55,18 +51,6 @@ def status(pid, field):
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     raise AssertionError(f"no {field} for {pid}")
-
-
-@contextlib.contextmanager
-def server_with(cfg, threads=1):
-    server = harness.Wshub(config=cfg, threads=threads)
-    server.start()
-    try:
-        yield server
-        code = server.stop()
-        assert code == 0, f"wshub exit code {code}; stderr:\n{server.log()}"
-    finally:
-        server.close()
 
 
 class DeflateLimits(unittest.TestCase):

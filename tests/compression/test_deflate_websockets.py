@@ -7,20 +7,14 @@
 
 import asyncio
 import itertools
-import os
-import sys
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import websockets
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
-import websockets  # noqa: E402
-from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory  # noqa: E402
-
-import harness  # noqa: E402
-from test_deflate_conformance import binary_message, text_message  # noqa: E402
-from test_deflate_limits import server_with  # noqa: E402
+from wshubtest import harness
+from wshubtest.deflate_client import binary_message, text_message
+from wshubtest.harness import server_with
 
 TIMEOUT = 120.0
 SIZES = [16, 200, 1024, 8192, 65536, 131072]

@@ -10,15 +10,12 @@
 
 import os
 import socket
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import hardening  # noqa: E402
-from hardening import (HardeningCase, WsClient, masked_frame, open_socket,  # noqa: E402
-                       reset_close, upgrade_request)
+from wshubtest import hardening
+from wshubtest.hardening import (HardeningCase, WsClient, masked_frame, open_socket, reset_close,
+                                 upgrade_request)
 
 CONFIG = """
 [[route]]

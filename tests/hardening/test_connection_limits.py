@@ -6,16 +6,12 @@
 # then a well-behaved client is served (from another address while a per-address limit
 # bites, or once a place or the next second is free for the global ones).
 
-import os
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import hardening  # noqa: E402
-from hardening import HttpResponse, WsClient, open_socket  # noqa: E402
-from hardening import read_head, read_until_close, upgrade_request  # noqa: E402
+from wshubtest import hardening
+from wshubtest.hardening import HttpResponse, WsClient, open_socket
+from wshubtest.hardening import read_head, read_until_close, upgrade_request
 
 
 def refused_at_accept(port, source):

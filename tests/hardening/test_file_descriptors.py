@@ -14,15 +14,11 @@
 #   (Lowering a running server's limit with prlimit would not do on io_uring: its accept keeps
 #   the limit the ring started with.)
 
-import os
 import select
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import hardening  # noqa: E402
-from hardening import HardeningCase, HttpResponse, open_socket, upgrade_request  # noqa: E402
+from wshubtest import hardening
+from wshubtest.hardening import HardeningCase, HttpResponse, open_socket, upgrade_request
 
 SOURCES = [f"127.0.0.{140 + i}" for i in range(4)]
 LIMIT = 200

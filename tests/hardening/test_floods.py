@@ -5,15 +5,11 @@
 # 1008 past limits.max_fragments. Good clients are served while flooders keep at it, and the
 # server's RSS stays flat.
 
-import os
 import socket
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import hardening  # noqa: E402
-from hardening import WsClient, client_frame  # noqa: E402
+from wshubtest import hardening
+from wshubtest.hardening import WsClient, client_frame
 
 CONFIG = """
 [limits]

@@ -8,13 +8,10 @@
 
 import os
 import struct
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import hardening  # noqa: E402
-from hardening import WsClient, upgrade_request  # noqa: E402
+from wshubtest import hardening
+from wshubtest.hardening import WsClient, upgrade_request
 
 LIMITS = """
 [limits]

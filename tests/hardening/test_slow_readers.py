@@ -7,15 +7,11 @@
 # limit and a non-reader, the server's peak RSS flat, a reading subscriber and the publisher
 # receive all 2,000 messages in order, and new clients are served while it happens.
 
-import os
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import hardening  # noqa: E402
-from hardening import HardeningCase, WsClient, masked_frame  # noqa: E402
+from wshubtest import hardening
+from wshubtest.hardening import HardeningCase, WsClient, masked_frame
 
 BROADCAST_DEFAULT_LIMITS = """
 [[route]]
@@ -210,7 +206,6 @@ class SlowReaders:
         self.assertNotIn("max_buffered_bytes", server.health()["counters"]["limits"])
         for client in (reader, publisher, echo):
             client.close()
-
 
 
 class SlowReadersIoUring(SlowReaders, HardeningCase):

@@ -9,18 +9,14 @@
 
 import collections
 import errno
-import os
 import re
 import select
 import socket
-import sys
 import threading
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import hardening  # noqa: E402
-from hardening import HardeningCase, HttpResponse, source_socket  # noqa: E402
+from wshubtest import hardening
+from wshubtest.hardening import HardeningCase, HttpResponse, source_socket
 
 CONNECTIONS = 10000
 SOURCES = [f"127.0.0.{160 + i}" for i in range(8)]

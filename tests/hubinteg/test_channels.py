@@ -8,8 +8,8 @@
 import json
 import time
 
-import hubtest
-from hubtest import Between, Regex, err, ok, subscribed, token
+from wshubtest import hubtest
+from wshubtest.hubtest import Between, Regex, err, ok, subscribed, token
 
 
 def pub(channel, off, data):

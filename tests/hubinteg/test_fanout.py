@@ -7,8 +7,8 @@
 import asyncio
 import time
 
-import hubtest
-from hubtest import CID, Between, err, namespace, ok, subscribed
+from wshubtest import hubtest
+from wshubtest.hubtest import CID, Between, err, namespace, ok, subscribed
 
 SUBSCRIBERS = 40
 PUBLISHERS = 4

@@ -17,8 +17,8 @@ import unittest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-import hubtest
-from hubtest import CID, EPOCH, HS_SECRET, Between, Regex, err, hub_config, mint, ok, subscribed, token
+from wshubtest import hubtest
+from wshubtest.hubtest import CID, EPOCH, HS_SECRET, Between, Regex, err, hub_config, mint, ok, subscribed, token
 
 
 def b64url(data):

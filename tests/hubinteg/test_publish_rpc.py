@@ -7,8 +7,8 @@
 import asyncio
 import time
 
-import hubtest
-from hubtest import EPOCH, Between, err, ok, subscribed
+from wshubtest import hubtest
+from wshubtest.hubtest import EPOCH, Between, err, ok, subscribed
 
 RETRY = {"retry": True}
 

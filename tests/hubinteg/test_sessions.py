@@ -9,8 +9,8 @@ import asyncio
 import signal
 import time
 
-import hubtest
-from hubtest import ok
+from wshubtest import hubtest
+from wshubtest.hubtest import ok
 
 INTERVAL_S = 1.0
 

@@ -9,16 +9,12 @@ import hashlib
 import hmac
 import http.server
 import json
-import os
-import sys
 import threading
 import unittest
 
 import websockets
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import harness  # noqa: E402
+from wshubtest import harness
 
 SECRET = "webhook-secret-for-the-upgrade-test"
 

@@ -7,19 +7,15 @@
 
 import asyncio
 import json
-import os
 import re
 import ssl
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import websockets
+from websockets.exceptions import InvalidStatusCode
 
-import websockets  # noqa: E402
-from websockets.exceptions import InvalidStatusCode  # noqa: E402
-
-import harness  # noqa: E402
-from harness import client_frame, exchange, read_head, read_server_frame  # noqa: E402
+from wshubtest import harness
+from wshubtest.harness import client_frame, exchange, read_head, read_server_frame
 
 KEY = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 BROWSER_TAIL = (

@@ -8,13 +8,10 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import harness  # noqa: E402
+from wshubtest import harness
 
 REFUSED = ("cannot listen on 127.0.0.1:{port}: another process already listens on this "
            "address (a wshub still running?), and sharing it would split the connections "

@@ -5,15 +5,11 @@
 # compressed cases live in tests/compression/.
 
 import asyncio
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import websockets
+from websockets.exceptions import ConnectionClosed
 
-import websockets  # noqa: E402
-from websockets.exceptions import ConnectionClosed  # noqa: E402
-
-import harness  # noqa: E402
+from wshubtest import harness
 
 TIMEOUT = 60.0  # generous: a 16 MiB echo under ASan takes seconds
 MIB = 1 << 20

@@ -9,17 +9,14 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import websockets
+from websockets.exceptions import ConnectionClosed
 
-import websockets  # noqa: E402
-from websockets.exceptions import ConnectionClosed  # noqa: E402
-
-import harness  # noqa: E402
-from harness import client_frame, read_head, read_server_frame, upgrade_request  # noqa: E402
+from wshubtest import harness
+from wshubtest.harness import client_frame, read_head, read_server_frame, upgrade_request
 
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

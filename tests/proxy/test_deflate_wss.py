@@ -1,20 +1,17 @@
 # permessage-deflate over wss://: the compressed frames pass through wshub's TLS record layer
-# both ways. A raw client (tests/compression/deflate_client.py) on a verified TLS connection
+# both ways. A raw client (wshubtest/deflate_client.py) on a verified TLS connection
 # checks the negotiated header, RSV1 on what the server sends, byte-exact echoes of compressed
 # messages whole and fragmented, the broadcast route's shared compressed frame, and a bomb cut
 # with 1009; python3-websockets checks the same echo as a real client library would.
 
 import asyncio
-import os
-import sys
 import zlib
 
 import websockets
 
-import proxy_harness as h
+from wshubtest import proxy_harness as h
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compression"))
-from deflate_client import OP_BINARY, OP_TEXT, DeflateClient, frame  # noqa: E402
+from wshubtest.deflate_client import OP_BINARY, OP_TEXT, DeflateClient, frame
 
 SIZES = [16, 1000, 16 * 1024, 65536, 128 * 1024]
 OFFER = "permessage-deflate; client_max_window_bits"

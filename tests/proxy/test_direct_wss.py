@@ -14,7 +14,7 @@ import warnings
 
 import websockets
 
-import proxy_harness as h
+from wshubtest import proxy_harness as h
 
 
 def tls_config(cert, key, sni=""):

@@ -7,7 +7,7 @@ import os
 
 import websockets
 
-import proxy_harness as h
+from wshubtest import proxy_harness as h
 
 WSHUB_CONFIG = """
 [server]

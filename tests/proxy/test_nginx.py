@@ -11,7 +11,7 @@ import time
 
 import websockets
 
-import proxy_harness as h
+from wshubtest import proxy_harness as h
 
 WSHUB_CONFIG = """
 [server]

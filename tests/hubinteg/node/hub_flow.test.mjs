@@ -1,8 +1,8 @@
 // The hub protocol's basic flow with a second real client, Node's `ws` (pinned in
 // tests/integration/node, installed there by the wshub_node_modules fixture): connect with a
 // token, subscribe, publish from a client and from the API, rpc answered by the webhook
-// backend process (tests/hubinteg/backend.py), ping, and the disconnect push at SIGTERM, against
-// the real wshub binary on two workers. Tokens are signed with node:crypto's HMAC, not wshub.
+// backend process (tests/wshubtest/hub_backend.py), ping, and the disconnect push at SIGTERM,
+// against the real wshub binary on two workers. Tokens are signed with node:crypto's HMAC, not wshub.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -34,12 +34,13 @@ function token(claims) {
   return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
 }
 
-// backend.py in its own process: answers rpc by echoing data; stopped by PID.
+// hub_backend.py in its own process: answers rpc by echoing data; stopped by PID.
 async function startBackend(dir) {
   const rules = join(dir, 'rules.json');
   writeFileSync(rules, JSON.stringify([{ type: 'rpc', match: { m: 'echo' }, action: 'echo' },
     { type: 'rpc', match: { m: 'refuse' }, body: { error: { code: 4000, message: 'refused' } } }]));
-  const child = spawn('/usr/bin/python3', [join(here, '..', 'backend.py'), '--secret', WEBHOOK_SECRET,
+  const script = join(here, '..', '..', 'wshubtest', 'hub_backend.py');
+  const child = spawn('/usr/bin/python3', [script, '--secret', WEBHOOK_SECRET,
     '--rules', rules, '--calls', join(dir, 'calls.jsonl')], { stdio: ['ignore', 'pipe', 'inherit'] });
   let timer;
   const line = await Promise.race([

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """End-to-end check of wshub-load against the real wshub binary.
 
-Starts wshub on an ephemeral loopback port (the port is read from its stderr log line
-"listening on 127.0.0.1:PORT"), then runs wshub-load in echo, idle, connect and (when the
+Starts wshub on an ephemeral loopback port with wshubtest.harness (which reads the port from
+its log line "listening on 127.0.0.1:PORT"), then runs wshub-load in echo, idle, connect and (when the
 server accepts a broadcast route) fanout mode with --json, and checks the one JSON object
 each prints. Exit status 0 means every check passed.
 """
@@ -10,40 +10,18 @@ each prints. Exit status 0 means every check passed.
 import argparse
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
-LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
-
-
-def start_server(wshub, extra_args):
-    server = subprocess.Popen([wshub, *extra_args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
-    log = []
-    while time.monotonic() < deadline:
-        line = server.stderr.readline()
-        if not line:
-            break
-        log.append(line)
-        match = LISTENING.search(line)
-        if match:
-            return server, int(match.group(1))
-    server.kill()
-    raise SystemExit("wshub did not report a listening port:\n" + "".join(log))
+from wshubtest import harness
 
 
-def stop_server(server):
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+def start_server(config=None):
+    """wshub on 127.0.0.1:0 with one worker (on the config's listener when there is one)."""
+    server = harness.Wshub(config=config, threads=1, listen=None if config else "127.0.0.1:0")
+    server.start()
+    return server
 
 
 def run_load(load, args, expect_exit=0):
@@ -70,11 +48,12 @@ def main():
     parser.add_argument("--wshub", required=True)
     parser.add_argument("--load", required=True)
     options = parser.parse_args()
+    os.environ["WSHUB_BIN"] = options.wshub  # what harness.Wshub runs
 
-    server, port = start_server(options.wshub, ["--listen", "127.0.0.1:0", "--threads", "1"])
-    pid = str(server.pid)
+    server = start_server()
+    pid = str(server.process.pid)
     try:
-        url = f"ws://127.0.0.1:{port}"
+        url = f"ws://127.0.0.1:{server.port}"
         echo = run_load(options.load, ["echo", "--url", f"{url}/echo", "--duration", "2", "--warmup", "0",
                                        "--connections", "4", "--server-pid", pid])
         check(echo["mode"] == "echo", "mode", echo)
@@ -112,22 +91,23 @@ def main():
         refused = run_load(options.load, ["echo", "--url", "ws://192.0.2.1:9/echo", "--duration", "1"], expect_exit=1)
         check("loopback" in refused.get("error", ""), "non-loopback targets are refused", refused)
     finally:
-        stop_server(server)
+        server.close()
 
     # Fanout needs a broadcast route, which only a config file declares.
-    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as config:
-        config.write('[server]\nthreads = 1\n[[listen]]\naddress = "127.0.0.1:0"\n'
+    fanout_config = ('[server]\nthreads = 1\n[[listen]]\naddress = "127.0.0.1:0"\n'
                      '[[route]]\npath = "/broadcast"\nhandler = "broadcast"\n')
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as config:
+        config.write(fanout_config)
     try:
         accepted = subprocess.run([options.wshub, "check-config", config.name], capture_output=True, timeout=10)
         if accepted.returncode != 0:
             print("skip fanout: this wshub has no broadcast route")
             return 0
-        server, port = start_server(options.wshub, ["--config", config.name])
+        server = start_server(fanout_config)
         try:
-            fanout = run_load(options.load, ["fanout", "--url", f"ws://127.0.0.1:{port}/broadcast",
+            fanout = run_load(options.load, ["fanout", "--url", f"ws://127.0.0.1:{server.port}/broadcast",
                                              "--subscribers", "50", "--messages", "20", "--interval-ms", "5",
-                                             "--duration", "5", "--server-pid", str(server.pid)])
+                                             "--duration", "5", "--server-pid", str(server.process.pid)])
             check(fanout["errors"] == 0 and fanout["lost"] == 0 and fanout["duplicates"] == 0,
                   "fanout delivers everything once", fanout)
             check(fanout["deliveries"] == 50 * 20, "fanout deliveries", fanout)
@@ -135,7 +115,7 @@ def main():
             check("rss_per_conn_kib" in fanout and "anon_per_conn_kib" in fanout
                   and fanout["server_rss_kib_after"] >= fanout["server_anon_kib_after"], "fanout memory figures", fanout)
         finally:
-            stop_server(server)
+            server.close()
     finally:
         os.unlink(config.name)
     return 0

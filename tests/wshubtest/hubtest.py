@@ -1,27 +1,26 @@
 # What the hub's integration tests share: configs, tokens minted with python3-jwt, the webhook
-# backend process (backend.py), an asyncio hub client over python3-websockets, and a test case
-# base class that starts and stops the real wshub binary (tests/integration/harness.py).
+# backend process (hub_backend.py), an asyncio hub client over python3-websockets, and a test case
+# base class that starts and stops the real wshub binary (harness.py).
 # Knows the hub only through its wire protocol, its HTTP API, its log and its config.
 
 import asyncio
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
+import websockets  # python3-websockets
+from websockets.exceptions import ConnectionClosed
+
+from . import harness, tokens
+from .harness import toml_table
+from .tokens import claims_for
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-
-import jwt  # noqa: E402  (python3-jwt)
-import websockets  # noqa: E402  (python3-websockets)
-from websockets.exceptions import ConnectionClosed  # noqa: E402
-
-import harness  # noqa: E402
 
 PROTOCOL = "wshub.v1.json"
 HS_SECRET = "integration-secret-of-at-least-32-bytes!"
@@ -64,19 +63,7 @@ EPOCH = Regex(r"[0-9a-f]{8}")
 # Tokens (python3-jwt only: never the server's own minting)
 
 def mint(claims, key=HS_SECRET, alg="HS256", headers=None):
-    return jwt.encode(claims, key, algorithm=alg, headers=headers)
-
-
-def claims_for(user, device=None, ttl=3600, channels=None, info=None, **extra):
-    claims = {"sub": user, "exp": int(time.time()) + ttl}
-    if device is not None:
-        claims["device"] = device
-    if channels is not None:
-        claims["channels"] = channels
-    if info is not None:
-        claims["info"] = info
-    claims.update(extra)
-    return claims
+    return tokens.mint(claims, key, alg, headers)
 
 
 def token(user, device=None, ttl=3600, channels=None, info=None, **extra):
@@ -85,24 +72,6 @@ def token(user, device=None, ttl=3600, channels=None, info=None, **extra):
 
 # ---------------------------------------------------------------------------------------------
 # Configs
-
-def toml_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # a TOML basic string for the names and paths used here
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"no TOML for {value!r}")
-
-
-def toml_table(header, values):
-    return f"{header}\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in values.items())
-
 
 def namespace(name, subscribe="authenticated", publish="subscribers", presence=False, join_leave=False):
     return {"name": name, "subscribe": subscribe, "publish": publish, "presence": presence,
@@ -161,7 +130,7 @@ class Backend:
         self.calls_path = os.path.join(self.dir.name, "calls.jsonl")
         self.set_rules(rules)
         self.process = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "backend.py"), "--secret", WEBHOOK_SECRET,
+            [sys.executable, os.path.join(HERE, "hub_backend.py"), "--secret", WEBHOOK_SECRET,
              "--rules", self.rules_path, "--calls", self.calls_path],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         line = self.process.stdout.readline().decode()
@@ -198,13 +167,7 @@ class Backend:
             await asyncio.sleep(0.02)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        harness.stop_process(self.process, timeout=10)
 
     def close(self):
         self.stop()
@@ -213,11 +176,7 @@ class Backend:
 
 def refused_url():
     """A webhook URL where nothing listens (a port just freed)."""
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/hook"
+    return f"http://127.0.0.1:{harness.free_port()}/hook"
 
 
 # ---------------------------------------------------------------------------------------------

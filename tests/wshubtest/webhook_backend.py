@@ -22,14 +22,15 @@ GET paths (what the test uses to steer and inspect):
   /switch-up/<name>    sets switch <name> up
 """
 import argparse
-import hashlib
-import hmac
 import json
 import socket
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# A script: its own directory, tests/wshubtest, is first on sys.path.
+from signature import check_signature
 
 lock = threading.Lock()
 state = {"connections": 0, "active": 0, "max_active": 0}
@@ -40,24 +41,8 @@ TOLERANCE_S = 300
 
 
 def verify(header, body):
-    """What a backend does with X-Wshub-Signature: t=UNIX,v1=HEX over t + "." + body."""
-    if not header:
-        return "missing"
-    t, given = None, []
-    for part in header.split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "t":
-            t = value
-        elif key == "v1":
-            given.append(value)
-    if t is None or not t.isdigit() or not given:
-        return "malformed"
-    if abs(time.time() - int(t)) > TOLERANCE_S:
-        return "outside_tolerance"
-    expected = hmac.new(SECRET, t.encode() + b"." + body, hashlib.sha256).hexdigest()
-    if not any(hmac.compare_digest(expected, g) for g in given):
-        return "mismatch"
-    return "valid"
+    """What a backend does with X-Wshub-Signature (signature.py)."""
+    return check_signature(header, body, SECRET, TOLERANCE_S)
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -5,18 +5,12 @@
 
 import http.client
 import json
-import os
-import re
 import socket
-import sys
 import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
-
-import harness  # noqa: E402
-import jwt  # noqa: E402
+from . import harness, tokens
+from .harness import Metrics, toml_table
 
 API_KEY = "api-integ-key"
 JWT_SECRET = "api-integ-secret-of-at-least-32-bytes!"
@@ -31,23 +25,6 @@ DEFAULT_NAMESPACES = [
     {"name": "quiet", "subscribe": "authenticated", "publish": "subscribers"},
     {"name": "dev", "subscribe": "token", "publish": "backend"},
 ]
-
-
-def toml_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    raise TypeError(f"no TOML form for {value!r}")
-
-
-def toml_table(header, values):
-    lines = [header] + [f"{k} = {toml_value(v)}" for k, v in values.items()]
-    return "\n".join(lines) + "\n"
 
 
 def make_config(api=None, limits=None, hub=None, namespaces=DEFAULT_NAMESPACES, jwt_keys=True,
@@ -128,14 +105,7 @@ class ServerPerClass(unittest.TestCase):
 
 
 def mint_token(user, device=None, channels=None, info=None, ttl=600, secret=JWT_SECRET):
-    claims = {"sub": user, "exp": int(time.time()) + ttl}
-    if device is not None:
-        claims["device"] = device
-    if channels is not None:
-        claims["channels"] = channels
-    if info is not None:
-        claims["info"] = info
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return tokens.mint(tokens.claims_for(user, device, ttl, channels, info), secret)
 
 
 class Answer:
@@ -195,35 +165,6 @@ class ApiClient:
         return self.request("POST", path, body=body, **kwargs)
 
 
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-class Metrics:
-    """The samples of one /metrics answer: value(name, label=value, ...)."""
-
-    def __init__(self, text):
-        self.text = text
-        self.samples = {}
-        for line in text.splitlines():
-            if not line or line.startswith("#"):
-                continue
-            match = _SAMPLE.match(line)
-            if not match:
-                raise AssertionError(f"not a Prometheus sample line: {line!r}")
-            labels = frozenset(_LABEL.findall(match.group(2) or ""))
-            self.samples[(match.group(1), labels)] = float(match.group(3))
-
-    def value(self, name, **labels):
-        key = (name, frozenset(labels.items()))
-        if key not in self.samples:
-            raise AssertionError(f"no sample {name}{labels} in /metrics")
-        return self.samples[key]
-
-    def get(self, name, default=0.0, **labels):
-        return self.samples.get((name, frozenset(labels.items())), default)
-
-
 def read_metrics(port):
     client = ApiClient(port, key=None)
     try:
@@ -254,13 +195,7 @@ def raw_connect(port, timeout=10.0):
 def read_response(sock, rest=b""):
     """One whole HTTP response (Content-Length framed, or none for HEAD/1xx callers) from
     `sock`; returns (HttpResponse, bytes after it)."""
-    data = rest
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise AssertionError(f"connection closed before a response head: {data!r}")
-        data += chunk
-    head, _, after = data.partition(b"\r\n\r\n")
+    head, _, after = harness.read_head(sock, rest).partition(b"\r\n\r\n")
     response = harness.HttpResponse(head + b"\r\n\r\n")
     length = int(response.header("content-length") or 0)
     if response.status < 200:
@@ -279,12 +214,7 @@ def read_responses(sock, count, head_only=()):
     responses, rest = [], b""
     for i in range(count):
         if i in head_only:
-            while b"\r\n\r\n" not in rest:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    raise AssertionError(f"closed before response {i}: {rest!r}")
-                rest += chunk
-            head, _, rest = rest.partition(b"\r\n\r\n")
+            head, _, rest = harness.read_head(sock, rest).partition(b"\r\n\r\n")
             responses.append(harness.HttpResponse(head + b"\r\n\r\n"))
             continue
         response, rest = read_response(sock, rest)

@@ -2,6 +2,7 @@
 # Knows nothing about wshub's internals: only its command line, its log lines and the wire.
 # Runs under /usr/bin/python3 with the standard library only (plus websockets in the tests).
 
+import contextlib
 import http.client
 import json
 import os
@@ -20,6 +21,7 @@ _API_LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(API")
 _METRIC_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
 _METRIC_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 _binary = None
+io_backend = None  # --io BACKEND on the command line: the proxy tests run wshub with it
 
 
 def wshub_binary():
@@ -33,14 +35,88 @@ def wshub_binary():
 
 
 def main():
-    """unittest.main() after taking --wshub PATH out of argv."""
-    global _binary
+    """unittest.main() after taking --wshub PATH (and --io BACKEND) out of argv."""
+    global _binary, io_backend
     argv = list(sys.argv)
     if "--wshub" in argv:
         i = argv.index("--wshub")
         _binary = argv[i + 1]
         del argv[i:i + 2]
+    if "--io" in argv:
+        i = argv.index("--io")
+        io_backend = argv[i + 1]
+        del argv[i:i + 2]
     unittest.main(argv=argv, verbosity=2)
+
+
+def stop_process(process, sig=signal.SIGTERM, timeout=30.0):
+    """Sends `sig` to `process` (a subprocess.Popen) by its PID, never by name, and waits for
+    it; SIGKILL when it has not exited within `timeout` seconds. Returns (exit code, whether it
+    had to be killed)."""
+    if process.poll() is not None:
+        return process.returncode, False
+    process.send_signal(sig)
+    try:
+        process.wait(timeout)
+        return process.returncode, False
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return process.returncode, True
+
+
+def free_port():
+    """A loopback port nothing listens on (just freed), for a process that cannot take port 0
+    and report the port it got."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def toml_value(value):
+    """`value` as TOML: booleans, numbers, strings, lists and inline tables."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a TOML basic string for the names and paths tests use
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def toml_table(header, values):
+    """A TOML table: `header` ("[api]", "[[route]]") and one `key = value` line per item."""
+    return f"{header}\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in values.items())
+
+
+class Metrics:
+    """The samples of one /metrics answer (Prometheus text): value(name, label=value, ...).
+    A line that is neither a comment nor a sample fails the test."""
+
+    def __init__(self, text):
+        self.text = text
+        self.samples = {}  # (name, frozenset of (label, value)) -> number
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            match = _METRIC_SAMPLE.match(line)
+            if not match:
+                raise AssertionError(f"not a Prometheus sample line: {line!r}")
+            labels = frozenset(_METRIC_LABEL.findall(match.group(2) or ""))
+            self.samples[(match.group(1), labels)] = float(match.group(3))
+
+    def value(self, name, **labels):
+        key = (name, frozenset(labels.items()))
+        if key not in self.samples:
+            raise AssertionError(f"no sample {name}{labels} in /metrics")
+        return self.samples[key]
+
+    def get(self, name, default=0.0, **labels):
+        return self.samples.get((name, frozenset(labels.items())), default)
 
 
 class LogFile:
@@ -134,16 +210,11 @@ class Wshub(LogFile):
             if self._log_file:
                 self._log_file.close()
             return self.exit_code
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                self.exit_code = "killed after SIGTERM timeout"
+        code, killed = stop_process(self.process, signal.SIGTERM, timeout)
+        if killed:
+            self.exit_code = "killed after SIGTERM timeout"
         if self.exit_code is None:
-            self.exit_code = self.process.returncode
+            self.exit_code = code
         self.process = None
         self._log_file.close()
         self._log_file = None
@@ -195,14 +266,7 @@ class Wshub(LogFile):
         status, text = self.api("GET", "/metrics")
         if status != 200:
             raise AssertionError(f"/metrics answered {status}: {text}")
-        samples = {}
-        for line in text.splitlines():
-            match = _METRIC_SAMPLE.match(line)
-            if line.startswith("#") or not match:
-                continue
-            labels = frozenset(_METRIC_LABEL.findall(match.group(2) or ""))
-            samples[(match.group(1), labels)] = float(match.group(3))
-        return samples
+        return Metrics(text).samples
 
     def metric(self, name, **labels):
         """One sample of /metrics (0 when the sample is not there)."""
@@ -224,6 +288,20 @@ class ServerTestCase(unittest.TestCase):
     def _assert_clean_exit(self):
         code = self.server.stop()
         self.assertEqual(code, 0, f"wshub exit code after SIGTERM; stderr:\n{self.server.log()}")
+
+
+@contextlib.contextmanager
+def server_with(cfg, threads=1):
+    """A Wshub with config `cfg` for a `with` block; stopped after it, and the block fails
+    unless the server exits 0 on SIGTERM."""
+    server = Wshub(config=cfg, threads=threads)
+    server.start()
+    try:
+        yield server
+        code = server.stop()
+        assert code == 0, f"wshub exit code {code}; stderr:\n{server.log()}"
+    finally:
+        server.close()
 
 
 class HttpResponse:
@@ -282,9 +360,9 @@ def read_until_close(sock, limit=1 << 20):
     return data
 
 
-def read_head(sock):
-    """Reads up to and including the end of a response head; returns (head+extra bytes)."""
-    data = b""
+def read_head(sock, data=b""):
+    """Reads up to and including the end of a response head, after the bytes `data` already
+    read; returns (head+extra bytes)."""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
         if not chunk:

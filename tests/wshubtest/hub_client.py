@@ -9,7 +9,7 @@ import json
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from api_support import mint_token
+from .api_support import mint_token
 
 
 _open_clients = []

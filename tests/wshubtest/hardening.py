@@ -17,11 +17,9 @@ import threading
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-
-import harness  # noqa: E402
-from harness import (HttpResponse, client_frame, read_head,  # noqa: E402,F401
-                     read_until_close, upgrade_request, wshub_binary)
+from . import harness
+from .harness import (HttpResponse, client_frame, read_head,  # noqa: F401
+                      read_until_close, upgrade_request, wshub_binary)
 
 main = harness.main
 

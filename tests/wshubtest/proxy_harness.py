@@ -11,46 +11,18 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-import harness  # noqa: E402
+from . import harness
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _LISTENING = re.compile(r"listening on ([0-9.]+):(\d+) \((wss|ws)")
-_binary = None
-_io_backend = None  # --io BACKEND: run every wshub with it (default: wshub's own choice)
-
-
-def wshub_binary():
-    path = _binary or os.environ.get("WSHUB_BIN")
-    if not path or not os.access(path, os.X_OK):
-        raise RuntimeError("no wshub binary: pass --wshub PATH or set WSHUB_BIN")
-    return path
-
-
-def main():
-    """unittest.main() after taking --wshub PATH out of argv."""
-    global _binary, _io_backend
-    argv = list(sys.argv)
-    if "--wshub" in argv:
-        i = argv.index("--wshub")
-        _binary = argv[i + 1]
-        del argv[i:i + 2]
-    if "--io" in argv:
-        i = argv.index("--io")
-        _io_backend = argv[i + 1]
-        del argv[i:i + 2]
-    unittest.main(argv=argv, verbosity=2)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The test's main (--wshub PATH, --io BACKEND: every wshub here runs with that I/O backend).
+main = harness.main
+wshub_binary = harness.wshub_binary
+free_port = harness.free_port
 
 
 def wait_for_port(port, process, what, log, timeout=15.0):
@@ -96,47 +68,40 @@ class Process(harness.LogFile):
     def stop(self, sig=signal.SIGTERM, timeout=20.0):
         if self.process is None:
             return None
-        if self.process.poll() is None:
-            os.kill(self.process.pid, sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        code = self.process.returncode
+        code, _ = harness.stop_process(self.process, sig, timeout)
         self.process = None
         self._log.close()
         return code
 
 
-class Wshub(Process):
-    """wshub with a config file; `ports` maps "ws"/"wss" to the bound ports in order."""
+class Wshub(harness.Wshub):
+    """harness.Wshub on its config's [[listen]] entries (ws:// and wss://), with the I/O backend
+    the test was given (--io); `ports` maps "ws"/"wss" to the bound ports in order."""
 
-    def __init__(self, workdir, config):
-        super().__init__("wshub", workdir)
-        self.config_path = os.path.join(workdir, "wshub.toml")
-        with open(self.config_path, "w") as f:
-            f.write(config)
+    def __init__(self, config):
+        io = ["--io", harness.io_backend] if harness.io_backend else []
+        super().__init__(config=config, listen=None, extra_args=io)
         self.ports = {"ws": [], "wss": []}
 
     def start(self, threads=1, timeout=20.0):
-        args = [wshub_binary(), "--config", self.config_path, "--threads", str(threads)]
-        if _io_backend:
-            args += ["--io", _io_backend]
-        self.spawn(args)
-        with open(self.config_path) as f:
-            expected = f.read().count("[[listen]]")
+        self.threads = threads
+        super().start(timeout)  # up to the first listener's line
+        expected = self.config.count("[[listen]]")
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        while True:
             found = _LISTENING.findall(self.log())
             if len(found) >= expected:
                 for _, port, kind in found:
                     self.ports[kind].append(int(port))
                 return self
-            if self.process.poll() is not None:
-                raise RuntimeError(f"wshub exited with {self.process.returncode}:\n{self.log()}")
+            if self.process.poll() is not None or time.monotonic() >= deadline:
+                self.stop()
+                raise RuntimeError(f"wshub logged {len(found)} of {expected} listeners:\n{self.log()}")
             time.sleep(0.02)
-        raise RuntimeError(f"wshub did not listen within {timeout}s:\n{self.log()}")
+
+    def send_signal(self, number):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(number)
 
     def health(self):
         port = self.ports["ws"][0]
@@ -261,9 +226,10 @@ def tls_connect(port, ca, server_name="test.ws.com", timeout=10.0):
     return client_context(ca).wrap_socket(raw, server_hostname=server_name)
 
 
-def read_until_close(sock, limit=1 << 20):
-    data = b""
-    while len(data) < limit:
+def read_until_close(sock, limit=1 << 20, data=b"", enough=lambda data: False):
+    """What `sock` sends after `data`, up to EOF, a reset, a TLS error, a timeout, `limit` bytes
+    or until enough(what was read) holds."""
+    while len(data) < limit and not enough(data):
         try:
             chunk = sock.recv(65536)
         except (ConnectionResetError, ssl.SSLError, socket.timeout):
@@ -292,14 +258,7 @@ def read_http_response(sock, limit=1 << 20):
     if status == 101:
         return status, headers, ""  # what follows are frames, not a body
     length = int(headers.get("content-length", "-1"))
-    while (length < 0 or len(body) < length) and len(body) < limit:
-        try:
-            chunk = sock.recv(65536)
-        except (ConnectionResetError, ssl.SSLError, socket.timeout):
-            break
-        if not chunk:
-            break
-        body += chunk
+    body = read_until_close(sock, limit, body, lambda body: 0 <= length <= len(body))
     return status, headers, body.decode("utf-8", "replace")
 
 
@@ -323,7 +282,9 @@ class TempDirCase(unittest.TestCase):
         return process
 
     def wshub(self, config, threads=1):
-        server = self.track(Wshub(self.tmp, config))
+        server = Wshub(config)
+        self.addCleanup(server.close)
+        self.track(server)
 
         def clean_exit():
             # After SIGTERM wshub exits 0; under ASan/UBSan a leak or error report makes it not.

@@ -6,6 +6,7 @@
 
 import base64
 import os
+import random
 import socket
 import struct
 import zlib
@@ -261,3 +262,35 @@ class DeflateClient:
     def __exit__(self, *exc):
         self.shutdown()
         return False
+
+
+# Test payloads, the same for every client that sends them (seeded).
+
+def text_message(size, seed):
+    """Valid UTF-8 of exactly `size` bytes: device reports with Chinese place names."""
+    rnd = random.Random(seed)
+    places = ["上海市浦东新区", "北京市海淀区", "深圳市南山区", "成都市武侯区"]
+    out = []
+    total = 0
+    while total < size:
+        s = ('{"device":"dev-%04d","ts":%d,"lat":%.5f,"lon":%.5f,"battery":%d,"place":"%s"}'
+             % (rnd.randrange(10000), 1700000000 + rnd.randrange(10 ** 6), rnd.uniform(20, 40),
+                rnd.uniform(100, 125), rnd.randrange(101), rnd.choice(places)))
+        out.append(s)
+        total += len(s.encode())
+    data = "".join(out).encode()[:size]
+    while True:  # cut back to a character boundary, then pad with ASCII
+        try:
+            text = data.decode()
+            break
+        except UnicodeDecodeError:
+            data = data[:-1]
+    return text + "x" * (size - len(data))
+
+
+def binary_message(size, seed):
+    """Half compressible, half noise: exercises both stored and Huffman blocks."""
+    rnd = random.Random(seed)
+    pattern = bytes(range(256)) * (size // 512 + 1)
+    noise = bytes(rnd.getrandbits(8) for _ in range(size - size // 2))
+    return (pattern[:size // 2] + noise)[:size]
