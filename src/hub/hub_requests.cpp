@@ -262,8 +262,13 @@ std::string HubWorker::subscribed_fields(HubSession& s, std::string_view channel
 void HubWorker::subscribe(HubSession& s, const Command& c) {
   ErrorCode error{};
   std::string message;
-  if (check_subscribe(s, c.channel, error, message))
+  if (check_subscribe(s, c.channel, error, message)) {
+    if (c.since.present && hub_.broker().keeps_history(c.channel)) {
+      owe_answer(s, c.id);
+      return subscribe_with_history(s, c.id, c.channel, c.since.epoch, c.since.offset);
+    }
     return answer_ok(s, c.id, subscribed_fields(s, c.channel, c.since.present, c.since.epoch, c.since.offset));
+  }
   if (error != ErrorCode(0)) return answer_error(s, c.id, error, message);
   // The namespace's subscribe webhook decides.
   if (s.pending_ids.size() >= hub_.config().limits.max_pending_requests)
@@ -289,6 +294,8 @@ void HubWorker::subscribe(HubSession& s, const Command& c) {
           if (refusal.present)
             return settle_answer(s, id, error_text(id, refusal_code(refusal, ErrorCode::permission_denied), refusal.message));
           if (subscribed(s, channel)) return settle_answer(s, id, error_text(id, ErrorCode::already_subscribed));
+          if (has_since && hub_.broker().keeps_history(channel))
+            return subscribe_with_history(s, id, channel, epoch, offset);
           settle_answer(s, id, ok_text(id, subscribed_fields(s, channel, has_since, epoch, offset)));
         });
       }));

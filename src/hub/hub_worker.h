@@ -30,6 +30,9 @@ class LocalChannel {
     HubSession* session = nullptr;
     uint64_t from_offset = 0;  // publications at or before it were not for this subscriber
   };
+  // Set in from_offset while the member's history is read: later publications are held for it
+  // (HubSession::held) instead of sent, and the offset under the bit still says where live starts.
+  static constexpr uint64_t kHeld = uint64_t(1) << 63;
   std::string name;
   std::vector<Member> members;
   bool delivering = false;
@@ -127,6 +130,17 @@ class HubWorker final : public PublicationSink, private CommandSink {
   void publish(HubSession& s, const Command& c);
   void rpc(HubSession& s, const Command& c);
   void presence(HubSession& s, const Command& c);
+
+  // History (hub_history.cpp).
+  // Subscribes `s` to `channel`, which keeps history, resuming after `since` in `epoch`, and
+  // settles the owed answer `id` once the missed publications are read.
+  void subscribe_with_history(HubSession& s, uint64_t id, std::string_view channel, std::string_view epoch,
+                              uint64_t since);
+  void history(HubSession& s, const Command& c);
+  // The subscribe answer `answer_id` was sent: the live publications held for it follow.
+  void release_held(HubSession& s, uint64_t answer_id);
+  void hold_delivery(HubSession& s, std::string_view channel,
+                     const std::shared_ptr<const proto::FrameVariants>& frame);
   void refresh(HubSession& s, const Command& c);
 
   // Subscriptions (hub_subscriptions.cpp).
