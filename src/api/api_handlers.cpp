@@ -332,7 +332,7 @@ void ApiService::Handlers::history(const server::HttpRequest& request, const Api
   const uint64_t after = hub::history_after(has_since, uint64_t(since), count, current.offset);
   hub_.broker().read_history(request.worker, channel, after, count, hub::kHistoryPageBytes,
                              [reply, after, answer](hub::HistoryPage& page) {
-                               if (!page.error.empty()) return reply.error(503, 108, page.error);
+                               if (!page.error.empty()) return reply.error(503, 100, page.error);
                                answer(page, hub::history_unbroken(page, after), hub::history_more(page, after));
                              });
 }

@@ -37,7 +37,7 @@ void HubWorker::subscribe_with_history(HubSession& s, uint64_t id, std::string_v
         index(), channel, since, kHistoryMaxLimit, kHistoryPageBytes,
         [this, ref = s.ref, id, channel = std::string(channel), epoch = std::string(epoch), since](HistoryPage& page) {
           HubRequests::with_live(*this, ref, [&](HubSession& s) {
-            if (!page.error.empty()) return settle_answer(s, id, error_text(id, ErrorCode::not_available, page.error));
+            if (!page.error.empty()) return settle_answer(s, id, error_text(id, ErrorCode::internal, page.error));
             if (subscribed(s, channel)) return settle_answer(s, id, error_text(id, ErrorCode::already_subscribed));
             if (page.stored.epoch != epoch || !history_unbroken(page, since))
               return settle_answer(s, id, ok_text(id, subscribed_fields(s, channel, true, "", 0)));
@@ -144,7 +144,7 @@ void HubWorker::history(HubSession& s, const Command& c) {
                              [this, ref = s.ref, id = c.id, after](HistoryPage& page) {
                                HubRequests::with_live(*this, ref, [&](HubSession& s) {
                                  if (!page.error.empty())
-                                   return settle_answer(s, id, error_text(id, ErrorCode::not_available, page.error));
+                                   return settle_answer(s, id, error_text(id, ErrorCode::internal, page.error));
                                  std::string fields;
                                  JsonWriter json(fields);
                                  append_pubs(json, page.pubs);

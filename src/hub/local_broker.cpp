@@ -354,7 +354,7 @@ void LocalBroker::stored(DurablePublish& publish, std::string_view error) {
           channel.assigned = channel.position.offset;
           ++channel.generation;
         }
-        result.error = ErrorCode::not_available;
+        result.error = ErrorCode::internal;  // retryable: the store may take it again
         result.message = std::string(error);
       }
       drop_if_idle_locked(shard, publish.channel, channel);

@@ -127,7 +127,9 @@ bool open_database(SqliteConnection& db, const SqliteStoreOptions& options, int&
     return false;
   }
   if (!db.exec(options.sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL") ||
-      !db.exec("PRAGMA wal_autocheckpoint = 0"))
+      !db.exec("PRAGMA wal_autocheckpoint = 0") ||
+      // After a checkpoint the WAL file is cut back to this, so a burst does not keep it large.
+      !db.exec("PRAGMA journal_size_limit = 67108864"))
     return refuse(db, path, "setting durability", why);
   if (!db.query_text("SELECT value FROM meta WHERE key = 'epoch'", epoch))
     return refuse(db, path, "reading its epoch", why);

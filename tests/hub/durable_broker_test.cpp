@@ -105,7 +105,7 @@ TEST_F(DurableBrokerTest, AFailedAppendIsAnsweredWithAnErrorDeliveredToNobodyAnd
   EXPECT_TRUE(results_[a]->ok);
   ASSERT_TRUE(results_[b]);
   EXPECT_FALSE(results_[b]->ok);
-  EXPECT_EQ(results_[b]->error, ErrorCode::not_available);
+  EXPECT_EQ(results_[b]->error, ErrorCode::internal);
   EXPECT_EQ(results_[b]->message, "disk full");
   EXPECT_FALSE(results_[c]->ok);
   EXPECT_EQ(sinks_[1].offsets, (std::vector<uint64_t>{8}));
