@@ -24,52 +24,77 @@ void append_pubs(JsonWriter& json, const std::vector<StoredPublication>& pubs) {
 
 }  // namespace
 
-void HubWorker::subscribe_with_history(HubSession& s, uint64_t id, std::string_view channel, std::string_view epoch,
-                                       uint64_t since) {
+HubWorker::ResumeDone HubWorker::settle_resumed(uint64_t id) {
+  return [this, id](HubSession& s, ErrorCode error, std::string text) {
+    settle_answer(s, id, error == ErrorCode(0) ? ok_text(id, text) : error_text(id, error, text));
+  };
+}
+
+void HubWorker::hold_last_subscription(HubSession& s, uint64_t answer_id) {
+  OwedAnswer* owed = nullptr;
+  for (OwedAnswer& answer : s.owed)
+    if (answer.id == answer_id && !answer.ready) owed = &answer;
+  if (!owed || s.subscriptions.empty()) return;  // sent already: nothing to hold for
+  owed->releases_held = true;
+  LocalChannel& local = *s.subscriptions.back().channel;
+  uint64_t& from = local.members[s.subscriptions.back().member].from_offset;
+  if (from & LocalChannel::kHeld) return;
+  from |= LocalChannel::kHeld;
+  s.held.push_back({&local, answer_id, {}});
+}
+
+void HubWorker::resume_subscription(HubSession& s, uint64_t id, std::string_view channel, std::string_view epoch,
+                                    uint64_t since, ResumeDone done) {
   const ChannelPosition current = hub_.broker().position(channel);
-  if (epoch != current.epoch || since > current.offset)
+  if (epoch != current.epoch || since > current.offset) {
     // Another epoch, or a position the channel never reached: nothing to read.
-    return settle_answer(s, id, ok_text(id, subscribed_fields(s, channel, true, epoch, since)));
+    std::string fields = subscribed_fields(s, channel, true, epoch, since);
+    hold_last_subscription(s, id);
+    return done(s, ErrorCode(0), std::move(fields));
+  }
   const uint64_t behind = current.offset - since;
   if (behind > kResumeWindow) {
     // Far behind: one page now, not subscribed yet; the client asks again from its last one.
     hub_.broker().read_history(
         index(), channel, since, kHistoryMaxLimit, kHistoryPageBytes,
-        [this, ref = s.ref, id, channel = std::string(channel), epoch = std::string(epoch), since](HistoryPage& page) {
+        [this, ref = s.ref, id, done = std::move(done), channel = std::string(channel), epoch = std::string(epoch),
+         since](HistoryPage& page) {
           HubRequests::with_live(*this, ref, [&](HubSession& s) {
-            if (!page.error.empty()) return settle_answer(s, id, error_text(id, ErrorCode::internal, page.error));
-            if (subscribed(s, channel)) return settle_answer(s, id, error_text(id, ErrorCode::already_subscribed));
-            if (page.stored.epoch != epoch || !history_unbroken(page, since))
-              return settle_answer(s, id, ok_text(id, subscribed_fields(s, channel, true, "", 0)));
+            if (!page.error.empty()) return done(s, ErrorCode::internal, page.error);
+            if (subscribed(s, channel))
+              return done(s, ErrorCode::already_subscribed, std::string(error_message(ErrorCode::already_subscribed)));
+            if (page.stored.epoch != epoch || !history_unbroken(page, since)) {
+              std::string fields = subscribed_fields(s, channel, true, "", 0);
+              hold_last_subscription(s, id);
+              return done(s, ErrorCode(0), std::move(fields));
+            }
             std::string fields;
             JsonWriter json(fields);
             json.member("ep", page.stored.epoch).member("off", page.stored.offset).member("rec", true);
             append_pubs(json, page.pubs);
             json.member("more", true);
-            settle_answer(s, id, ok_text(id, fields));
+            done(s, ErrorCode(0), std::move(fields));
           });
         });
     return;
   }
   ChannelPosition position;
   add_subscription(s, channel, position);
+  hold_last_subscription(s, id);
   if (position.offset == since) {
     std::string fields;
     JsonWriter(fields).member("ep", position.epoch).member("off", position.offset).member("rec", true)
         .key("pubs").begin_array().end_array().member("more", false);
-    return settle_answer(s, id, ok_text(id, fields));
+    return done(s, ErrorCode(0), std::move(fields));
   }
   // Live publications after `position` are held until the answer with the missed ones is sent:
   // the read covers (since, position.offset], live delivery starts after it.
-  LocalChannel& local = *s.subscriptions.back().channel;
-  local.members[s.subscriptions.back().member].from_offset |= LocalChannel::kHeld;
-  s.held.push_back({&local, id, {}});
-  for (OwedAnswer& owed : s.owed)
-    if (owed.id == id) owed.releases_held = true;
+  hold_last_subscription(s, id);
   const uint64_t missed = position.offset - since;
   hub_.broker().read_history(
       index(), channel, since, uint32_t(missed), kHistoryPageBytes,
-      [this, ref = s.ref, id, channel = std::string(channel), position, since, missed](HistoryPage& page) {
+      [this, ref = s.ref, done = std::move(done), channel = std::string(channel), position, since,
+       missed](HistoryPage& page) {
         HubRequests::with_live(*this, ref, [&](HubSession& s) {
           const bool whole = page.error.empty() && page.stored.epoch == position.epoch &&
                              page.pubs.size() == missed && history_unbroken(page, since);
@@ -82,13 +107,13 @@ void HubWorker::subscribe_with_history(HubSession& s, uint64_t id, std::string_v
             json.member("ep", position.epoch).member("off", position.offset).member("rec", true);
             append_pubs(json, page.pubs);
             json.member("more", true);
-            return settle_answer(s, id, ok_text(id, fields));
+            return done(s, ErrorCode(0), std::move(fields));
           }
           json.member("ep", position.epoch).member("off", position.offset).member("rec", whole);
           if (whole) append_pubs(json, page.pubs);
           else json.key("pubs").begin_array().end_array();
           json.member("more", false);
-          settle_answer(s, id, ok_text(id, fields));
+          done(s, ErrorCode(0), std::move(fields));
         });
       });
 }
@@ -100,17 +125,24 @@ void HubWorker::hold_delivery(HubSession& s, std::string_view channel,
 }
 
 void HubWorker::release_held(HubSession& s, uint64_t answer_id) {
-  for (size_t h = 0; h < s.held.size(); ++h) {
-    if (s.held[h].answer_id != answer_id) continue;
-    HeldSubscription held = std::move(s.held[h]);
+  // Every subscription that waited for this answer (a connect's may be several), in the order
+  // they were made.
+  std::vector<HeldSubscription> released;
+  for (size_t h = 0; h < s.held.size();) {
+    if (s.held[h].answer_id != answer_id) {
+      ++h;
+      continue;
+    }
+    released.push_back(std::move(s.held[h]));
     s.held.erase(s.held.begin() + ptrdiff_t(h));
+  }
+  for (HeldSubscription& held : released) {
     for (const SessionSubscription& sub : s.subscriptions)
       if (sub.channel == held.channel) sub.channel->members[sub.member].from_offset &= ~LocalChannel::kHeld;
     host_.with_session(s.ref, [&](server::Session& session) {
       for (const auto& frame : held.frames) session.send_variants(*frame);
     });
     bump(counters_.publications_delivered, int64_t(held.frames.size()));
-    return;
   }
 }
 

@@ -141,6 +141,46 @@ class Resume(unittest.TestCase):
             for thread in threads:
                 thread.join()
 
+    def test_connect_subs_resume_and_the_answer_comes_before_any_pub(self):
+        """A reconnect resumes through connect's `subs` while the API publishes: the connect
+        answer carries the missed publications, and the first `pub` after it continues them."""
+        api = self.api()
+        epoch = None
+        for n in range(20):
+            epoch = publish(api, "recon", n)["epoch"]
+        stop = threading.Event()
+
+        def publisher():
+            client = ApiClient(self.server.api_port)
+            while not stop.is_set():
+                publish(client, "recon", "live")
+            client.close()
+
+        thread = threading.Thread(target=publisher)
+        thread.start()
+
+        async def body():
+            for since in (3, 11, 19):
+                client = await HubClient.open(self.server, user=f"c{since}",
+                                              subs={"recon": {"since": {"ep": epoch, "off": since}},
+                                                    "none:y": {}, "nope:z": {}})
+                self.assertEqual(client.connected["t"], "ok", client.connected)
+                entry = client.connected["subs"]["recon"]
+                self.assertTrue(entry["rec"], entry)
+                offsets = [p["off"] for p in entry["pubs"]]
+                self.assertEqual(offsets, list(range(since + 1, entry["off"] + 1)))
+                self.assertEqual(client.connected["subs"]["nope:z"]["err"]["code"], 102)
+                self.assertIn("ep", client.connected["subs"]["none:y"])
+                self.assertEqual(client.arrivals[0]["t"], "ok", "something came before the connect answer")
+                nxt = await client.push("pub")
+                self.assertEqual(nxt["off"], entry["off"] + 1)
+                await client.close()
+        try:
+            run(body())
+        finally:
+            stop.set()
+            thread.join()
+
     def test_a_client_far_behind_gets_pages_and_subscribes_again(self):
         api = self.api()
         epoch = None
