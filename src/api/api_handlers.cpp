@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "hub/channel_name.h"
+#include "hub/history_window.h"
 #include "hub/hub.h"
 #include "hub/hub_worker.h"
 #include "hub/json_writer.h"
@@ -79,8 +80,8 @@ void ApiService::Handlers::handle(ApiEndpoint endpoint, const server::HttpReques
     case ApiEndpoint::presence: return presence(request, reply);
     case ApiEndpoint::channels: return channels(request, reply);
     case ApiEndpoint::info: return info(request, reply);
+    case ApiEndpoint::history: return history(request, reply);
     case ApiEndpoint::send:
-    case ApiEndpoint::history:
     case ApiEndpoint::messages:
       return reply.error(501, 108,
                          "the durable store (inbox, history, receipts) is not part of this build yet");
@@ -272,6 +273,68 @@ std::string ApiService::Handlers::presence_body(const std::vector<hub::PresenceE
   json.end_object().member("total", uint64_t(total)).end_object();
   body.push_back('\n');
   return body;
+}
+
+void ApiService::Handlers::history(const server::HttpRequest& request, const ApiReply& reply) {
+  // GET takes the query string, POST a JSON body with the same names.
+  std::string channel, epoch, text;
+  int64_t since = -1, limit = 0;
+  const bool post = request.method == "POST";
+  if (post) {
+    if (!read_body(request, reply)) return;
+    if (body().string("channel", channel) != JsonBody::Field::ok)
+      return reply.error(400, 107, "channel is required: a string");
+    if (body().string("epoch", epoch) == JsonBody::Field::wrong_type)
+      return reply.error(400, 107, "epoch must be a string");
+    const JsonBody::Field since_field = body().integer("since", since);
+    if (since_field == JsonBody::Field::wrong_type || (since_field == JsonBody::Field::ok && since < 0))
+      return reply.error(400, 107, "since must be an offset (a whole number)");
+    if (body().integer("limit", limit) == JsonBody::Field::wrong_type || limit < 0)
+      return reply.error(400, 107, "limit must be a whole number");
+  } else {
+    if (!query_value(request.query, "channel", channel))
+      return reply.error(400, 107, "give the channel: /api/history?channel=NAME[&epoch=E&since=OFFSET&limit=N]");
+    query_value(request.query, "epoch", epoch);
+    auto number = [](const std::string& digits, int64_t& out) {
+      if (digits.empty() || digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+      out = std::stoll(digits);
+      return true;
+    };
+    if (query_value(request.query, "since", text) && !number(text, since))
+      return reply.error(400, 107, "since must be an offset (a whole number)");
+    if (query_value(request.query, "limit", text) && !number(text, limit))
+      return reply.error(400, 107, "limit must be a whole number");
+  }
+  if (!check_channel(channel, reply)) return;
+  if (!hub_.broker().keeps_history(channel))
+    return reply.error(400, 108, "history is not kept for this channel (its namespace has history_size = 0)");
+  const bool has_since = since >= 0;
+  if (has_since && epoch.empty()) return reply.error(400, 107, "since needs the epoch it counts in");
+  const uint32_t count = limit > 0 ? uint32_t(std::min<int64_t>(limit, hub::kHistoryMaxLimit)) : hub::kHistoryDefaultLimit;
+  const hub::ChannelPosition current = hub_.broker().position(channel);
+  auto answer = [reply](const hub::HistoryPage& page, bool recovered, bool more) {
+    std::string out;
+    hub::JsonWriter json(out);
+    json.begin_object().member("epoch", page.stored.epoch).member("offset", page.stored.offset)
+        .member("recovered", recovered).member("more", more).key("publications").begin_array();
+    for (const hub::StoredPublication& pub : page.pubs)
+      json.begin_object().member("offset", pub.offset).raw_member("data", pub.data).member("ts", pub.ts_ms).end_object();
+    json.end_array().end_object();
+    out.push_back('\n');
+    reply.send(200, std::move(out));
+  };
+  if (has_since && (epoch != current.epoch || uint64_t(since) > current.offset)) {
+    hub::HistoryPage gone;
+    gone.stored = current;
+    return answer(gone, false, false);
+  }
+  const uint64_t after = hub::history_after(has_since, uint64_t(since), count, current.offset);
+  hub_.broker().read_history(request.worker, channel, after, count, hub::kHistoryPageBytes,
+                             [reply, after, answer](hub::HistoryPage& page) {
+                               if (!page.error.empty()) return reply.error(503, 100, page.error);
+                               answer(page, hub::history_unbroken(page, after), hub::history_more(page, after));
+                             });
 }
 
 void ApiService::Handlers::channels(const server::HttpRequest& request, const ApiReply& reply) {

@@ -37,6 +37,7 @@ class ApiService::Handlers {
   void presence(const server::HttpRequest& request, const ApiReply& reply);
   static std::string presence_body(const std::vector<hub::PresenceEntry>& entries, size_t total);
   void channels(const server::HttpRequest& request, const ApiReply& reply);
+  void history(const server::HttpRequest& request, const ApiReply& reply);
   void info(const server::HttpRequest& request, const ApiReply& reply);
   // Reads the body as a JSON object; false after answering 400 when it is not one.
   bool read_body(const server::HttpRequest& request, const ApiReply& reply);

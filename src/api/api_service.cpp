@@ -43,6 +43,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/disconnect", ApiEndpoint::disconnect},
     {"GET", "/api/presence", ApiEndpoint::presence},
     {"GET", "/api/history", ApiEndpoint::history},
+    {"POST", "/api/history", ApiEndpoint::history},
     {"GET", "/api/channels", ApiEndpoint::channels},
     {"GET", "/api/info", ApiEndpoint::info},
     {"GET", "/metrics", ApiEndpoint::metrics},

@@ -107,6 +107,25 @@ void hub_metrics(Exposition& m, const hub::Hub& hub) {
              fmt::format("code=\"{}\"", uint16_t(hub::kAllHubCloses[i])));
 }
 
+void store_metrics(Exposition& m, const hub::Store& store) {
+  if (!store.keeps_history()) return;
+  const hub::StoreCounters c = store.counters();
+  m.family("wshub_store_appends_total", "counter", "Publications the store committed.");
+  m.sample("wshub_store_appends_total", c.appends);
+  m.family("wshub_store_append_errors_total", "counter", "Publications the store could not keep (answered 503 / 108).");
+  m.sample("wshub_store_append_errors_total", c.append_errors);
+  m.family("wshub_store_commits_total", "counter", "Store transactions; group commit puts many appends in one.");
+  m.sample("wshub_store_commits_total", c.commits);
+  m.family("wshub_store_syncs_total", "counter", "fsyncs the store asked for (one per commit with durability sync, two per checkpoint).");
+  m.sample("wshub_store_syncs_total", c.syncs);
+  m.family("wshub_store_trimmed_total", "counter", "Publications removed by retention (count, bytes, age).");
+  m.sample("wshub_store_trimmed_total", c.trimmed);
+  m.family("wshub_store_reads_total", "counter", "History reads.");
+  m.sample("wshub_store_reads_total", c.reads);
+  m.family("wshub_store_file_bytes", "gauge", "Size of the database file and its WAL.");
+  m.sample("wshub_store_file_bytes", c.file_bytes);
+}
+
 void webhook_metrics(Exposition& m, const WebhookClient& client) {
   m.family("wshub_webhook_calls_total", "counter", "Webhook calls by endpoint and outcome.");
   for (size_t e = 0; e < client.endpoint_count(); ++e) {
@@ -170,6 +189,7 @@ std::string render_metrics(const MetricsSources& sources) {
   Exposition m;
   if (sources.server) server_metrics(m, *sources.server);
   if (sources.hub) hub_metrics(m, *sources.hub);
+  if (sources.hub) store_metrics(m, sources.hub->store());
   if (sources.webhooks && sources.webhooks->endpoint_count()) webhook_metrics(m, *sources.webhooks);
   if (sources.api) api_metrics(m, *sources.api);
   return std::move(m.text());

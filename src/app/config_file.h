@@ -52,6 +52,13 @@ struct ApiConfig {
   bool open_metrics = true;  // /metrics, /ready and /health without the key
 };
 
+// [store]: where channel positions and history are kept (docs/durability.md).
+struct StoreConfig {
+  std::string kind = "sqlite";      // sqlite | memory (nothing survives a restart)
+  std::string path = "wshub.db";    // relative to the config file's directory, else the working one
+  std::string durability = "sync";  // sync: a 200 means on disk; fast: in the OS
+};
+
 // A [[webhook]]: one endpoint of the backend and the hub events it answers.
 struct WebhookEntry {
   api::WebhookEndpointConfig endpoint;
@@ -66,6 +73,7 @@ struct AppConfig {
   std::optional<hub::JwtSettings> jwt;  // [hub.jwt]
   std::optional<ApiConfig> api;  // [api]; without a config file `./dev run` turns it on
   std::vector<WebhookEntry> webhooks;
+  StoreConfig store;
   std::string log_format = "text";  // text | json
   std::string log_level = "info";
   std::string source;  // the config file's name, empty without one

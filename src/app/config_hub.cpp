@@ -41,7 +41,15 @@ const ConfigTable& namespace_table() {
           .flag("presence", &NamespaceConfig::presence, "who is subscribed can be asked")
           .flag("join_leave", &NamespaceConfig::join_leave,
                 "subscribers get join and leave pushes (needs presence)")
+          .count("history_size", &NamespaceConfig::history_size, 0, 10000000,
+                 "publications kept per channel for resume and history; 0: none (no gap can be filled)")
+          .size("history_bytes", &NamespaceConfig::history_bytes, 0, uint64_t(1) << 40,
+                "data bytes kept per channel at most; 0: no byte limit")
+          .count("history_ttl_s", &NamespaceConfig::history_ttl_s, 0, 100u * 365 * 86400,
+                 "seconds a publication is kept at most; 0: no age limit")
           .check([](const NamespaceConfig& ns, TableCheck& check) {
+            if ((ns.history_bytes || ns.history_ttl_s) && !ns.history_size)
+              return check.fail("history_size", "history_bytes and history_ttl_s bound history: set history_size too");
             if (ns.join_leave && !ns.presence)
               return check.fail("join_leave", "needs presence = true in the same namespace");
             if (ns.name.find_first_of(":#$,") != std::string::npos)
@@ -146,6 +154,23 @@ const ConfigTable& api_table() {
           .check([](const ApiConfig& api, TableCheck& check) {
             if (!api.key.empty() && !api.key_file.empty())
               return check.fail("key_file", "give key or key_file, not both");
+            return true;
+          })
+          .build();
+  return table;
+}
+
+const ConfigTable& store_table() {
+  static const ConfigTable table =
+      ConfigFields<StoreConfig>()
+          .text_choice("kind", &StoreConfig::kind, {"sqlite", "memory"},
+                       "where history is kept: an embedded SQLite file, or memory (nothing survives a restart)")
+          .text("path", &StoreConfig::path,
+                "the SQLite file; relative to the config file's directory (without one: the working directory)")
+          .text_choice("durability", &StoreConfig::durability, {"sync", "fast"},
+                       "sync: a publish is answered once it is on disk; fast: once it is in the OS")
+          .check([](const StoreConfig& store, TableCheck& check) {
+            if (store.path.empty()) return check.fail("path", "give a file name");
             return true;
           })
           .build();

@@ -245,6 +245,8 @@ const ConfigTable& app_config_table() {
           .table_list("webhook", &AppConfig::webhooks, webhook_table(),
                       "backend endpoints the hub calls (docs/webhooks.md)", {.shown_default = "none"},
                       check_webhooks)
+          .table("store", &AppConfig::store, store_table(),
+                 "positions and history: the embedded SQLite store (docs/durability.md)")
           .build();
   return table;
 }

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -19,6 +20,7 @@
 #include "net/reactor.h"
 #include "net/socket_ops.h"
 #include "server/server.h"
+#include "store/sqlite_store.h"
 
 namespace wshub::app {
 
@@ -96,7 +98,28 @@ void Runtime::build_hub(AppConfig& config) {
         "events = [\"connect\"], or hub.allow_anonymous = true");
   // Both limits describe one thing: keep the token's own check in step with the hub's.
   config.hub.allow_no_exp = effective_jwt(config) ? effective_jwt(config)->policy.allow_no_exp : false;
-  hub_ = std::make_unique<hub::Hub>(config.hub, hub::make_memory_store(), std::move(verifier));
+  hub_ = std::make_unique<hub::Hub>(config.hub, make_store(config), std::move(verifier));
+}
+
+std::unique_ptr<hub::Store> Runtime::make_store(const AppConfig& config) {
+  bool history = false;
+  for (const hub::NamespaceConfig& ns : config.hub.namespaces) history |= ns.history_size > 0;
+  if (config.store.kind == "memory" || !history) {
+    if (history) warnings_.push_back("store: kind = \"memory\": no namespace keeps history, whatever history_size says");
+    return hub::make_memory_store();
+  }
+  store::SqliteStoreOptions options;
+  options.path = config.store.path;
+  if (options.path[0] != '/' && !config.source.empty()) {
+    const std::string directory = std::filesystem::path(config.source).parent_path().string();
+    if (!directory.empty()) options.path = directory + "/" + options.path;
+  }
+  options.sync = config.store.durability == "sync";
+  std::string why;
+  std::unique_ptr<hub::Store> store = store::open_sqlite_store(options, why);
+  if (!store) throw std::runtime_error("store: " + why);
+  notes_.push_back(fmt::format("store: {} (durability {})", options.path, config.store.durability));
+  return store;
 }
 
 void Runtime::build_webhooks(AppConfig& config) {
@@ -180,6 +203,8 @@ void Runtime::stop() {
     server_->request_shutdown();
     server_->wait();
   }
+  // Every publish already answered is committed; the last answers go to stopped workers.
+  if (hub_) hub_->close_store();
   if (webhooks_) webhooks_->shutdown(1000);
 }
 

@@ -13,6 +13,7 @@
 
 namespace wshub::hub {
 class Hub;
+class Store;
 }
 namespace wshub::api {
 class WebhookClient;
@@ -53,6 +54,8 @@ class Runtime {
 
  private:
   void build_hub(AppConfig& config);
+  // The store the config asks for; throws with the store's one sentence when it cannot open.
+  std::unique_ptr<hub::Store> make_store(const AppConfig& config);
   void build_webhooks(AppConfig& config);
   void build_api(AppConfig& config);
   void add_api_notes();

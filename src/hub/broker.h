@@ -2,10 +2,11 @@
 // epoch and offsets in one place, and delivers every publication, in offset order, to each
 // worker that has subscribers of its channel. The in-memory LocalBroker serves one process;
 // a Redis broker fills the same interface for several. The Store keeps channel state (its
-// position now, history next) behind its own interface, which SQLite implements.
+// position and history) behind its own interface, which the store layer implements.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -72,6 +73,86 @@ struct PresenceEntry {
   std::string info_json;  // "" when none
 };
 
+// How much of a namespace's history the store keeps: the last `max_count` publications of each
+// channel, at most `max_bytes` of their data, none older than `ttl_s` (0: no age limit).
+struct HistoryRetention {
+  uint32_t max_count = 0;
+  uint64_t max_bytes = 0;
+  uint32_t ttl_s = 0;
+};
+
+// One publication as history keeps it.
+struct StoredPublication {
+  uint64_t offset = 0;
+  int64_t ts_ms = 0;
+  std::string data;  // valid JSON
+};
+
+// A publication to store, made by the broker (which owns the text the views point into). The
+// store calls `on_stored` once, on its writer thread, in the order of `Store::append` calls:
+// with an empty `error` once the publication is committed as the mode promises (on disk with
+// durability "sync", in the OS with "fast"), or with the reason it could not be.
+class StoreAppend {
+ public:
+  virtual ~StoreAppend() = default;
+  virtual void on_stored(std::string_view error) = 0;
+
+  std::string_view channel;
+  std::string_view epoch;  // the channel's epoch the offset belongs to
+  uint64_t offset = 0;     // exactly one more than the channel's last stored offset
+  int64_t ts_ms = 0;
+  std::string_view data;
+  HistoryRetention retention;
+};
+
+// What a history read found. `stored` is the channel's stored position ("" epoch when the store
+// has never seen the channel); `pubs` the publications after the asked offset, oldest first.
+struct HistoryPage {
+  std::string error;  // non-empty: the read failed (what went wrong)
+  ChannelPosition stored;
+  uint64_t first_kept = 0;  // the oldest publication still kept; 0: none is kept
+  std::vector<StoredPublication> pubs;
+};
+
+class HistoryRead {
+ public:
+  virtual ~HistoryRead() = default;
+  // On one of the store's reader threads, never the writer's.
+  virtual void on_history(HistoryPage page) = 0;
+};
+
+// What a store has done, for /metrics. Any thread.
+struct StoreCounters {
+  uint64_t appends = 0;       // publications committed
+  uint64_t append_errors = 0; // publications refused (storage errors)
+  uint64_t commits = 0;       // transactions (group commit: many appends each)
+  uint64_t syncs = 0;         // fsyncs asked of the OS by commits and checkpoints
+  uint64_t trimmed = 0;       // publications removed by retention
+  uint64_t reads = 0;         // history reads
+  uint64_t file_bytes = 0;    // the database's size (main file and WAL) at the last look
+};
+
+// Channel state that outlives a process: positions and history, kept by SQLite (embedded) or,
+// later, Redis. Any thread may call it; calls for one channel come from its broker in order.
+class Store {
+ public:
+  virtual ~Store() = default;
+  // False for a store that keeps nothing: the broker then places every publication at once.
+  virtual bool keeps_history() const = 0;
+  // The stored position of a channel seen for the first time in this process: its epoch and
+  // last offset, or the epoch a first publication will be stored under and 0.
+  virtual ChannelPosition load_position(std::string_view channel) = 0;
+  // Queues `append`; its on_stored says when it is committed. Appends share commits.
+  virtual void append(std::unique_ptr<StoreAppend> append) = 0;
+  // The publications of `channel` after `after`, at most `limit` of them and, past the first,
+  // at most `max_bytes` of data; `done` runs on a reader thread.
+  virtual void read_history(std::string_view channel, uint64_t after, uint32_t limit, uint64_t max_bytes,
+                            std::unique_ptr<HistoryRead> done) = 0;
+  virtual StoreCounters counters() const { return {}; }
+  // Commits what is queued and stops the writer: appends after this fail. Idempotent.
+  virtual void close() {}
+};
+
 class Broker {
  public:
   virtual ~Broker() = default;
@@ -85,8 +166,17 @@ class Broker {
   virtual void publish(uint32_t from, const Publication& publication,
                        std::unique_ptr<PublishCompletion> done) = 0;
 
+  // Whether `channel` keeps history (its namespace has history and the store keeps it).
+  virtual bool keeps_history(std::string_view channel) = 0;
+  // The channel's history after `after` (see Store::read_history); `done` runs on worker
+  // `worker`'s thread.
+  virtual void read_history(uint32_t worker, std::string_view channel, uint64_t after, uint32_t limit,
+                            uint64_t max_bytes, std::function<void(HistoryPage&)> done) = 0;
+
   // Worker `worker` receives the channel's publications from now on, and knows it was told
-  // of none after the returned position (a later one is delivered to it).
+  // of none after the returned position (a later one is delivered to it). With history, every
+  // publication up to the returned offset is committed, so a history read started after this
+  // call finds them all.
   virtual ChannelPosition subscribe(uint32_t worker, std::string_view channel) = 0;
   // The worker's last local subscriber of the channel left.
   virtual void unsubscribe(uint32_t worker, std::string_view channel) = 0;
@@ -112,16 +202,6 @@ class Broker {
     uint64_t offset = 0;
   };
   virtual std::vector<ChannelSummary> channels(size_t limit) = 0;
-};
-
-// Channel state that outlives a process: the SQLite store (next) keeps positions and history.
-// Called by the broker under its lock for the channel, so calls for one channel never overlap.
-class Store {
- public:
-  virtual ~Store() = default;
-  // The stored position of a channel seen for the first time in this process: its epoch and
-  // last offset, or a new epoch and 0.
-  virtual ChannelPosition load_position(std::string_view channel) = 0;
 };
 
 // Keeps nothing: every channel starts a new epoch at 0 when the process first sees it.

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "hub/channel_name.h"
 #include "hub/hub_worker.h"
 #include "hub/json_writer.h"
 #include "hub/local_broker.h"
@@ -116,7 +117,20 @@ const char* publish_policy_name(PublishPolicy policy) {
 
 Hub::Hub(HubConfig config, std::unique_ptr<Store> store, std::unique_ptr<TokenVerifier> verifier)
     : config_(std::move(config)), store_(std::move(store)), verifier_(std::move(verifier)) {
-  broker_ = make_local_broker(*store_);
+  LocalBrokerOptions options;
+  // A channel keeps history when its namespace says so and the store can keep it. Personal
+  // channels keep none (the device inbox is their durable path).
+  if (store_->keeps_history())
+    options.retention = [this](std::string_view channel) {
+      ChannelName name;
+      if (parse_channel_name(channel, name) != ChannelNameError::none || name.kind == ChannelKind::personal_user ||
+          name.kind == ChannelKind::personal_device)
+        return HistoryRetention{};
+      const NamespaceConfig* ns = config_.find_namespace(name.ns);
+      if (!ns || !ns->history_size) return HistoryRetention{};
+      return HistoryRetention{ns->history_size, ns->history_bytes, ns->history_ttl_s};
+    };
+  broker_ = make_local_broker(*store_, std::move(options));
 }
 
 Hub::~Hub() = default;

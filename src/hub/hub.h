@@ -37,6 +37,11 @@ class Hub {
 
   const HubConfig& config() const { return config_; }
   Broker& broker() { return *broker_; }
+  Store& store() { return *store_; }
+  const Store& store() const { return *store_; }
+  // Commits what the store holds queued and stops it (after the workers stopped, before they
+  // are destroyed: its last answers go to their mailboxes).
+  void close_store() { store_->close(); }
   const TokenVerifier* verifier() const { return verifier_.get(); }
   Backend* backend() const { return backend_.get(); }
   bool has_webhook(BackendEvent event) const { return backend_ && backend_->has(event); }

@@ -54,7 +54,7 @@ void HubWorker::send_answer(HubSession& s, uint64_t id, std::string text) {
   for (OwedAnswer& owed : s.owed)
     if (owed.id == id && !owed.ready) return settle_answer(s, id, std::move(text));
   if (!s.owed.empty()) {
-    s.owed.push_back({id, true, std::move(text)});
+    s.owed.push_back({id, true, false, std::move(text)});
     return;
   }
   host_.with_session(s.ref, [&](server::Session& session) { session.send_text(text); });
@@ -62,7 +62,7 @@ void HubWorker::send_answer(HubSession& s, uint64_t id, std::string text) {
 
 void HubWorker::owe_answer(HubSession& s, uint64_t id) {
   s.pending_ids.push_back(id);
-  s.owed.push_back({id, false, {}});
+  s.owed.push_back({id, false, false, {}});
 }
 
 void HubWorker::settle_answer(HubSession& s, uint64_t id, std::string text) {
@@ -77,10 +77,15 @@ void HubWorker::settle_answer(HubSession& s, uint64_t id, std::string text) {
   size_t ready = 0;
   while (ready < s.owed.size() && s.owed[ready].ready) ++ready;
   if (!ready) return;
+  std::vector<uint64_t> releases;
   host_.with_session(s.ref, [&](server::Session& session) {
-    for (size_t i = 0; i < ready; ++i) session.send_text(s.owed[i].text);
+    for (size_t i = 0; i < ready; ++i) {
+      session.send_text(s.owed[i].text);
+      if (s.owed[i].releases_held) releases.push_back(s.owed[i].id);
+    }
   });
   s.owed.erase(s.owed.begin(), s.owed.begin() + ptrdiff_t(ready));
+  for (uint64_t released : releases) release_held(s, released);
 }
 
 void HubWorker::send_push(HubSession& s, std::string_view json) {

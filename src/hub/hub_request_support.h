@@ -3,7 +3,9 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 #include <utility>
 
 #include "hub/backend.h"
@@ -54,6 +56,38 @@ class PublishDone final : public PublishCompletion {
 
  private:
   Done done_;
+};
+
+// A connect answer whose `subs` entries may come in later (resumes read from history): each
+// entry is kept in place, and the whole answer is written once none is pending.
+struct ConnectAnswer {
+  std::string head;                  // the members before "subs"
+  std::vector<std::string> entries;  // "CHANNEL":{...}, in the order of the request's subs
+  size_t pending = 0;
+
+  void set(size_t index, std::string_view channel, ErrorCode error, std::string text) {
+    std::string& out = entries[index];
+    out.clear();
+    JsonWriter json(out);
+    json.key(channel);
+    if (error == ErrorCode(0)) {
+      out.push_back('{');
+      out += text;
+      out.push_back('}');
+    } else {
+      json.begin_object().key("err").begin_object().member("code", uint64_t(error)).member("msg", text)
+          .end_object().end_object();
+    }
+  }
+  std::string fields() const {
+    std::string out = head + ",\"subs\":{";
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (i) out.push_back(',');
+      out += entries[i];
+    }
+    out.push_back('}');
+    return out;
+  }
 };
 
 inline void append_webhook_head(JsonWriter& json, std::string_view type, const HubSession& s) {

@@ -138,6 +138,18 @@ void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, st
       return worker.replace_device(device, sequence);
     }, [](size_t) {});
   }
+  // Entries of `subs` that resume from history answer once their pages are read: connect's
+  // answer waits for them, and every subscription it makes holds its live pushes until that
+  // answer is sent (a client learns each channel's position before its first `pub`).
+  bool resumes = false;
+  for (const SubsEntry& entry : subs) resumes |= entry.has_since && hub_.broker().keeps_history(entry.channel);
+  if (resumes) {
+    bool owed = false;
+    for (const OwedAnswer& answer : s.owed) owed |= answer.id == id;
+    if (!owed) owe_answer(s, id);
+    for (OwedAnswer& answer : s.owed)
+      if (answer.id == id) answer.releases_held = true;
+  }
   ChannelPosition ignored;
   if (hub_.config().personal_channels) {
     // Only ids that make valid channel names get a personal channel: the API could not
@@ -145,37 +157,50 @@ void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, st
     ChannelName name;
     for (std::string channel : {"$user:" + s.identity.user, "$device:" + s.identity.device}) {
       if (channel.back() == ':') continue;
-      if (parse_channel_name(channel, name) == ChannelNameError::none) add_subscription(s, channel, ignored);
-      else hub_.fault_log().write_at(spdlog::level::debug, "hub {}: no personal channel {:?}: not a valid channel name",
-                                     s.cid, std::string_view(channel).substr(0, 80));
+      if (parse_channel_name(channel, name) == ChannelNameError::none) {
+        add_subscription(s, channel, ignored);
+        if (resumes) hold_last_subscription(s, id);
+      } else {
+        hub_.fault_log().write_at(spdlog::level::debug, "hub {}: no personal channel {:?}: not a valid channel name",
+                                  s.cid, std::string_view(channel).substr(0, 80));
+      }
     }
   }
-  std::string fields;
-  JsonWriter json(fields);
+  auto answer = std::make_shared<ConnectAnswer>();
+  JsonWriter json(answer->head);
   json.member("cid", s.cid).member("user", s.identity.user).member("device", s.identity.device);
   json.key("hb").begin_object().member("iv", s.params->ping_interval_ms)
       .member("to", s.params->pong_timeout_ms).end_object();
   if (s.identity.expires_ms) json.member("exp", s.identity.expires_ms);
-  json.key("subs").begin_object();
-  for (const SubsEntry& entry : subs) {
-    json.key(entry.channel).begin_object();
+  answer->entries.resize(subs.size());
+  answer->pending = 1;  // released after the loop, so an answer read at once cannot finish it early
+  for (size_t i = 0; i < subs.size(); ++i) {
+    const SubsEntry& entry = subs[i];
     ErrorCode error{};
     std::string message;
-    if (check_subscribe(s, entry.channel, error, message)) {
-      fields += subscribed_fields(s, entry.channel, entry.has_since, entry.epoch, entry.offset);
-    } else {
+    if (!check_subscribe(s, entry.channel, error, message)) {
       // A namespace whose webhook decides is subscribed with its own request after connect.
       if (error == ErrorCode(0)) error = ErrorCode::not_available;
-      json.key("err").begin_object().member("code", uint64_t(error))
-          .member("msg", message.empty() ? error_message(error) : message).end_object();
+      answer->set(i, entry.channel, error, message.empty() ? std::string(error_message(error)) : message);
+      continue;
     }
-    json.end_object();
+    if (!(entry.has_since && hub_.broker().keeps_history(entry.channel))) {
+      answer->set(i, entry.channel, ErrorCode(0), subscribed_fields(s, entry.channel, entry.has_since, entry.epoch,
+                                                                    entry.offset));
+      if (resumes) hold_last_subscription(s, id);
+      continue;
+    }
+    ++answer->pending;
+    resume_subscription(s, id, entry.channel, entry.epoch, entry.offset,
+                        [this, answer, i, id, channel = entry.channel](HubSession& s, ErrorCode error, std::string text) {
+                          answer->set(i, channel, error, std::move(text));
+                          if (--answer->pending == 0) settle_answer(s, id, ok_text(id, answer->fields()));
+                        });
   }
-  json.end_object();
   const uint64_t now = now_ms();
   s.next_ping_ms = now + s.params->ping_interval_ms;
   s.expiry_deadline_ms = s.identity.expires_ms ? now + uint64_t(s.identity.expires_ms - now_wall) : 0;
-  answer_ok(s, id, fields);
+  if (--answer->pending == 0) answer_ok(s, id, answer->fields());
   schedule(s);
   run_held_requests(s);
 }
@@ -262,8 +287,13 @@ std::string HubWorker::subscribed_fields(HubSession& s, std::string_view channel
 void HubWorker::subscribe(HubSession& s, const Command& c) {
   ErrorCode error{};
   std::string message;
-  if (check_subscribe(s, c.channel, error, message))
+  if (check_subscribe(s, c.channel, error, message)) {
+    if (c.since.present && hub_.broker().keeps_history(c.channel)) {
+      owe_answer(s, c.id);
+      return resume_subscription(s, c.id, c.channel, c.since.epoch, c.since.offset, settle_resumed(c.id));
+    }
     return answer_ok(s, c.id, subscribed_fields(s, c.channel, c.since.present, c.since.epoch, c.since.offset));
+  }
   if (error != ErrorCode(0)) return answer_error(s, c.id, error, message);
   // The namespace's subscribe webhook decides.
   if (s.pending_ids.size() >= hub_.config().limits.max_pending_requests)
@@ -289,6 +319,8 @@ void HubWorker::subscribe(HubSession& s, const Command& c) {
           if (refusal.present)
             return settle_answer(s, id, error_text(id, refusal_code(refusal, ErrorCode::permission_denied), refusal.message));
           if (subscribed(s, channel)) return settle_answer(s, id, error_text(id, ErrorCode::already_subscribed));
+          if (has_since && hub_.broker().keeps_history(channel))
+            return resume_subscription(s, id, channel, epoch, offset, settle_resumed(id));
           settle_answer(s, id, ok_text(id, subscribed_fields(s, channel, has_since, epoch, offset)));
         });
       }));

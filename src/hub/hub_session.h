@@ -3,11 +3,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "hub/hub_config.h"
 #include "hub/identity.h"
+#include "proto/frame_variants.h"
 #include "server/connection.h"
 
 namespace wshub::hub {
@@ -31,7 +33,16 @@ struct SessionSubscription {
 struct OwedAnswer {
   uint64_t id = 0;
   bool ready = false;
+  bool releases_held = false;  // a subscribe with history: live pushes held for it follow it
   std::string text;
+};
+
+// A subscription whose missed publications are being read: live ones delivered meanwhile wait
+// here until the subscribe answer (with the missed ones) is sent.
+struct HeldSubscription {
+  LocalChannel* channel = nullptr;
+  uint64_t answer_id = 0;
+  std::vector<std::shared_ptr<const proto::FrameVariants>> frames;
 };
 
 class HubSession final : public server::RouteState {
@@ -51,6 +62,7 @@ class HubSession final : public server::RouteState {
   std::vector<SessionSubscription> subscriptions;
   std::vector<uint64_t> pending_ids;  // requests whose answer waits for the backend
   std::vector<OwedAnswer> owed;        // answers held back behind an earlier pending one
+  std::vector<HeldSubscription> held;  // subscriptions waiting for their history
   // Requests that arrived while the connect webhook decided, as single-request frames: run in
   // order once connected, dropped if the connect fails.
   std::vector<std::string> held_requests;

@@ -54,6 +54,11 @@ bool HubWorker::remove_subscription(HubSession& s, std::string_view channel) {
     s.subscriptions.pop_back();
     LocalChannel& local = *sub.channel;
     bump(counters_.subscriptions, -1);
+    for (size_t h = 0; h < s.held.size(); ++h)
+      if (s.held[h].channel == &local) {
+        s.held.erase(s.held.begin() + ptrdiff_t(h));
+        break;
+      }
     ChannelName name;
     const NamespaceConfig* ns = parse_channel_name(channel, name) == ChannelNameError::none
                                     ? hub_.config().find_namespace(name.ns)

@@ -125,8 +125,7 @@ void HubWorker::on_command(const Command& c) {
       return;
     case CommandType::ack:
       return;  // the durable inbox takes acks (its own layer); without it there is nothing to ack
-    case CommandType::history:
-      return answer_error(s, c.id, ErrorCode::not_available, "history is not kept for this channel");
+    case CommandType::history: return history(s, c);
     case CommandType::count_: break;
   }
 }
@@ -253,7 +252,14 @@ void HubWorker::close(server::Session& session) {
 void HubWorker::deliver(std::string_view channel, uint64_t offset,
                         const std::shared_ptr<const proto::FrameVariants>& frame) {
   deliver_to_members(channel, *frame, counters_.publications_delivered,
-                     [offset](const LocalChannel::Member& member) { return offset <= member.from_offset; });
+                     [this, offset, channel, &frame](const LocalChannel::Member& member) {
+                       if (offset > member.from_offset) return false;
+                       // A member whose history is being read keeps what comes after it.
+                       if ((member.from_offset & LocalChannel::kHeld) &&
+                           offset > (member.from_offset & ~LocalChannel::kHeld))
+                         hold_delivery(*member.session, channel, frame);
+                       return true;
+                     });
 }
 
 void HubWorker::deliver_push(std::string_view channel, std::string_view except_cid,

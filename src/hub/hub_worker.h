@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +31,9 @@ class LocalChannel {
     HubSession* session = nullptr;
     uint64_t from_offset = 0;  // publications at or before it were not for this subscriber
   };
+  // Set in from_offset while the member's history is read: later publications are held for it
+  // (HubSession::held) instead of sent, and the offset under the bit still says where live starts.
+  static constexpr uint64_t kHeld = uint64_t(1) << 63;
   std::string name;
   std::vector<Member> members;
   bool delivering = false;
@@ -127,6 +131,24 @@ class HubWorker final : public PublicationSink, private CommandSink {
   void publish(HubSession& s, const Command& c);
   void rpc(HubSession& s, const Command& c);
   void presence(HubSession& s, const Command& c);
+
+  // History (hub_history.cpp).
+  // What a resume gives: the fields of a subscribe answer (error 0), or an error and its message.
+  using ResumeDone = std::function<void(HubSession&, ErrorCode, std::string)>;
+  // Subscribes `s` to `channel`, which keeps history, resuming after `since` in `epoch`; `done`
+  // runs (now, or once the missed publications are read) while the session lives. `answer_id`
+  // is the owed answer that carries the result: live pushes wait until it is sent.
+  void resume_subscription(HubSession& s, uint64_t answer_id, std::string_view channel, std::string_view epoch,
+                           uint64_t since, ResumeDone done);
+  // The ResumeDone of a `subscribe` request: settles its answer.
+  ResumeDone settle_resumed(uint64_t id);
+  // The subscription `s` made last keeps its live pushes until answer `answer_id` is sent.
+  void hold_last_subscription(HubSession& s, uint64_t answer_id);
+  void history(HubSession& s, const Command& c);
+  // The subscribe answer `answer_id` was sent: the live publications held for it follow.
+  void release_held(HubSession& s, uint64_t answer_id);
+  void hold_delivery(HubSession& s, std::string_view channel,
+                     const std::shared_ptr<const proto::FrameVariants>& frame);
   void refresh(HubSession& s, const Command& c);
 
   // Subscriptions (hub_subscriptions.cpp).

@@ -54,6 +54,75 @@ class DeliverItem final : public net::MailItem {
   bool push_;
 };
 
+class LocalBroker;
+
+// A publication on its way through the store: the copy of its text the store writes from, and
+// what the broker needs to deliver and answer it once stored.
+class DurablePublish final : public StoreAppend {
+ public:
+  DurablePublish(LocalBroker& broker, uint32_t from, uint32_t generation, const Publication& publication,
+                 std::string_view epoch, uint64_t offset_, HistoryRetention retention_,
+                 std::unique_ptr<PublishCompletion> done)
+      : broker_(broker), from_(from), generation_(generation), done_(std::move(done)) {
+    text_.reserve(publication.channel.size() + epoch.size() + publication.data.size());
+    text_.append(publication.channel).append(epoch).append(publication.data);
+    channel = std::string_view(text_).substr(0, publication.channel.size());
+    this->epoch = std::string_view(text_).substr(publication.channel.size(), epoch.size());
+    data = std::string_view(text_).substr(publication.channel.size() + epoch.size());
+    offset = offset_;
+    ts_ms = publication.ts_ms;
+    retention = retention_;
+  }
+  void on_stored(std::string_view error) override;
+
+  uint32_t from() const { return from_; }
+  uint32_t generation() const { return generation_; }
+  std::unique_ptr<PublishCompletion> take_done() { return std::move(done_); }
+
+ private:
+  LocalBroker& broker_;
+  uint32_t from_;
+  uint32_t generation_;
+  std::unique_ptr<PublishCompletion> done_;
+  std::string text_;
+};
+
+// A publish's answer, carried to the worker it came from.
+class PublishAnswer final : public net::MailItem {
+ public:
+  PublishAnswer(std::unique_ptr<PublishCompletion> done, PublishResult result)
+      : done_(std::move(done)), result_(std::move(result)) {}
+  void run() override { done_->on_published(result_); }
+
+ private:
+  std::unique_ptr<PublishCompletion> done_;
+  PublishResult result_;
+};
+
+// A history page, carried from the store's reader thread to the worker that asked.
+class HistoryToWorker final : public HistoryRead {
+ public:
+  HistoryToWorker(net::Reactor* reactor, std::function<void(HistoryPage&)> done)
+      : reactor_(reactor), done_(std::move(done)) {}
+  void on_history(HistoryPage page) override {
+    class Item final : public net::MailItem {
+     public:
+      Item(std::function<void(HistoryPage&)> done, HistoryPage page) : done_(std::move(done)), page_(std::move(page)) {}
+      void run() override { done_(page_); }
+
+     private:
+      std::function<void(HistoryPage&)> done_;
+      HistoryPage page_;
+    };
+    if (reactor_) reactor_->post(new Item(std::move(done_), std::move(page)));
+    else done_(page);  // no worker attached (tests of the broker alone)
+  }
+
+ private:
+  net::Reactor* reactor_;
+  std::function<void(HistoryPage&)> done_;
+};
+
 class LocalBroker final : public Broker {
  public:
   LocalBroker(Store& store, LocalBrokerOptions options) : store_(store), options_(options) {}
@@ -70,7 +139,17 @@ class LocalBroker final : public Broker {
     {
       std::lock_guard lock(shard.mutex);
       Channel& channel = find_or_create(shard, publication.channel);
+      if (channel.retention.max_count) {
+        // Commit, then answer and deliver (stored() on the writer thread). Queued under the
+        // lock, so the store receives a channel's appends in offset order.
+        ++channel.in_flight;
+        store_.append(std::make_unique<DurablePublish>(*this, from, channel.generation, publication,
+                                                       channel.position.epoch, ++channel.assigned,
+                                                       channel.retention, std::move(done)));
+        return;
+      }
       const uint64_t offset = ++channel.position.offset;
+      channel.assigned = offset;
       result.position = channel.position;
       result.ok = true;
       if (channel.subscribers) {
@@ -84,6 +163,16 @@ class LocalBroker final : public Broker {
       }
     }
     if (done) done->on_published(result);
+  }
+
+  bool keeps_history(std::string_view channel) override {
+    return options_.retention && options_.retention(channel).max_count > 0;
+  }
+
+  void read_history(uint32_t worker, std::string_view channel, uint64_t after, uint32_t limit, uint64_t max_bytes,
+                    std::function<void(HistoryPage&)> done) override {
+    net::Reactor* reactor = worker < workers_.size() ? workers_[worker].reactor : nullptr;
+    store_.read_history(channel, after, limit, max_bytes, std::make_unique<HistoryToWorker>(reactor, std::move(done)));
   }
 
   ChannelPosition subscribe(uint32_t worker, std::string_view name) override {
@@ -171,7 +260,11 @@ class LocalBroker final : public Broker {
 
  private:
   struct Channel {
-    ChannelPosition position;
+    ChannelPosition position;            // with history: the last offset committed and delivered
+    uint64_t assigned = 0;               // the last offset given out (ahead while appends run)
+    uint32_t generation = 0;             // changes when a failed append takes offsets back
+    uint32_t in_flight = 0;              // appends not yet reported by the store
+    HistoryRetention retention;          // max_count 0: no history
     uint64_t subscribers = 0;            // on every worker
     std::vector<uint32_t> by_worker;     // subscribers per worker
     std::unordered_map<std::string, PresenceEntry> presence;
@@ -192,12 +285,15 @@ class LocalBroker final : public Broker {
     auto it = shard.channels.find(name);
     if (it != shard.channels.end()) return it->second;
     Channel& channel = shard.channels[std::string(name)];
-    channel.position = store_.load_position(name);
+    if (options_.retention) channel.retention = options_.retention(name);
+    // Without history a channel's offsets live in this process only: a new epoch says so.
+    channel.position = channel.retention.max_count ? store_.load_position(name) : volatile_->load_position(name);
+    channel.assigned = channel.position.offset;
     return channel;
   }
 
   void drop_if_idle_locked(Shard& shard, std::string_view name, const Channel& channel) {
-    if (channel.subscribers || !channel.presence.empty()) return;
+    if (channel.subscribers || !channel.presence.empty() || channel.in_flight) return;
     if (shard.channels.size() <= options_.max_idle_channels / kShards + 1) return;
     shard.channels.erase(shard.channels.find(name));
   }
@@ -213,16 +309,66 @@ class LocalBroker final : public Broker {
     }
   }
 
+  friend class DurablePublish;
+  // The writer thread: `publish` was committed (empty `error`) or not. Deliveries are posted in
+  // the order the store reports, which is offset order per channel.
+  void stored(DurablePublish& publish, std::string_view error);
+
   static std::string& scratch() {
     thread_local std::string buffer;
     return buffer;
   }
 
   Store& store_;
+  const std::unique_ptr<Store> volatile_ = make_memory_store();  // epochs of channels without history
   LocalBrokerOptions options_;
   std::vector<WorkerEnd> workers_;
   std::array<Shard, kShards> shards_;
 };
+
+void LocalBroker::stored(DurablePublish& publish, std::string_view error) {
+  PublishResult result;
+  Shard& shard = shard_of(publish.channel);
+  {
+    std::lock_guard lock(shard.mutex);
+    auto it = shard.channels.find(publish.channel);
+    if (it != shard.channels.end()) {  // always: in_flight keeps it
+      Channel& channel = it->second;
+      --channel.in_flight;
+      if (error.empty()) {
+        if (publish.offset > channel.position.offset) channel.position.offset = publish.offset;
+        result.ok = true;
+        result.position = {channel.position.epoch, publish.offset};
+        if (channel.subscribers) {
+          std::string& json = scratch();
+          json.clear();
+          append_pub_push(json, Publication{publish.channel, publish.data, publish.ts_ms}, publish.offset);
+          post_locked(channel, publish.channel, publish.offset,
+                      proto::FrameVariants::make(proto::Opcode::text, as_bytes(json)));
+        }
+      } else {
+        // Nothing after the last stored offset was stored: the offsets given out since are taken
+        // back, so the channel goes on from its last stored one without a gap. The writer refuses
+        // the other appends of this generation already queued (their offsets no longer follow).
+        if (publish.generation() == channel.generation) {
+          channel.assigned = channel.position.offset;
+          ++channel.generation;
+        }
+        result.error = ErrorCode::internal;  // retryable: the store may take it again
+        result.message = std::string(error);
+      }
+      drop_if_idle_locked(shard, publish.channel, channel);
+    }
+  }
+  std::unique_ptr<PublishCompletion> done = publish.take_done();
+  if (!done) return;
+  const uint32_t from = publish.from();
+  net::Reactor* reactor = from < workers_.size() ? workers_[from].reactor : nullptr;
+  if (reactor) reactor->post(new PublishAnswer(std::move(done), std::move(result)));
+  else done->on_published(result);  // no worker attached (tests of the broker alone)
+}
+
+void DurablePublish::on_stored(std::string_view error) { broker_.stored(*this, error); }
 
 }  // namespace
 

@@ -21,6 +21,8 @@ class MemoryStore final : public Store {
  public:
   MemoryStore() : seed_(std::random_device{}() | uint64_t(std::random_device{}()) << 32) {}
 
+  bool keeps_history() const override { return false; }
+
   ChannelPosition load_position(std::string_view) override {
     static constexpr char kHex[] = "0123456789abcdef";
     const uint64_t bits = mix(seed_ + counter_.fetch_add(1, std::memory_order_relaxed));
@@ -28,6 +30,14 @@ class MemoryStore final : public Store {
     position.epoch.resize(8);
     for (int i = 0; i < 8; ++i) position.epoch[size_t(i)] = kHex[(bits >> (4 * i)) & 15];
     return position;
+  }
+
+  void append(std::unique_ptr<StoreAppend> append) override { append->on_stored("this store keeps no history"); }
+
+  void read_history(std::string_view, uint64_t, uint32_t, uint64_t, std::unique_ptr<HistoryRead> done) override {
+    HistoryPage page;
+    page.error = "this store keeps no history";
+    done->on_history(std::move(page));
   }
 
  private:

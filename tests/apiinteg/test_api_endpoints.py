@@ -107,7 +107,7 @@ class Routing(ApiCase):
     def test_wrong_methods_get_405(self):
         cases = [("GET", "/api/publish"), ("PUT", "/api/publish"), ("GET", "/api/broadcast"),
                  ("GET", "/api/send"), ("DELETE", "/api/subscribe"), ("GET", "/api/unsubscribe"),
-                 ("GET", "/api/disconnect"), ("POST", "/api/presence"), ("POST", "/api/history"),
+                 ("GET", "/api/disconnect"), ("POST", "/api/presence"), ("PUT", "/api/history"),
                  ("POST", "/api/channels"), ("PATCH", "/api/info"), ("POST", "/metrics"),
                  ("POST", "/ready"), ("DELETE", "/health"), ("HEAD", "/api/publish"),
                  ("POST", "/api/messages/1"), ("DELETE", "/api/messages/abc")]
@@ -122,9 +122,13 @@ class Routing(ApiCase):
         answer = self.client.post("/api/publish?ignored=1", {"channel": "query", "data": 1})
         self.assertEqual(answer.status, 200, answer)
 
-    def test_the_durable_store_endpoints_answer_501_with_108(self):
-        for method, path in (("POST", "/api/send"), ("GET", "/api/history?channel=news"),
-                             ("GET", "/api/messages/1"), ("GET", "/api/messages/abc")):
+    def test_history_of_a_namespace_without_history_is_400_with_108(self):
+        for answer in (self.client.get("/api/history?channel=news"),
+                       self.client.post("/api/history", {"channel": "news"})):
+            self.assert_error(answer, 400, 108, "history_size")
+
+    def test_the_inbox_endpoints_answer_501_with_108(self):
+        for method, path in (("POST", "/api/send"), ("GET", "/api/messages/1"), ("GET", "/api/messages/abc")):
             answer = self.client.request(method, path, body={"user": "u", "data": 1}
                                          if method == "POST" else None)
             with self.subTest(path=path):

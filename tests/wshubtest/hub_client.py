@@ -22,6 +22,7 @@ class HubClient:
         self.answers = {}             # id -> Future
         self.pushes = asyncio.Queue()
         self.all_pushes = []
+        self.arrivals = []            # every answer and push, in arrival order
         self.close_code = None
         self.close_reason = None
         self.reader = asyncio.create_task(self._read())
@@ -63,6 +64,7 @@ class HubClient:
             await self.pushes.put(None)
 
     async def _take(self, item):
+        self.arrivals.append(item)
         kind = item.get("t")
         if kind == "ping" and "id" not in item:
             await self.ws.send('{"t":"pong"}')

@@ -1,0 +1,84 @@
+// The parts of the SQLite store shared by its files (internal to the store layer): opening and
+// migrating the database, and the writer thread that commits appends in groups.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "store/sqlite_db.h"
+#include "store/sqlite_store.h"
+
+namespace wshub::store {
+
+// Opens `options.path` on `db`, makes sure no other process uses it, checks it, migrates it
+// to kSqliteSchemaVersion and sets WAL and the durability mode. `lock_fd` gets the descriptor
+// holding the process lock (kept open while the store lives). Fills `epoch` with the
+// database's epoch (made when it was created). False with `why` one sentence.
+bool open_database(SqliteConnection& db, const SqliteStoreOptions& options, int& lock_fd, std::string& epoch,
+                   std::string& why);
+// A connection for reads beside the writer (same file, WAL), with `busy_timeout`.
+bool open_reader(SqliteConnection& db, const std::string& path, std::string& why);
+
+struct StoreTotals {
+  std::atomic<uint64_t> appends{0}, append_errors{0}, commits{0}, syncs{0}, trimmed{0}, reads{0};
+};
+
+// The one thread that writes. Appends queue here; each turn takes every queued append (up to
+// max_batch) into one transaction, trims the channels it touched to their retention, commits,
+// and then reports each append in queue order. Expired history is swept about once a second.
+class SqliteWriter {
+ public:
+  SqliteWriter(SqliteConnection& db, const SqliteStoreOptions& options, StoreTotals& totals);
+  ~SqliteWriter();
+  bool prepare(std::string& why);  // the statements; before start()
+  void start();
+  void append(std::unique_ptr<hub::StoreAppend> item);
+  // Commits what is queued, then stops; later appends fail at once.
+  void stop();
+
+ private:
+  // What the writer knows of a channel: authoritative, since nothing else writes.
+  struct ChannelRow {
+    int64_t id = 0;
+    uint64_t last_offset = 0;
+    uint64_t first_kept = 1;  // the oldest kept offset; last_offset + 1 when none is kept
+    uint64_t kept_bytes = 0;
+    bool touched = false;
+    hub::HistoryRetention retention;
+  };
+  void run();
+  void write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch);
+  // In the open transaction; false on an SQL error (the whole batch then fails).
+  bool apply(hub::StoreAppend& item, std::string& refusal);
+  bool find_channel(std::string_view name, std::string_view epoch, ChannelRow*& row);
+  bool trim(ChannelRow& row, int64_t now_ms);
+  bool delete_through(ChannelRow& row, uint64_t offset);
+  bool sweep_expired(int64_t now_ms);
+  void maybe_vacuum();
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
+
+  SqliteConnection& db_;
+  SqliteStoreOptions options_;
+  StoreTotals& totals_;
+  std::unordered_map<std::string, ChannelRow> channels_;
+  SqliteStatement find_channel_, insert_channel_, update_channel_, insert_pub_, delete_through_,
+      sizes_from_, expired_, oldest_kept_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::unique_ptr<hub::StoreAppend>> queue_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  std::thread thread_;
+  int64_t next_sweep_ms_ = 0;
+  uint64_t commits_since_vacuum_check_ = 0;
+};
+
+}  // namespace wshub::store

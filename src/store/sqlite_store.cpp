@@ -1,0 +1,210 @@
+// The SQLite store as the hub sees it: positions read on a connection of their own, history
+// reads queued to a reader thread with its own connection, appends handed to the writer.
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "store/sqlite_internal.h"
+
+namespace wshub::store {
+
+namespace {
+
+struct HistoryRequest {
+  std::string channel;
+  uint64_t after = 0;
+  uint32_t limit = 0;
+  uint64_t max_bytes = 0;
+  std::unique_ptr<hub::HistoryRead> done;
+};
+
+uint64_t file_size(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? uint64_t(info.st_size) : 0;
+}
+
+class SqliteStore final : public hub::Store {
+ public:
+  explicit SqliteStore(const SqliteStoreOptions& options) : options_(options), writer_(writer_db_, options_, totals_) {}
+
+  ~SqliteStore() override {
+    close();
+  }
+
+  bool open(std::string& why) {
+    if (!open_database(writer_db_, options_, lock_.fd, epoch_, why)) return false;
+    if (!open_reader(position_db_, options_.path, why) || !open_reader(read_db_, options_.path, why)) return false;
+    const bool prepared =
+        load_position_.prepare(position_db_, "SELECT epoch, last_offset FROM channels WHERE name = ?1") &&
+        read_channel_.prepare(read_db_, "SELECT id, epoch, last_offset FROM channels WHERE name = ?1") &&
+        read_first_.prepare(read_db_,
+                            "SELECT min(off) FROM pubs WHERE channel_id = ?1 AND (expires = 0 OR expires > ?2)") &&
+        read_pubs_.prepare(read_db_,
+                           "SELECT off, ts, data FROM pubs WHERE channel_id = ?1 AND off > ?2 "
+                           "AND (expires = 0 OR expires > ?3) ORDER BY off LIMIT ?4");
+    if (!prepared) {
+      why = "the database " + options_.path + " cannot be read: " +
+            (position_db_.code() ? position_db_.error() : read_db_.error());
+      return false;
+    }
+    if (!writer_.prepare(why)) return false;
+    writer_.start();
+    reader_ = std::thread([this] { read_loop(); });
+    return true;
+  }
+
+  bool keeps_history() const override { return true; }
+
+  hub::ChannelPosition load_position(std::string_view channel) override {
+    hub::ChannelPosition position{epoch_, 0};
+    std::lock_guard lock(position_mutex_);
+    load_position_.bind_text(1, channel);
+    const int rc = load_position_.step();
+    if (rc == SQLITE_ROW) {
+      position.epoch = std::string(load_position_.column_text(0));
+      position.offset = uint64_t(load_position_.column_int(1));
+    } else if (rc != SQLITE_DONE) {
+      // The writer refuses offsets that do not follow what is stored, so a wrong guess here
+      // costs failed publishes, never a wrong history.
+      spdlog::error("store: reading the position of {:?} failed: {}", channel.substr(0, 80), position_db_.error());
+    }
+    load_position_.reset();
+    return position;
+  }
+
+  void append(std::unique_ptr<hub::StoreAppend> item) override { writer_.append(std::move(item)); }
+
+  void read_history(std::string_view channel, uint64_t after, uint32_t limit, uint64_t max_bytes,
+                    std::unique_ptr<hub::HistoryRead> done) override {
+    {
+      std::lock_guard lock(read_mutex_);
+      if (!read_stopping_) {
+        read_queue_.push_back({std::string(channel), after, limit, max_bytes, std::move(done)});
+        read_wake_.notify_one();
+        return;
+      }
+    }
+    hub::HistoryPage page;
+    page.error = "the store is closed (the server is stopping)";
+    done->on_history(std::move(page));
+  }
+
+  hub::StoreCounters counters() const override {
+    hub::StoreCounters c;
+    c.appends = totals_.appends.load(std::memory_order_relaxed);
+    c.append_errors = totals_.append_errors.load(std::memory_order_relaxed);
+    c.commits = totals_.commits.load(std::memory_order_relaxed);
+    c.syncs = totals_.syncs.load(std::memory_order_relaxed);
+    c.trimmed = totals_.trimmed.load(std::memory_order_relaxed);
+    c.reads = totals_.reads.load(std::memory_order_relaxed);
+    c.file_bytes = file_size(options_.path) + file_size(options_.path + "-wal");
+    return c;
+  }
+
+  void close() override {
+    writer_.stop();
+    {
+      std::lock_guard lock(read_mutex_);
+      read_stopping_ = true;
+    }
+    read_wake_.notify_one();
+    if (reader_.joinable()) reader_.join();
+  }
+
+ private:
+  void read_loop() {
+    for (;;) {
+      HistoryRequest request;
+      {
+        std::unique_lock lock(read_mutex_);
+        read_wake_.wait(lock, [this] { return !read_queue_.empty() || read_stopping_; });
+        if (read_queue_.empty()) return;
+        request = std::move(read_queue_.front());
+        read_queue_.pop_front();
+      }
+      hub::HistoryPage page = read(request);
+      totals_.reads.fetch_add(1, std::memory_order_relaxed);
+      request.done->on_history(std::move(page));
+    }
+  }
+
+  // One read transaction: the channel's row and its publications agree with each other.
+  hub::HistoryPage read(const HistoryRequest& request) {
+    hub::HistoryPage page;
+    if (!read_db_.exec("BEGIN")) {
+      page.error = "the store could not read history: " + read_db_.error();
+      return page;
+    }
+    const int64_t now = wall_ms();
+    int64_t id = 0;
+    read_channel_.bind_text(1, request.channel);
+    int rc = read_channel_.step();
+    if (rc == SQLITE_ROW) {
+      id = read_channel_.column_int(0);
+      page.stored.epoch = std::string(read_channel_.column_text(1));
+      page.stored.offset = uint64_t(read_channel_.column_int(2));
+    }
+    read_channel_.reset();
+    if (rc == SQLITE_ROW) {
+      read_first_.bind(1, id);
+      read_first_.bind(2, now);
+      rc = read_first_.step();
+      if (rc == SQLITE_ROW) page.first_kept = uint64_t(read_first_.column_int(0));
+      read_first_.reset();
+    }
+    if (rc == SQLITE_ROW && page.first_kept && request.limit) {
+      read_pubs_.bind(1, id);
+      read_pubs_.bind(2, int64_t(request.after));
+      read_pubs_.bind(3, now);
+      read_pubs_.bind(4, int64_t(request.limit));
+      uint64_t bytes = 0;
+      while ((rc = read_pubs_.step()) == SQLITE_ROW) {
+        const std::string_view data = read_pubs_.column_text(2);
+        if (!page.pubs.empty() && bytes + data.size() > request.max_bytes) break;
+        bytes += data.size();
+        page.pubs.push_back({uint64_t(read_pubs_.column_int(0)), read_pubs_.column_int(1), std::string(data)});
+      }
+      read_pubs_.reset();
+      if (rc == SQLITE_DONE) rc = SQLITE_ROW;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) page.error = "the store could not read history: " + read_db_.error();
+    read_db_.exec("COMMIT");
+    if (page.stored.epoch.empty()) page.stored.epoch = epoch_;
+    return page;
+  }
+
+  // Closed last, after every statement and connection: closing a descriptor of the file while a
+  // connection is open would drop that connection's SQLite locks.
+  struct ProcessLock {
+    int fd = -1;
+    ~ProcessLock() {
+      if (fd >= 0) ::close(fd);
+    }
+  } lock_;
+  SqliteStoreOptions options_;
+  StoreTotals totals_;
+  SqliteConnection writer_db_, position_db_, read_db_;
+  SqliteWriter writer_;
+  std::string epoch_;
+
+  std::mutex position_mutex_;
+  SqliteStatement load_position_;
+
+  std::mutex read_mutex_;
+  std::condition_variable read_wake_;
+  std::deque<HistoryRequest> read_queue_;
+  bool read_stopping_ = false;
+  std::thread reader_;
+  SqliteStatement read_channel_, read_first_, read_pubs_;
+};
+
+}  // namespace
+
+std::unique_ptr<hub::Store> open_sqlite_store(const SqliteStoreOptions& options, std::string& why) {
+  auto store = std::make_unique<SqliteStore>(options);
+  if (!store->open(why)) return nullptr;
+  return store;
+}
+
+}  // namespace wshub::store

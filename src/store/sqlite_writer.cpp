@@ -1,0 +1,295 @@
+// The store's one writer: group commit of appends, retention by count and bytes as channels are
+// written, expiry by age swept about once a second, WAL checkpoints, and the free pages given
+// back to the file system (auto_vacuum = INCREMENTAL) when they pile up after a burst.
+#include <chrono>
+
+#include "base/clock.h"
+#include "store/sqlite_internal.h"
+
+namespace wshub::store {
+
+namespace {
+
+constexpr int64_t kSweepIntervalMs = 1000;
+constexpr uint32_t kSweepChannelsPerTurn = 1000;
+
+}  // namespace
+
+SqliteWriter::SqliteWriter(SqliteConnection& db, const SqliteStoreOptions& options, StoreTotals& totals)
+    : db_(db), options_(options), totals_(totals) {}
+
+SqliteWriter::~SqliteWriter() { stop(); }
+
+bool SqliteWriter::prepare(std::string& why) {
+  const bool ok =
+      find_channel_.prepare(db_, "SELECT id, last_offset, kept_bytes FROM channels WHERE name = ?1") &&
+      insert_channel_.prepare(db_, "INSERT INTO channels(name, epoch, last_offset, kept_bytes) VALUES(?1, ?2, 0, 0)") &&
+      update_channel_.prepare(db_, "UPDATE channels SET last_offset = ?2, kept_bytes = ?3 WHERE id = ?1") &&
+      insert_pub_.prepare(db_, "INSERT INTO pubs(channel_id, off, ts, expires, data) VALUES(?1, ?2, ?3, ?4, ?5)") &&
+      delete_through_.prepare(db_, "DELETE FROM pubs WHERE channel_id = ?1 AND off <= ?2 RETURNING length(data)") &&
+      sizes_from_.prepare(db_, "SELECT off, length(data) FROM pubs WHERE channel_id = ?1 AND off >= ?2 ORDER BY off") &&
+      expired_.prepare(db_, "SELECT channel_id, max(off) FROM pubs WHERE expires > 0 AND expires <= ?1 "
+                            "GROUP BY channel_id LIMIT " + std::to_string(kSweepChannelsPerTurn)) &&
+      oldest_kept_.prepare(db_, "SELECT min(off) FROM pubs WHERE channel_id = ?1");
+  if (!ok) why = "the database " + options_.path + " cannot be written: " + db_.error();
+  // Checkpoints are ours (wal_autocheckpoint is 0): counted, and run by this thread only.
+  if (ok) sqlite3_wal_hook(db_.handle(), &SqliteWriter::on_wal_commit, this);
+  return ok;
+}
+
+void SqliteWriter::start() { thread_ = std::thread([this] { run(); }); }
+
+void SqliteWriter::append(std::unique_ptr<hub::StoreAppend> item) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      const bool was_empty = queue_.empty();
+      queue_.push_back(std::move(item));
+      if (was_empty) wake_.notify_one();
+      return;
+    }
+  }
+  totals_.append_errors.fetch_add(1, std::memory_order_relaxed);
+  item->on_stored("the store is closed (the server is stopping)");
+}
+
+void SqliteWriter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    stopping_ = true;
+    stopped_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SqliteWriter::run() {
+  std::vector<std::unique_ptr<hub::StoreAppend>> batch;
+  next_sweep_ms_ = wall_ms() + kSweepIntervalMs;
+  for (;;) {
+    bool finished = false;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(kSweepIntervalMs),
+                     [this] { return !queue_.empty() || stopping_; });
+      if (queue_.size() <= options_.max_batch) {
+        batch.swap(queue_);
+      } else {
+        batch.assign(std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.begin() + options_.max_batch));
+        queue_.erase(queue_.begin(), queue_.begin() + options_.max_batch);
+      }
+      finished = stopping_ && queue_.empty();
+    }
+    if (!batch.empty()) write_batch(batch);
+    batch.clear();
+    if (finished) break;
+    const int64_t now = wall_ms();
+    if (now >= next_sweep_ms_) {
+      sweep_expired(now);
+      next_sweep_ms_ = now + kSweepIntervalMs;
+    }
+  }
+}
+
+void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch) {
+  std::vector<std::string> refusals(batch.size());
+  std::vector<ChannelRow*> touched;
+  bool ok = db_.exec("BEGIN IMMEDIATE");
+  size_t stored = 0;
+  for (size_t i = 0; ok && i < batch.size(); ++i) {
+    ChannelRow* row = nullptr;
+    hub::StoreAppend& item = *batch[i];
+    ok = find_channel(item.channel, item.epoch, row);
+    if (!ok) break;
+    if (item.offset != row->last_offset + 1) {
+      // The broker gave this offset before an earlier append of the channel failed.
+      refusals[i] = "offset " + std::to_string(item.offset) + " does not follow the stored " +
+                    std::to_string(row->last_offset) + " (an earlier write failed)";
+      continue;
+    }
+    insert_pub_.bind(1, row->id);
+    insert_pub_.bind(2, int64_t(item.offset));
+    insert_pub_.bind(3, item.ts_ms);
+    insert_pub_.bind(4, item.retention.ttl_s ? item.ts_ms + int64_t(item.retention.ttl_s) * 1000 : 0);
+    insert_pub_.bind_blob(5, item.data);
+    ok = insert_pub_.step() == SQLITE_DONE;
+    insert_pub_.reset();
+    if (!ok) break;
+    row->last_offset = item.offset;
+    row->kept_bytes += item.data.size();
+    row->retention = item.retention;
+    if (!row->touched) touched.push_back(row);
+    row->touched = true;
+    ++stored;
+  }
+  const int64_t now = wall_ms();
+  for (ChannelRow* row : touched) {
+    row->touched = false;
+    if (ok) ok = trim(*row, now);
+  }
+  if (ok) ok = db_.exec("COMMIT");
+  std::string failure;
+  if (!ok) {
+    failure = "the store could not write the publication: " + db_.error();
+    db_.exec("ROLLBACK");
+    // The rows the batch changed are not what the file holds any more: read them again.
+    channels_.clear();
+    stored = 0;
+  } else {
+    totals_.commits.fetch_add(1, std::memory_order_relaxed);
+    if (options_.sync) totals_.syncs.fetch_add(1, std::memory_order_relaxed);
+    totals_.appends.fetch_add(stored, std::memory_order_relaxed);
+    if (++commits_since_vacuum_check_ >= 256) maybe_vacuum();
+  }
+  totals_.append_errors.fetch_add(batch.size() - stored, std::memory_order_relaxed);
+  for (size_t i = 0; i < batch.size(); ++i)
+    batch[i]->on_stored(!ok ? std::string_view(failure) : std::string_view(refusals[i]));
+}
+
+bool SqliteWriter::find_channel(std::string_view name, std::string_view epoch, ChannelRow*& row) {
+  auto it = channels_.find(std::string(name));
+  if (it != channels_.end()) {
+    row = &it->second;
+    return true;
+  }
+  ChannelRow loaded;
+  find_channel_.bind_text(1, name);
+  int rc = find_channel_.step();
+  if (rc == SQLITE_ROW) {
+    loaded.id = find_channel_.column_int(0);
+    loaded.last_offset = uint64_t(find_channel_.column_int(1));
+    loaded.kept_bytes = uint64_t(find_channel_.column_int(2));
+  }
+  find_channel_.reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return false;
+  if (rc == SQLITE_DONE) {
+    insert_channel_.bind_text(1, name);
+    insert_channel_.bind_text(2, epoch);
+    rc = insert_channel_.step();
+    insert_channel_.reset();
+    if (rc != SQLITE_DONE) return false;
+    loaded.id = sqlite3_last_insert_rowid(db_.handle());
+  }
+  loaded.first_kept = loaded.last_offset + 1;
+  oldest_kept_.bind(1, loaded.id);
+  rc = oldest_kept_.step();
+  if (rc == SQLITE_ROW && oldest_kept_.column_int(0) > 0)  // min() of no rows is NULL: 0
+    loaded.first_kept = uint64_t(oldest_kept_.column_int(0));
+  oldest_kept_.reset();
+  if (rc != SQLITE_ROW) return false;
+  row = &channels_.emplace(std::string(name), loaded).first->second;
+  return true;
+}
+
+bool SqliteWriter::delete_through(ChannelRow& row, uint64_t offset) {
+  delete_through_.bind(1, row.id);
+  delete_through_.bind(2, int64_t(offset));
+  uint64_t bytes = 0, count = 0;
+  int rc;
+  while ((rc = delete_through_.step()) == SQLITE_ROW) {
+    bytes += uint64_t(delete_through_.column_int(0));
+    ++count;
+  }
+  delete_through_.reset();
+  if (rc != SQLITE_DONE) return false;
+  row.kept_bytes -= bytes < row.kept_bytes ? bytes : row.kept_bytes;
+  if (offset + 1 > row.first_kept) row.first_kept = offset + 1;
+  totals_.trimmed.fetch_add(count, std::memory_order_relaxed);
+  return true;
+}
+
+// Keeps the last max_count publications and at most max_bytes of them, then records the row.
+bool SqliteWriter::trim(ChannelRow& row, int64_t now_ms) {
+  const hub::HistoryRetention& keep = row.retention;
+  if (keep.max_count && row.last_offset >= row.first_kept &&
+      row.last_offset - row.first_kept + 1 > keep.max_count) {
+    if (!delete_through(row, row.last_offset - keep.max_count)) return false;
+  }
+  if (keep.max_bytes && row.kept_bytes > keep.max_bytes) {
+    // The oldest go first until the rest fits.
+    uint64_t remaining = row.kept_bytes, cut = 0;
+    sizes_from_.bind(1, row.id);
+    sizes_from_.bind(2, int64_t(row.first_kept));
+    int rc;
+    while (remaining > keep.max_bytes && (rc = sizes_from_.step()) == SQLITE_ROW) {
+      cut = uint64_t(sizes_from_.column_int(0));
+      remaining -= std::min<uint64_t>(remaining, uint64_t(sizes_from_.column_int(1)));
+    }
+    sizes_from_.reset();
+    if (cut && !delete_through(row, cut)) return false;
+  }
+  (void)now_ms;
+  update_channel_.bind(1, row.id);
+  update_channel_.bind(2, int64_t(row.last_offset));
+  update_channel_.bind(3, int64_t(row.kept_bytes));
+  const bool ok = update_channel_.step() == SQLITE_DONE;
+  update_channel_.reset();
+  return ok;
+}
+
+bool SqliteWriter::sweep_expired(int64_t now_ms) {
+  // Which channels have expired publications, and the newest expired one of each: everything up
+  // to it goes, so a channel's kept publications stay one unbroken run of offsets.
+  std::vector<std::pair<int64_t, uint64_t>> expired;
+  expired_.bind(1, now_ms);
+  int rc;
+  while ((rc = expired_.step()) == SQLITE_ROW)
+    expired.emplace_back(expired_.column_int(0), uint64_t(expired_.column_int(1)));
+  expired_.reset();
+  if (rc != SQLITE_DONE || expired.empty()) return rc == SQLITE_DONE;
+  if (!db_.exec("BEGIN IMMEDIATE")) return false;
+  bool ok = true;
+  for (const auto& [id, through] : expired) {
+    ChannelRow* row = nullptr;
+    for (auto& [name, cached] : channels_)
+      if (cached.id == id) row = &cached;
+    ChannelRow scratch;
+    if (!row) {
+      // Not written since this process started: its row is read for its numbers.
+      SqliteStatement read;
+      ok = read.prepare(db_, "SELECT last_offset, kept_bytes FROM channels WHERE id = ?1");
+      if (!ok) break;
+      read.bind(1, id);
+      if (read.step() == SQLITE_ROW) {
+        scratch.last_offset = uint64_t(read.column_int(0));
+        scratch.kept_bytes = uint64_t(read.column_int(1));
+      }
+      scratch.id = id;
+      scratch.first_kept = 1;
+      row = &scratch;
+    }
+    ok = delete_through(*row, through) && trim(*row, now_ms);
+    if (!ok) break;
+  }
+  if (ok) ok = db_.exec("COMMIT");
+  if (!ok) {
+    db_.exec("ROLLBACK");
+    channels_.clear();
+    return false;
+  }
+  totals_.commits.fetch_add(1, std::memory_order_relaxed);
+  if (options_.sync) totals_.syncs.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void SqliteWriter::maybe_vacuum() {
+  commits_since_vacuum_check_ = 0;
+  int64_t free_pages = 0, pages = 0;
+  if (!db_.query_int("PRAGMA freelist_count", free_pages) || !db_.query_int("PRAGMA page_count", pages)) return;
+  // Free pages are reused by later writes; only a large surplus (after a burst was trimmed) is
+  // handed back, a slice at a time so the writer is not held up for long.
+  if (free_pages > 1024 && free_pages * 4 > pages) db_.exec("PRAGMA incremental_vacuum(1024)");
+}
+
+int SqliteWriter::on_wal_commit(void* self, sqlite3* db, const char* name, int pages) {
+  auto& writer = *static_cast<SqliteWriter*>(self);
+  if (uint32_t(pages) < writer.options_.checkpoint_pages) return SQLITE_OK;
+  int log = 0, done = 0;
+  if (sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log, &done) == SQLITE_OK)
+    writer.totals_.syncs.fetch_add(2, std::memory_order_relaxed);  // the WAL, then the database
+  return SQLITE_OK;
+}
+
+}  // namespace wshub::store
