@@ -39,6 +39,9 @@ public final class Inbox {
     private long acked;
     private final LinkedHashSet<String> handledIds = new LinkedHashSet<String>();
     private final List<InboxMessage> queue = new ArrayList<InboxMessage>();
+    // The seq whose handler failed, until it comes again: later messages are not handed over
+    // meanwhile, since acking one of them would acknowledge the failed one too. -1: none.
+    private long failedSeq = -1;
 
     Inbox(Host host, String storageKey) {
         this.host = host;
@@ -86,6 +89,7 @@ public final class Inbox {
     /** The connection ended: queued messages come again on the next connect. */
     void connectionLost() {
         queue.clear();
+        failedSeq = -1;
     }
 
     void handleMessage(InboxMessage message) {
@@ -94,6 +98,10 @@ public final class Inbox {
             // Handled and acked already: our ack may have been lost, so say it again.
             host.sendAck(ackedNow);
             return;
+        }
+        if (failedSeq >= 0) {
+            if (message.seq > failedSeq) return; // comes again after the failed one
+            failedSeq = -1;
         }
         for (InboxMessage waiting : queue) {
             if (waiting.seq == message.seq) return;
@@ -123,6 +131,7 @@ public final class Inbox {
                 // Acks are cumulative: nothing after an unhandled message may be acked. Drop what
                 // waits; the server sends it again (after ack_timeout, or at the next connect).
                 queue.clear();
+                failedSeq = message.seq;
                 host.reportError(new WshubException(WshubException.Kind.SERVER,
                     "inbox handler failed for seq " + message.seq + ": " + e, e));
                 return;

@@ -1,0 +1,61 @@
+// A Client on a FakeScheduler and a FakeTransport, with its events recorded in order: the setup
+// every unit test shares.
+package io.wshub.client;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Executor;
+
+final class Harness {
+    final FakeScheduler scheduler = new FakeScheduler();
+    final FakeTransport transport = new FakeTransport();
+    final List<String> events = new ArrayList<String>();
+    final List<Throwable> errors = new ArrayList<Throwable>();
+    final List<DisconnectedEvent> disconnects = new ArrayList<DisconnectedEvent>();
+    final Client client;
+
+    Harness(ClientOptions.Builder options) throws IOException {
+        client = new Client("ws://hub.test/hub", options.transport(transport).scheduler(scheduler)
+            .tokenExecutor(new Executor() {
+                @Override
+                public void execute(Runnable task) {
+                    task.run();
+                }
+            })
+            .random(new Random(7)).build());
+        client.setListener(new ClientListener() {
+            @Override
+            public void onState(State state, State previous) {
+                events.add("state " + state);
+            }
+
+            @Override
+            public void onDisconnected(DisconnectedEvent event) {
+                disconnects.add(event);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                errors.add(error);
+            }
+        });
+    }
+
+    static Harness withToken() throws IOException {
+        return new Harness(ClientOptions.builder().token("tok-1"));
+    }
+
+    /** connect(), the socket opens and the connect is accepted with {@code extra} fields. */
+    FakeTransport.Connection connected(String extra) {
+        client.connect();
+        scheduler.runDue();
+        FakeTransport.Connection connection = transport.last();
+        connection.open();
+        scheduler.runDue();
+        connection.acceptConnect(extra);
+        scheduler.runDue();
+        return connection;
+    }
+}
