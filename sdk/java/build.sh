@@ -19,12 +19,15 @@ if [ $# -gt 0 ] && [ "$1" = test ]; then
   exec java -cp "$out/classes:$out/test-classes:$runtime:$testing" org.junit.runner.JUnitCore "$@"
 fi
 
-rm -rf "$out/classes" "$out/test-classes"
+rm -rf "$out/classes" "$out/test-classes" "$out/examples"
 mkdir -p "$out/classes" "$out/test-classes"
 # -Werror: a warning (an unchecked cast, a missing serialVersionUID) fails the build.
 javac --release 8 -Xlint:all -Werror -encoding UTF-8 -cp "$runtime" -d "$out/classes" \
   $(find "$here/src/main/java" -name '*.java' | sort)
 javac --release 8 -encoding UTF-8 -cp "$out/classes:$runtime:$testing" -d "$out/test-classes" \
   $(find "$here/src/test/java" -name '*.java' | sort)
+# The README's example, compiled so that it cannot drift from the API.
+mkdir -p "$out/examples"
+javac --release 8 -encoding UTF-8 -cp "$out/classes:$runtime" -d "$out/examples" "$here"/examples/*.java
 jar cf "$out/wshub-client.jar" -C "$out/classes" .
 echo "build.sh: $out/wshub-client.jar"
