@@ -19,6 +19,15 @@ if [ $# -gt 0 ] && [ "$1" = test ]; then
   exec java -cp "$out/classes:$out/test-classes:$runtime:$testing" org.junit.runner.JUnitCore "$@"
 fi
 
+# Android API 21 lacks these (CompletableFuture, java.util.function and streams, and the Java 8
+# default methods of collections came with API 24; java.nio.file and java.time with API 26).
+# javac --release 8 cannot tell, so the main sources' code lines are checked by name here.
+android_missing='java\.util\.function|java\.util\.stream|java\.nio\.file|java\.time|CompletableFuture|Optional<|\.(forEach|removeIf|getOrDefault|putIfAbsent|computeIfAbsent|computeIfPresent|merge|replaceAll)\(|StandardCharsets'
+if grep -nE "$android_missing" $(find "$here/src/main/java" -name '*.java') | grep -vE '^[^:]+:[0-9]+: *(//|\*)'; then
+  echo "build.sh: the lines above use API that Android has only from API 24 or 26 (minSdk is 21)" >&2
+  exit 1
+fi
+
 rm -rf "$out/classes" "$out/test-classes" "$out/examples"
 mkdir -p "$out/classes" "$out/test-classes"
 # -Werror: a warning (an unchecked cast, a missing serialVersionUID) fails the build.
