@@ -58,4 +58,18 @@ final class Harness {
         scheduler.runDue();
         return connection;
     }
+
+    /**
+     * The network drops {@code connection} (1006); after the drawn delay the client opens a new
+     * one, which the server accepts at the WebSocket level. Returns it, its connect unanswered.
+     */
+    FakeTransport.Connection reopenAfterDrop(FakeTransport.Connection connection) {
+        connection.serverClose(1006, "");
+        scheduler.runDue();
+        scheduler.advance(disconnects.get(disconnects.size() - 1).delayMs);
+        FakeTransport.Connection next = transport.last();
+        next.open();
+        scheduler.runDue();
+        return next;
+    }
 }

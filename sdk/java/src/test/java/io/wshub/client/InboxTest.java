@@ -90,12 +90,7 @@ public class InboxTest {
         msg(c, 1);
         msg(c, 2);
         h.scheduler.runDue();
-        c.serverClose(1006, "");
-        h.scheduler.runDue();
-        h.scheduler.advance(h.disconnects.get(0).delayMs);
-        FakeTransport.Connection c2 = h.transport.last();
-        c2.open();
-        h.scheduler.runDue();
+        FakeTransport.Connection c2 = h.reopenAfterDrop(c);
         JSONObject inbox = c2.lastOf("connect").getJSONObject("inbox");
         assertEquals("ib1", inbox.getString("ep"));
         assertEquals(2, inbox.getLong("acked"));

@@ -98,12 +98,7 @@ public class OutboxTest {
         h.scheduler.runDue();
         assertEquals(1, c.sentOf("publish").size());
         assertEquals(1, h.client.outbox().size());
-        c.serverClose(1006, "");
-        h.scheduler.runDue();
-        h.scheduler.advance(h.disconnects.get(0).delayMs);
-        FakeTransport.Connection c2 = h.transport.last();
-        c2.open();
-        h.scheduler.runDue();
+        FakeTransport.Connection c2 = h.reopenAfterDrop(c);
         assertTrue("nothing is sent before the connect answer", c2.sentOf("publish").isEmpty());
         c2.acceptConnect("");
         h.scheduler.runDue();

@@ -57,12 +57,7 @@ public class ResumeTest {
         assertEquals(new StreamPosition("e1", 7), sub.position());
         assertEquals("{\"ep\":\"e1\",\"off\":7}", storage.get("wshub:sub:news"));
 
-        c.serverClose(1006, "");
-        h.scheduler.runDue();
-        h.scheduler.advance(h.disconnects.get(0).delayMs);
-        FakeTransport.Connection c2 = h.transport.last();
-        c2.open();
-        h.scheduler.runDue();
+        FakeTransport.Connection c2 = h.reopenAfterDrop(c);
         JSONObject since = c2.lastOf("connect").getJSONObject("subs").getJSONObject("news").getJSONObject("since");
         assertEquals("e1", since.getString("ep"));
         assertEquals(7, since.getLong("off"));
