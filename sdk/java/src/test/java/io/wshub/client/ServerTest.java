@@ -1,7 +1,8 @@
 // The SDK on the JVM (OkHttp) against the real wshub binary: subscribe and receive an API
 // publish; client publish, presence and rpc; a cut connection resumed without duplicates; the
 // server SIGKILLed mid-stream and restarted on the same port, the client back without a
-// duplicate and told its position is gone; and the persistent outbox: reports queued while the
+// duplicate and told its position is gone; token refresh on an open connection; and the
+// persistent outbox: reports queued while the
 // server is down (across an app restart) reach the backend and the subscribers exactly once.
 package io.wshub.client;
 
@@ -18,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.json.JSONObject;
 import org.junit.After;
@@ -217,6 +219,40 @@ public class ServerTest {
             assertEquals(-(i + 1), ((Number) after.get(i).data).intValue());
         }
         assertEquals(new StreamPosition(resumed.ep, 20), sub.position());
+    }
+
+    @Test
+    public void aShortLivedTokenIsRefreshedBeforeExpAndTheConnectionOutlivesSeveralTokens() throws Exception {
+        WshubServer server = start(0, 0, null);
+        final List<Throwable> errors = Collections.synchronizedList(new ArrayList<Throwable>());
+        final AtomicInteger fetched = new AtomicInteger();
+        Client dave = client(server.url(), ClientOptions.builder().tokenSupplier(() -> {
+            fetched.incrementAndGet();
+            return WshubServer.token("dave", null, 3);
+        }), errors);
+        final List<DisconnectedEvent> disconnects = Collections.synchronizedList(new ArrayList<DisconnectedEvent>());
+        dave.setListener(new ClientListener() {
+            @Override
+            public void onDisconnected(DisconnectedEvent event) {
+                disconnects.add(event);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                errors.add(error);
+            }
+        });
+        dave.connect();
+        until(() -> dave.state() == ClientListener.State.CONNECTED, "dave to connect", 10000);
+        String cid = dave.connectedAs().cid;
+        long firstExp = dave.connectedAs().exp;
+        Thread.sleep(7000); // more than two lifetimes of a 3-second token
+        assertEquals(ClientListener.State.CONNECTED, dave.state());
+        assertEquals("the same connection throughout", cid, dave.connectedAs().cid);
+        assertTrue("no disconnect: " + disconnects.size(), disconnects.isEmpty());
+        assertTrue("refreshed several times: " + fetched.get(), fetched.get() >= 4);
+        assertTrue(dave.connectedAs().exp > firstExp + 3000);
+        assertTrue("errors: " + errors, errors.isEmpty());
     }
 
     @Test
