@@ -43,8 +43,13 @@ public final class OkHttpTransport implements Transport {
 
             @Override
             public void onClosing(WebSocket webSocket, int code, String reason) {
-                // Answer the server's close at once; OkHttp reports onClosed after that.
-                webSocket.close(code == 1005 ? 1000 : code, null);
+                // Answer the server's close at once (echoing its code when OkHttp may send it,
+                // else 1000); OkHttp reports onClosed after that.
+                try {
+                    webSocket.close(code, null);
+                } catch (IllegalArgumentException notSendable) {
+                    webSocket.close(1000, null);
+                }
                 if (ended.compareAndSet(false, true)) listener.onClosed(code, reason);
             }
 
