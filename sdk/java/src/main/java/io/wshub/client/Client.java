@@ -1,18 +1,16 @@
 // The hub protocol v1 client for Android terminals and the JVM: one connection at a time through
 // a Transport, reconnected with full jitter (or the server's retry_after), channels resumed from
-// their cursors, requests answered as Replies, the JSON heartbeat answered and watched, the token
-// refreshed before its exp, inbox messages acked after their handler returned, and a persistent
-// outbox for reports. All state lives on the Scheduler's one thread; public methods may be
-// called from any thread and post onto it.
+// their cursors (SubscriptionTable), requests answered as Replies (RequestTable), the JSON
+// heartbeat answered and watched, the token refreshed before its exp (TokenRefresh), inbox
+// messages acked after their handler returned (Inbox), and a persistent outbox for reports
+// (Outbox). All state lives on the Scheduler's one thread; public methods may be called from
+// any thread and post onto it.
 package io.wshub.client;
 
 import java.io.IOException;
-import java.util.ArrayList;
+import java.nio.charset.Charset;
 import java.util.Collections;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 import org.json.JSONArray;
@@ -25,12 +23,12 @@ public final class Client {
     private final ClientOptions options;
     private final Scheduler scheduler;
     private final Backoff backoff;
+    private final SafeStorage storage;
     private final RequestTable requests;
     private final TokenRefresh tokenRefresh;
+    private final SubscriptionTable subscriptions;
     private final Inbox inbox;
     private final Outbox outbox;
-    private final Map<String, Subscription> subscriptions = Collections.synchronizedMap(new LinkedHashMap<String, Subscription>());
-    private final Subscription.Host subscriptionHost;
     private volatile ClientListener listener = new ClientListener() {};
     private volatile ClientListener.State state = ClientListener.State.DISCONNECTED;
     private volatile ConnectedInfo info;
@@ -42,30 +40,27 @@ public final class Client {
     private boolean tokenStale;
     private boolean started;
     private JSONObject disconnectPush;
+    private boolean closingByClient;
     private int closingCode;
     private String closingReason;
     private boolean closingReconnect;
-    private boolean closingByClient;
     private long heartbeatMs;
     private Scheduler.Cancellable reconnectTimer;
     private Scheduler.Cancellable connectTimer;
     private Scheduler.Cancellable livenessTimer;
     private boolean probing;
+    private boolean reportingError;
 
     /** Nothing happens until connect(). Throws when the outbox file cannot be read. */
-    public Client(String url, ClientOptions options) throws IOException {
+    public Client(String url, final ClientOptions options) throws IOException {
         this.url = url;
         this.options = options;
         this.scheduler = options.scheduler;
         this.backoff = new Backoff(options.minReconnectDelayMs, options.maxReconnectDelayMs, options.random);
+        this.storage = new SafeStorage(options.storage, this::reportError);
         this.token = options.token;
         this.tokenStale = options.token == null;
-        this.requests = new RequestTable(scheduler, new RequestTable.Writer() {
-            @Override
-            public boolean write(JSONObject frame) {
-                return Client.this.write(frame);
-            }
-        });
+        this.requests = new RequestTable(scheduler, this::write);
         this.tokenRefresh = options.tokenSupplier == null ? null : new TokenRefresh(scheduler, new TokenRefresh.Host() {
             @Override
             public void fetchToken(Callback<String> callback) {
@@ -94,79 +89,25 @@ public final class Client {
                 Client.this.reportError(error);
             }
         }, options.refreshMarginMs);
-        this.subscriptionHost = new Subscription.Host() {
-            @Override
-            public void unsubscribe(final Subscription sub) {
-                scheduler.execute(new Runnable() {
-                    @Override
-                    public void run() {
-                        if (subscriptions.get(sub.channel()) != sub) return;
-                        subscriptions.remove(sub.channel());
-                        sub.ended(0, "unsubscribed", true);
-                        sendUnsubscribe(sub.channel());
-                    }
-                });
-            }
-
-            @Override
-            public void persist(String key, String value) {
-                storageSet(key, value);
-            }
-
-            @Override
-            public void forget(String key) {
-                try {
-                    options.storage.remove(key);
-                } catch (Exception e) {
-                    reportError(e);
-                }
-            }
-
-            @Override
-            public String load(String key) {
-                return storageGet(key);
-            }
-
-            @Override
-            public void reportError(Throwable error) {
-                Client.this.reportError(error);
-            }
-        };
-        this.inbox = new Inbox(new Inbox.Host() {
-            @Override
-            public boolean sendAck(long upto) {
-                return state == ClientListener.State.CONNECTED && write(Json.object("t", "ack", "upto", upto));
-            }
-
-            @Override
-            public void persist(String key, String value) {
-                storageSet(key, value);
-            }
-
-            @Override
-            public String load(String key) {
-                return storageGet(key);
-            }
-
-            @Override
-            public void reportError(Throwable error) {
-                Client.this.reportError(error);
-            }
-
-            @Override
-            public void execute(Runnable task) {
-                scheduler.execute(task);
-            }
-        }, options.storagePrefix + "inbox");
-        this.outbox = new Outbox(new Outbox.Host() {
+        ClientContext context = new ClientContext() {
             @Override
             public boolean isConnected() {
                 return state == ClientListener.State.CONNECTED;
             }
 
             @Override
-            public Reply<JSONObject> send(JSONObject frame, String what) {
-                return request(frame, what, options.timeoutMs);
+            public int generation() {
+                return generation;
+            }
+
+            @Override
+            public Reply<JSONObject> request(JSONObject frame, String what) {
+                return Client.this.request(frame, what, options.timeoutMs);
+            }
+
+            @Override
+            public boolean send(JSONObject frame) {
+                return write(frame);
             }
 
             @Override
@@ -175,10 +116,23 @@ public final class Client {
             }
 
             @Override
+            public SafeStorage storage() {
+                return storage;
+            }
+
+            @Override
+            public long retryDelayMs() {
+                return backoff.shortRetry();
+            }
+
+            @Override
             public void reportError(Throwable error) {
                 Client.this.reportError(error);
             }
-        }, options.outboxFile, options.outboxSync, options.outboxWindow, options.outboxCapacity);
+        };
+        this.subscriptions = new SubscriptionTable(context, options.storagePrefix + "sub:");
+        this.inbox = new Inbox(context, options.storagePrefix + "inbox");
+        this.outbox = new Outbox(context, options.outboxFile, options.outboxSync, options.outboxWindow, options.outboxCapacity);
     }
 
     public String url() {
@@ -208,25 +162,17 @@ public final class Client {
 
     /** Starts connecting (and reconnecting) until close() or a close that forbids reconnecting. */
     public void connect() {
-        scheduler.execute(new Runnable() {
-            @Override
-            public void run() {
-                if (started) return;
-                started = true;
-                backoff.reset();
-                open();
-            }
+        scheduler.execute(() -> {
+            if (started) return;
+            started = true;
+            backoff.reset();
+            open();
         });
     }
 
     /** Closes for good; waiting requests fail with kind CLOSED. The outbox keeps its entries. */
     public void close() {
-        scheduler.execute(new Runnable() {
-            @Override
-            public void run() {
-                stop(1000, "client closed");
-            }
-        });
+        scheduler.execute(() -> stop(1000, "client closed"));
     }
 
     /**
@@ -234,20 +180,8 @@ public final class Client {
      * resumed from its cursor. Throws IllegalStateException if this client holds the channel.
      */
     public Subscription subscribe(String ch, SubscriptionListener subscriptionListener) {
-        final Subscription sub = new Subscription(ch, subscriptionListener, subscriptionHost, options.storagePrefix + "sub:" + ch);
-        synchronized (subscriptions) {
-            if (subscriptions.containsKey(ch)) throw new IllegalStateException("wshub: already subscribed to " + ch);
-            subscriptions.put(ch, sub);
-        }
-        scheduler.execute(new Runnable() {
-            @Override
-            public void run() {
-                if (state == ClientListener.State.CONNECTED && subscriptions.get(sub.channel()) == sub
-                    && sub.state() == Subscription.State.SUBSCRIBING) {
-                    sendSubscribe(sub);
-                }
-            }
-        });
+        Subscription sub = subscriptions.add(ch, subscriptionListener);
+        subscriptions.subscribeWhenConnected(sub);
         return sub;
     }
 
@@ -263,12 +197,7 @@ public final class Client {
 
     public Reply<Object> rpc(String method, Object data, long timeoutMs, String mid) {
         JSONObject frame = Json.object("t", "rpc", "m", method, "data", Json.data(data), "mid", mid);
-        return call(frame, "rpc " + method, timeoutMs, new Mapper<Object>() {
-            @Override
-            public Object map(JSONObject answer) {
-                return Json.dataField(answer, "data");
-            }
-        });
+        return call(frame, "rpc " + method, timeoutMs, answer -> Json.dataField(answer, "data"));
     }
 
     /** Publishes to a channel (where its namespace lets clients publish). Not persisted: see outbox(). */
@@ -278,12 +207,7 @@ public final class Client {
 
     public Reply<PublishAnswer> publish(String ch, Object data, long timeoutMs, String mid) {
         JSONObject frame = Json.object("t", "publish", "ch", ch, "data", Json.data(data), "mid", mid);
-        return call(frame, "publish " + ch, timeoutMs, new Mapper<PublishAnswer>() {
-            @Override
-            public PublishAnswer map(JSONObject answer) {
-                return new PublishAnswer(answer.optLong("off"), answer.optString("ep"), answer.optBoolean("dup", false));
-            }
-        });
+        return call(frame, "publish " + ch, timeoutMs, Frames::publishAnswer);
     }
 
     /** Who is subscribed to a channel (namespaces with presence = true). */
@@ -292,23 +216,7 @@ public final class Client {
     }
 
     public Reply<PresenceAnswer> presence(String ch, long timeoutMs) {
-        return call(Json.object("t", "presence", "ch", ch), "presence " + ch, timeoutMs, new Mapper<PresenceAnswer>() {
-            @Override
-            public PresenceAnswer map(JSONObject answer) {
-                Map<String, PresenceEntry> clients = new HashMap<String, PresenceEntry>();
-                JSONObject list = answer.optJSONObject("clients");
-                if (list != null) {
-                    for (Iterator<String> it = list.keys(); it.hasNext(); ) {
-                        String cid = it.next();
-                        JSONObject entry = list.optJSONObject(cid);
-                        if (entry != null) {
-                            clients.put(cid, new PresenceEntry(entry.optString("user"), entry.optString("device"), entry.opt("info")));
-                        }
-                    }
-                }
-                return new PresenceAnswer(clients, answer.optLong("total", clients.size()));
-            }
-        });
+        return call(Json.object("t", "presence", "ch", ch), "presence " + ch, timeoutMs, Frames::presenceAnswer);
     }
 
     /**
@@ -317,12 +225,7 @@ public final class Client {
      * when the app comes to the foreground and when the network changes.
      */
     public void probe() {
-        scheduler.execute(new Runnable() {
-            @Override
-            public void run() {
-                probeNow();
-            }
-        });
+        scheduler.execute(this::probeNow);
     }
 
     // ---- connection lifecycle (scheduler thread) ----
@@ -342,27 +245,27 @@ public final class Client {
         if (!started || connection != null || state == ClientListener.State.CONNECTING) return;
         setState(ClientListener.State.CONNECTING);
         final int opening = ++generation;
-        if (options.tokenSupplier != null && (tokenStale || token == null)) {
-            fetchToken(new Callback<String>() {
-                @Override
-                public void onSuccess(String value) {
-                    if (opening != generation || !started) return;
-                    token = value;
-                    tokenStale = false;
-                    openTransport(opening);
-                }
-
-                @Override
-                public void onError(WshubException error) {
-                    if (opening != generation || !started) return;
-                    reportError(error);
-                    setState(ClientListener.State.DISCONNECTED);
-                    scheduleReconnect(-1);
-                }
-            });
+        if (options.tokenSupplier == null || !(tokenStale || token == null)) {
+            openTransport(opening);
             return;
         }
-        openTransport(opening);
+        fetchToken(new Callback<String>() {
+            @Override
+            public void onSuccess(String value) {
+                if (opening != generation || !started) return;
+                token = value;
+                tokenStale = false;
+                openTransport(opening);
+            }
+
+            @Override
+            public void onError(WshubException error) {
+                if (opening != generation || !started) return;
+                reportError(error);
+                setState(ClientListener.State.DISCONNECTED);
+                scheduleReconnect(-1);
+            }
+        });
     }
 
     private void openTransport(final int opening) {
@@ -372,32 +275,17 @@ public final class Client {
             connection = options.transport.open(url, Collections.singletonList(Protocol.SUBPROTOCOL), new Transport.Listener() {
                 @Override
                 public void onOpen() {
-                    onClientThread(opening, new Runnable() {
-                        @Override
-                        public void run() {
-                            sendConnect();
-                        }
-                    });
+                    onClientThread(opening, Client.this::sendConnect);
                 }
 
                 @Override
                 public void onMessage(final String text) {
-                    onClientThread(opening, new Runnable() {
-                        @Override
-                        public void run() {
-                            receive(text);
-                        }
-                    });
+                    onClientThread(opening, () -> receive(text));
                 }
 
                 @Override
                 public void onClosed(final int code, final String reason) {
-                    onClientThread(opening, new Runnable() {
-                        @Override
-                        public void run() {
-                            closed(code, reason == null ? "" : reason);
-                        }
-                    });
+                    onClientThread(opening, () -> closed(code, reason == null ? "" : reason));
                 }
             });
         } catch (RuntimeException e) {
@@ -407,21 +295,15 @@ public final class Client {
             scheduleReconnect(-1);
             return;
         }
-        connectTimer = scheduler.schedule(new Runnable() {
-            @Override
-            public void run() {
-                if (opening == generation) dropConnection("no connect answer in time");
-            }
+        connectTimer = scheduler.schedule(() -> {
+            if (opening == generation) dropConnection("no connect answer in time");
         }, options.connectTimeoutMs);
     }
 
     /** Runs a transport event on the client's thread, unless its connection is no longer the current one. */
     private void onClientThread(final int of, final Runnable task) {
-        scheduler.execute(new Runnable() {
-            @Override
-            public void run() {
-                if (of == generation) task.run();
-            }
+        scheduler.execute(() -> {
+            if (of == generation) task.run();
         });
     }
 
@@ -429,15 +311,8 @@ public final class Client {
         JSONObject frame = Json.object("t", "connect", "client", Json.object("sdk", options.sdkName, "version", options.sdkVersion),
             "inbox", inbox.connectField());
         if (token != null && !token.isEmpty()) Json.put(frame, "token", token);
-        JSONObject subs = new JSONObject();
         final Map<String, StreamPosition> sinces = new LinkedHashMap<String, StreamPosition>();
-        for (Subscription sub : subscriptionsNow()) {
-            if (sub.state() != Subscription.State.SUBSCRIBING) continue;
-            StreamPosition since = sub.since();
-            sinces.put(sub.channel(), since);
-            Json.put(subs, sub.channel(), since == null ? new JSONObject() : Json.object("since", Json.object("ep", since.ep, "off", since.off)));
-        }
-        if (!sinces.isEmpty()) Json.put(frame, "subs", subs);
+        Json.put(frame, "subs", subscriptions.connectField(sinces));
         final int connecting = generation;
         requests.call(frame, "connect", options.connectTimeoutMs, true).then(new Callback<JSONObject>() {
             @Override
@@ -460,11 +335,9 @@ public final class Client {
 
     private void connected(JSONObject answer, Map<String, StreamPosition> sinces) {
         cancel(connectTimer);
-        Long exp = Json.optLong(answer, "exp");
-        info = new ConnectedInfo(answer.optString("cid"), answer.optString("user"), answer.optString("device"), exp);
+        info = Frames.connectedInfo(answer);
         backoff.reset();
-        JSONObject hb = answer.optJSONObject("hb");
-        heartbeatMs = hb != null && hb.optLong("iv", 0) > 0 ? hb.optLong("iv") + hb.optLong("to", 0) : 0;
+        heartbeatMs = Frames.heartbeatMs(answer);
         watchLiveness();
         inbox.connected(answer.optJSONObject("inbox"));
         setState(ClientListener.State.CONNECTED);
@@ -473,34 +346,9 @@ public final class Client {
         } catch (RuntimeException e) {
             reportError(e);
         }
-        JSONObject answers = answer.optJSONObject("subs");
-        for (Map.Entry<String, StreamPosition> entry : sinces.entrySet()) {
-            String ch = entry.getKey();
-            Subscription sub = subscriptions.get(ch);
-            JSONObject result = answers == null ? null : answers.optJSONObject(ch);
-            if (sub == null) {
-                // Unsubscribed while the connect was on its way: undo what connect subscribed.
-                if (result != null && !result.has("err")) sendUnsubscribe(ch);
-                continue;
-            }
-            JSONObject err = result == null ? null : result.optJSONObject("err");
-            if (err != null) {
-                int code = err.optInt("code", Protocol.ErrorCode.INTERNAL);
-                // Webhook namespaces cannot be subscribed in connect (108): subscribe on their own.
-                if (code == Protocol.ErrorCode.NOT_AVAILABLE) sendSubscribe(sub);
-                else subscribeFailed(sub, new WshubException.ServerError(code, err.optString("msg"), Protocol.errorIsRetryable(code)));
-            } else if (result != null) {
-                sub.handleAnswer(result, entry.getValue());
-            } else {
-                sendSubscribe(sub);
-            }
-        }
-        // Subscriptions made while the connect was in flight.
-        for (Subscription sub : subscriptionsNow()) {
-            if (sub.state() == Subscription.State.SUBSCRIBING && !sinces.containsKey(sub.channel())) sendSubscribe(sub);
-        }
+        subscriptions.connectAnswered(answer.optJSONObject("subs"), sinces);
         requests.flush();
-        if (tokenRefresh != null) tokenRefresh.schedule(exp);
+        if (tokenRefresh != null) tokenRefresh.schedule(info.exp);
         outbox.pump();
     }
 
@@ -517,7 +365,7 @@ public final class Client {
         int finalCode = byClient ? closingCode : push != null ? push.optInt("code", code) : code;
         String finalReason = byClient ? closingReason : push != null ? push.optString("reason", reason) : reason;
         requests.connectionLost(finalCode, finalReason);
-        for (Subscription sub : subscriptionsNow()) sub.connectionLost();
+        subscriptions.connectionLost();
         inbox.connectionLost();
         if (!started) return;
         boolean reconnect = byClient ? closingReconnect : Protocol.closeAllowsReconnect(finalCode);
@@ -534,11 +382,7 @@ public final class Client {
             stop(finalCode, finalReason);
             return;
         }
-        long retryAfter = -1;
-        if (push != null && push.opt("retry_after") instanceof Number && push.optLong("retry_after") >= 0) {
-            retryAfter = push.optLong("retry_after");
-        }
-        long delay = scheduleReconnect(retryAfter);
+        long delay = scheduleReconnect(Frames.retryAfterMs(push));
         setState(ClientListener.State.DISCONNECTED);
         notifyDisconnected(new DisconnectedEvent(finalCode, finalReason, true, delay));
     }
@@ -555,12 +399,9 @@ public final class Client {
     private long scheduleReconnect(long retryAfterMs) {
         long delay = retryAfterMs >= 0 ? retryAfterMs : backoff.next();
         cancel(reconnectTimer);
-        reconnectTimer = scheduler.schedule(new Runnable() {
-            @Override
-            public void run() {
-                reconnectTimer = null;
-                open();
-            }
+        reconnectTimer = scheduler.schedule(() -> {
+            reconnectTimer = null;
+            open();
         }, delay);
         return delay;
     }
@@ -587,7 +428,7 @@ public final class Client {
         generation += 1;
         if (current != null) current.close(1000, shortReason(reason));
         requests.closeAll(code, reason);
-        for (Subscription sub : subscriptionsNow()) sub.connectionLost();
+        subscriptions.connectionLost();
         inbox.connectionLost();
         outbox.close();
         setState(ClientListener.State.CLOSED);
@@ -608,11 +449,8 @@ public final class Client {
         if (heartbeatMs <= 0) return;
         cancel(livenessTimer);
         final int watched = generation;
-        livenessTimer = scheduler.schedule(new Runnable() {
-            @Override
-            public void run() {
-                if (watched == generation) dropConnection("no heartbeat from the server");
-            }
+        livenessTimer = scheduler.schedule(() -> {
+            if (watched == generation) dropConnection("no heartbeat from the server");
         }, heartbeatMs);
     }
 
@@ -650,22 +488,17 @@ public final class Client {
     /** A public request: made on the client's thread, its answer mapped for the caller. */
     private <T> Reply<T> call(final JSONObject frame, final String what, final long timeoutMs, final Mapper<T> mapper) {
         final Reply<T> result = new Reply<T>();
-        scheduler.execute(new Runnable() {
+        scheduler.execute(() -> request(frame, what, timeoutMs).then(new Callback<JSONObject>() {
             @Override
-            public void run() {
-                request(frame, what, timeoutMs).then(new Callback<JSONObject>() {
-                    @Override
-                    public void onSuccess(JSONObject answer) {
-                        result.complete(mapper.map(answer));
-                    }
-
-                    @Override
-                    public void onError(WshubException error) {
-                        result.fail(error);
-                    }
-                });
+            public void onSuccess(JSONObject answer) {
+                result.complete(mapper.map(answer));
             }
-        });
+
+            @Override
+            public void onError(WshubException error) {
+                result.fail(error);
+            }
+        }));
         return result;
     }
 
@@ -681,84 +514,24 @@ public final class Client {
         return connection != null && connection.send(frame.toString());
     }
 
+    /** Runs the TokenSupplier on the token executor; the callback runs on the client's thread. */
     private void fetchToken(final Callback<String> callback) {
-        options.tokenExecutor.execute(new Runnable() {
-            @Override
-            public void run() {
-                String value = null;
-                Exception failure = null;
-                try {
-                    value = options.tokenSupplier.getToken();
-                    if (value == null) failure = new IllegalStateException("the token supplier returned null");
-                } catch (Exception e) {
-                    failure = e;
-                }
-                final String fetched = value;
-                final Exception error = failure;
-                scheduler.execute(new Runnable() {
-                    @Override
-                    public void run() {
-                        if (error == null) callback.onSuccess(fetched);
-                        else callback.onError(new WshubException(WshubException.Kind.TOKEN, "getToken failed: " + error, error));
-                    }
-                });
+        options.tokenExecutor.execute(() -> {
+            String value = null;
+            Exception failure = null;
+            try {
+                value = options.tokenSupplier.getToken();
+                if (value == null) failure = new IllegalStateException("the token supplier returned null");
+            } catch (Exception e) {
+                failure = e;
             }
+            final String fetched = value;
+            final Exception error = failure;
+            scheduler.execute(() -> {
+                if (error == null) callback.onSuccess(fetched);
+                else callback.onError(new WshubException(WshubException.Kind.TOKEN, "getToken failed: " + error, error));
+            });
         });
-    }
-
-    // ---- subscriptions ----
-
-    private List<Subscription> subscriptionsNow() {
-        synchronized (subscriptions) {
-            return new ArrayList<Subscription>(subscriptions.values());
-        }
-    }
-
-    private void sendUnsubscribe(String ch) {
-        if (state != ClientListener.State.CONNECTED) return; // the next connection does not subscribe it
-        request(Json.object("t", "unsubscribe", "ch", ch), "unsubscribe " + ch, options.timeoutMs);
-    }
-
-    private void sendSubscribe(final Subscription sub) {
-        final StreamPosition since = sub.since();
-        JSONObject frame = Json.object("t", "subscribe", "ch", sub.channel());
-        if (since != null) Json.put(frame, "since", Json.object("ep", since.ep, "off", since.off));
-        final int subscribing = generation;
-        request(frame, "subscribe " + sub.channel(), options.timeoutMs).then(new Callback<JSONObject>() {
-            @Override
-            public void onSuccess(JSONObject answer) {
-                if (subscribing == generation && subscriptions.get(sub.channel()) == sub) sub.handleAnswer(answer, since);
-            }
-
-            @Override
-            public void onError(WshubException error) {
-                if (subscribing != generation || subscriptions.get(sub.channel()) != sub) return;
-                if (error instanceof WshubException.ServerError) subscribeFailed(sub, (WshubException.ServerError) error);
-                else if (error.kind() == WshubException.Kind.TIMEOUT) retrySubscribe(sub, subscribing);
-                // DISCONNECTED: the next connection subscribes again.
-            }
-        });
-    }
-
-    private void subscribeFailed(Subscription sub, WshubException.ServerError error) {
-        if (error.retry()) {
-            sub.transientError(error);
-            retrySubscribe(sub, generation);
-            return;
-        }
-        subscriptions.remove(sub.channel());
-        sub.fail(error);
-    }
-
-    private void retrySubscribe(final Subscription sub, final int of) {
-        scheduler.schedule(new Runnable() {
-            @Override
-            public void run() {
-                if (of == generation && state == ClientListener.State.CONNECTED && subscriptions.get(sub.channel()) == sub) {
-                    sendSubscribe(sub);
-                }
-            }
-        }, backoff.shortRetry());
     }
 
     // ---- incoming frames ----
@@ -798,12 +571,12 @@ public final class Client {
         if ("ping".equals(t)) {
             write(Json.object("t", "pong"));
         } else if ("pub".equals(t)) {
-            Publication pub = new Publication(m.optString("ch"), m.optLong("off"), Json.dataField(m, "data"), m.optLong("ts"));
+            Publication pub = Frames.publication(m);
             Subscription sub = subscriptions.get(pub.ch);
             if (sub != null) sub.handlePublication(pub);
             else listener.onPublication(pub);
         } else if ("join".equals(t) || "leave".equals(t)) {
-            JoinLeave event = new JoinLeave(m.optString("ch"), m.optString("cid"), m.optString("user"), m.optString("device"));
+            JoinLeave event = Frames.joinLeave(m);
             Subscription sub = subscriptions.get(event.ch);
             if (sub != null) sub.handleJoinLeave("join".equals(t), event);
             else if ("join".equals(t)) listener.onJoin(event);
@@ -820,32 +593,11 @@ public final class Client {
         } else if ("disconnect".equals(t)) {
             disconnectPush = m;
         } else if ("msg".equals(t)) {
-            Object seq = m.opt("seq");
-            if (!(seq instanceof Number)) return;
-            inbox.handleMessage(new InboxMessage(((Number) seq).longValue(), m.has("id") ? m.optString("id") : null,
-                Json.dataField(m, "data"), m.optLong("ts"), Json.optLong(m, "exp")));
+            InboxMessage message = Frames.inboxMessage(m);
+            if (message != null) inbox.handleMessage(message);
         }
         // Pushes this version does not know are ignored, as the protocol asks.
     }
-
-    private String storageGet(String key) {
-        try {
-            return options.storage.get(key);
-        } catch (Exception e) {
-            reportError(e);
-            return null;
-        }
-    }
-
-    private void storageSet(String key, String value) {
-        try {
-            options.storage.set(key, value);
-        } catch (Exception e) {
-            reportError(e);
-        }
-    }
-
-    private boolean reportingError;
 
     // Errors with nowhere else to go: the listener's onError, or stderr when it threw itself.
     private void reportError(Throwable error) {
@@ -870,7 +622,7 @@ public final class Client {
     // A WebSocket close reason is at most 123 bytes of UTF-8.
     private static String shortReason(String reason) {
         String text = reason == null ? "" : reason;
-        while (text.getBytes(java.nio.charset.Charset.forName("UTF-8")).length > 123) text = text.substring(0, text.length() - 1);
+        while (text.getBytes(Charset.forName("UTF-8")).length > 123) text = text.substring(0, text.length() - 1);
         return text;
     }
 }

@@ -18,21 +18,7 @@ public final class Inbox {
     /** How many handled message ids are remembered for deduplication across epochs. */
     static final int REMEMBERED_IDS = 256;
 
-    /** What the inbox needs from its client. */
-    interface Host {
-        /** Sends ack {upto} when connected; false when it could not be sent. */
-        boolean sendAck(long upto);
-
-        void persist(String key, String value);
-
-        String load(String key);
-
-        void reportError(Throwable error);
-
-        void execute(Runnable task);
-    }
-
-    private final Host host;
+    private final ClientContext host;
     private final String storageKey;
     private volatile InboxHandler handler;
     private String epoch;
@@ -43,7 +29,7 @@ public final class Inbox {
     // meanwhile, since acking one of them would acknowledge the failed one too. -1: none.
     private long failedSeq = -1;
 
-    Inbox(Host host, String storageKey) {
+    Inbox(ClientContext host, String storageKey) {
         this.host = host;
         this.storageKey = storageKey;
         load();
@@ -52,12 +38,7 @@ public final class Inbox {
     /** Sets the handler (one per client; a second call replaces it, null removes it). Any thread. */
     public void setHandler(InboxHandler newHandler) {
         handler = newHandler;
-        host.execute(new Runnable() {
-            @Override
-            public void run() {
-                pump();
-            }
-        });
+        host.scheduler().execute(this::pump);
     }
 
     /** The last seq acknowledged (0 before any). */
@@ -96,7 +77,7 @@ public final class Inbox {
         long ackedNow = acked();
         if (message.seq <= ackedNow) {
             // Handled and acked already: our ack may have been lost, so say it again.
-            host.sendAck(ackedNow);
+            sendAck(ackedNow);
             return;
         }
         if (failedSeq >= 0) {
@@ -132,7 +113,7 @@ public final class Inbox {
                 // waits; the server sends it again (after ack_timeout, or at the next connect).
                 queue.clear();
                 failedSeq = message.seq;
-                host.reportError(new WshubException(WshubException.Kind.SERVER,
+                host.reportError(new WshubException(WshubException.Kind.INBOX,
                     "inbox handler failed for seq " + message.seq + ": " + e, e));
                 return;
             }
@@ -152,7 +133,12 @@ public final class Inbox {
             }
         }
         persist();
-        host.sendAck(upto);
+        sendAck(upto);
+    }
+
+    /** ack {upto} on the current connection; without one, the next connect carries the position. */
+    private void sendAck(long upto) {
+        if (host.isConnected()) host.send(Json.object("t", "ack", "upto", upto));
     }
 
     private void persist() {
@@ -160,11 +146,11 @@ public final class Inbox {
         synchronized (this) {
             cursor = Json.object("ep", epoch, "acked", acked, "ids", new JSONArray(handledIds));
         }
-        host.persist(storageKey, cursor.toString());
+        host.storage().set(storageKey, cursor.toString());
     }
 
     private void load() {
-        String text = host.load(storageKey);
+        String text = host.storage().get(storageKey);
         Object value = text == null ? null : Json.parse(text);
         if (!(value instanceof JSONObject)) return; // none, or damaged: start afresh
         JSONObject cursor = (JSONObject) value;

@@ -25,19 +25,7 @@ public final class Outbox {
     static final int REMEMBERED_MIDS = 256;
     static final int MAX_MID_BYTES = 128;
 
-    /** What the outbox needs from its client. */
-    interface Host {
-        boolean isConnected();
-
-        /** Sends a request on the current connection; the reply settles on the client's thread. */
-        Reply<JSONObject> send(JSONObject frame, String what);
-
-        Scheduler scheduler();
-
-        void reportError(Throwable error);
-    }
-
-    private final Host host;
+    private final ClientContext host;
     private final OutboxLog log; // null: kept in memory only
     private final int window;
     private final int capacity;
@@ -49,7 +37,7 @@ public final class Outbox {
     private Scheduler.Cancellable retryTimer;
     private int failuresInARow;
 
-    Outbox(Host host, File file, boolean sync, int window, int capacity) throws IOException {
+    Outbox(ClientContext host, File file, boolean sync, int window, int capacity) throws IOException {
         this.host = host;
         this.window = Math.max(1, window);
         this.capacity = capacity;
@@ -161,7 +149,7 @@ public final class Outbox {
         JSONObject frame = publish
             ? Json.object("t", "publish", "ch", entry.target, "data", entry.data, "mid", entry.mid)
             : Json.object("t", "rpc", "m", entry.target, "data", entry.data, "mid", entry.mid);
-        host.send(frame, (publish ? "outbox publish " : "outbox rpc ") + entry.target).then(new Callback<JSONObject>() {
+        host.request(frame, (publish ? "outbox publish " : "outbox rpc ") + entry.target).then(new Callback<JSONObject>() {
             @Override
             public void onSuccess(JSONObject answer) {
                 failuresInARow = 0;

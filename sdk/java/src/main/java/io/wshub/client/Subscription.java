@@ -18,11 +18,7 @@ public final class Subscription {
     interface Host {
         void unsubscribe(Subscription subscription);
 
-        void persist(String key, String value);
-
-        void forget(String key);
-
-        String load(String key);
+        SafeStorage storage();
 
         void reportError(Throwable error);
     }
@@ -43,7 +39,7 @@ public final class Subscription {
         this.listener = listener;
         this.host = host;
         this.storageKey = storageKey;
-        this.cursor = parseCursor(host.load(storageKey));
+        this.cursor = parseCursor(host.storage().get(storageKey));
     }
 
     public String channel() {
@@ -148,7 +144,7 @@ public final class Subscription {
     void ended(int code, String reason, boolean forget) {
         state = State.UNSUBSCRIBED;
         early = new ArrayList<Publication>();
-        if (forget) host.forget(storageKey);
+        if (forget) host.storage().remove(storageKey);
         ready.fail(new WshubException.Disconnected(true, code, "unsubscribed from " + channel + ": " + reason));
         try {
             listener.onUnsubscribed(this, code, reason);
@@ -179,7 +175,7 @@ public final class Subscription {
 
     private void persist() {
         StreamPosition at = cursor;
-        if (at != null) host.persist(storageKey, Json.object("ep", at.ep, "off", at.off).toString());
+        if (at != null) host.storage().set(storageKey, Json.object("ep", at.ep, "off", at.off).toString());
     }
 
     private static StreamPosition parseCursor(String text) {

@@ -6,7 +6,7 @@ package io.wshub.client;
 public class WshubException extends Exception {
     private static final long serialVersionUID = 1L;
 
-    public enum Kind { SERVER, TIMEOUT, DISCONNECTED, CLOSED, TRANSPORT, TOKEN, OUTBOX }
+    public enum Kind { SERVER, TIMEOUT, DISCONNECTED, CLOSED, TRANSPORT, TOKEN, OUTBOX, INBOX }
 
     private final Kind kind;
 

@@ -67,6 +67,8 @@ public class InboxTest {
         assertEquals(Arrays.asList(1L), handled);
         assertEquals(1, c.lastOf("ack").getLong("upto"));
         assertEquals(1, h.errors.size());
+        assertEquals(WshubException.Kind.INBOX, ((WshubException) h.errors.get(0)).kind());
+        assertEquals("disk full", h.errors.get(0).getCause().getMessage());
         failing[0] = false;
         msg(c, 2); // sent again by the server
         msg(c, 3);
