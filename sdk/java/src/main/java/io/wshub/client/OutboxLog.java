@@ -1,8 +1,8 @@
 // The outbox's file: an append-only log of JSON lines, {"op":"add",...} when a report is queued
-// and {"op":"done","mid"} when it is settled, each appended (and, with sync, fsynced) before
-// the call that caused it returns. Loading replays it, ignoring a torn last line; compacting
-// rewrites the live entries (and recent done mids, for deduplication) to a temporary file,
-// fsyncs it and renames it over the log, so a crash leaves one whole version or the other.
+// (appended and, with sync, fsynced before publish() returns) and {"op":"done","mid"} when it
+// is settled. Loading replays it, ignoring a torn last line; compacting rewrites the live
+// entries (and recent done mids, for deduplication) to a temporary file, fsyncs it and renames
+// it over the log, so a crash leaves one whole version or the other.
 // Uses java.io only (java.nio.file needs Android API 26).
 package io.wshub.client;
 
@@ -76,12 +76,19 @@ final class OutboxLog {
         return contents;
     }
 
+    /** Appends a queued entry; with sync it is on disk when this returns. */
     void appendAdd(OutboxEntry entry) throws IOException {
-        append(addRecord(entry));
+        append(addRecord(entry), sync);
     }
 
+    /**
+     * Appends a settled mid without an fsync of its own: it reaches the disk with the next add's
+     * fsync or the system's write-back. Losing it in a power cut sends the entry again with the
+     * same mid (at least once, as after a lost answer). An fsync per answer cut the drain rate
+     * from about 7,000 to 1,500 reports/s on loopback (window 8).
+     */
     void appendDone(String mid) throws IOException {
-        append(Json.object("op", "done", "mid", mid));
+        append(Json.object("op", "done", "mid", mid), false);
     }
 
     /** Lines written since the last compaction (or load). */
@@ -128,14 +135,14 @@ final class OutboxLog {
         return new OutboxEntry(record.optString("mid"), kind, (String) target, Json.dataField(record, "data"), record.optLong("at", 0));
     }
 
-    private void append(JSONObject record) throws IOException {
+    private void append(JSONObject record, boolean fsync) throws IOException {
         if (out == null) {
             File parent = file.getAbsoluteFile().getParentFile();
             if (parent != null && !parent.isDirectory() && !parent.mkdirs()) throw new IOException("cannot create " + parent);
             out = new FileOutputStream(file, true);
         }
         out.write((record.toString() + "\n").getBytes(UTF8));
-        if (sync) out.getFD().sync();
+        if (fsync) out.getFD().sync();
         linesSinceCompaction += 1;
     }
 
