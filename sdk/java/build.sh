@@ -2,6 +2,7 @@
 # Builds and tests the Java SDK with Debian's JDK and jars, offline (no Gradle, no Maven):
 #   sdk/java/build.sh OUT              compile main (javac --release 8) and tests into OUT, jar the SDK
 #   sdk/java/build.sh OUT test CLASS…  run JUnit 4 test classes (io.wshub.client.ReconnectTest …)
+#   sdk/java/build.sh OUT run CLASS ARG…  run a main class of the tests (OutboxDrainMeasure)
 # Jars: libokhttp-java, libokio-java, libandroid-json-java (org.json as Android ships it), junit4.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +18,10 @@ done
 if [ $# -gt 0 ] && [ "$1" = test ]; then
   shift
   exec java -cp "$out/classes:$out/test-classes:$runtime:$testing" org.junit.runner.JUnitCore "$@"
+fi
+if [ $# -gt 0 ] && [ "$1" = run ]; then
+  shift
+  exec java -cp "$out/classes:$out/test-classes:$runtime:$testing" "$@"
 fi
 
 # Android API 21 lacks these (CompletableFuture, java.util.function and streams, and the Java 8
