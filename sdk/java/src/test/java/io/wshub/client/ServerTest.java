@@ -1,8 +1,9 @@
 // The SDK on the JVM (OkHttp) against the real wshub binary: subscribe and receive an API
 // publish; client publish, presence and rpc; a cut connection resumed without duplicates; the
 // server SIGKILLed mid-stream and restarted on the same port, the client back without a
-// duplicate and told its position is gone; token refresh on an open connection; and the
-// persistent outbox: reports queued while the
+// duplicate and told its position is gone; token refresh on an open connection; a newer
+// connection of the same device stopping the older one; 116 from a backend that is down; and
+// the persistent outbox: reports queued while the
 // server is down (across an app restart) reach the backend and the subscribers exactly once.
 package io.wshub.client;
 
@@ -140,6 +141,43 @@ public class ServerTest {
         } finally {
             backend.close();
         }
+    }
+
+    @Test
+    public void aNewerConnectionOfTheSameDeviceStopsTheOlderOneAndABackendThatIsDownGives116() throws Exception {
+        // The webhook points at a port nobody listens on: the backend is down.
+        WshubServer server = start(0, 0, "http://127.0.0.1:1/hook");
+        List<Throwable> errors = Collections.synchronizedList(new ArrayList<Throwable>());
+        String token = WshubServer.token("erin", "phone-1", 3600);
+        Client older = client(server.url(), ClientOptions.builder().token(token), errors);
+        final List<DisconnectedEvent> olderDisconnects = Collections.synchronizedList(new ArrayList<DisconnectedEvent>());
+        older.setListener(new ClientListener() {
+            @Override
+            public void onDisconnected(DisconnectedEvent event) {
+                olderDisconnects.add(event);
+            }
+        });
+        older.connect();
+        until(() -> older.state() == ClientListener.State.CONNECTED, "the older connection", 10000);
+
+        try {
+            older.rpc("save", 1).await(10000);
+            throw new AssertionError("the rpc should fail: the backend is down");
+        } catch (WshubException.ServerError e) {
+            assertEquals(Protocol.ErrorCode.BACKEND_UNAVAILABLE, e.code());
+            assertTrue(e.retry());
+        }
+
+        Client newer = client(server.url(), ClientOptions.builder().token(token), errors);
+        newer.connect();
+        until(() -> older.state() == ClientListener.State.CLOSED, "the older connection to stop for good", 10000);
+        assertEquals(Protocol.CloseCode.REPLACED, olderDisconnects.get(0).code);
+        assertFalse(olderDisconnects.get(0).reconnect);
+        until(() -> newer.state() == ClientListener.State.CONNECTED, "the newer connection", 10000);
+        Thread.sleep(1500); // the older one does not come back to fight over the device
+        assertEquals(ClientListener.State.CONNECTED, newer.state());
+        assertEquals(ClientListener.State.CLOSED, older.state());
+        assertEquals(1, olderDisconnects.size());
     }
 
     @Test
