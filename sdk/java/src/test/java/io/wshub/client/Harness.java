@@ -3,7 +3,6 @@
 package io.wshub.client;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Executor;
@@ -11,9 +10,9 @@ import java.util.concurrent.Executor;
 final class Harness {
     final FakeScheduler scheduler = new FakeScheduler();
     final FakeTransport transport = new FakeTransport();
-    final List<String> events = new ArrayList<String>();
-    final List<Throwable> errors = new ArrayList<Throwable>();
-    final List<DisconnectedEvent> disconnects = new ArrayList<DisconnectedEvent>();
+    final RecordingListener recorded = new RecordingListener();
+    final List<Throwable> errors = recorded.errors;
+    final List<DisconnectedEvent> disconnects = recorded.disconnects;
     final Client client;
 
     Harness(ClientOptions.Builder options) throws IOException {
@@ -25,22 +24,7 @@ final class Harness {
                 }
             })
             .random(new Random(7)).build());
-        client.setListener(new ClientListener() {
-            @Override
-            public void onState(State state, State previous) {
-                events.add("state " + state);
-            }
-
-            @Override
-            public void onDisconnected(DisconnectedEvent event) {
-                disconnects.add(event);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                errors.add(error);
-            }
-        });
+        client.setListener(recorded);
     }
 
     static Harness withToken() throws IOException {
@@ -66,7 +50,7 @@ final class Harness {
     FakeTransport.Connection reopenAfterDrop(FakeTransport.Connection connection) {
         connection.serverClose(1006, "");
         scheduler.runDue();
-        scheduler.advance(disconnects.get(disconnects.size() - 1).delayMs);
+        scheduler.advance(recorded.lastDisconnect().delayMs);
         FakeTransport.Connection next = transport.last();
         next.open();
         scheduler.runDue();

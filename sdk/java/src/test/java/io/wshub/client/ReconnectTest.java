@@ -26,7 +26,7 @@ public class ReconnectTest {
         assertEquals(ClientListener.State.CONNECTED, h.client.state());
         assertEquals("alice", h.client.connectedAs().user);
         assertEquals(Long.valueOf(1800000600000L), h.client.connectedAs().exp);
-        assertEquals(Arrays.asList("state CONNECTING", "state CONNECTED"), h.events);
+        assertEquals(Arrays.asList(ClientListener.State.CONNECTING, ClientListener.State.CONNECTED), h.recorded.states);
     }
 
     @Test
@@ -37,7 +37,7 @@ public class ReconnectTest {
         for (int attempt = 0; attempt < ceilings.length; attempt++) {
             h.transport.last().serverClose(1006, "network lost");
             h.scheduler.runDue();
-            DisconnectedEvent event = h.disconnects.get(h.disconnects.size() - 1);
+            DisconnectedEvent event = h.recorded.lastDisconnect();
             assertTrue(event.reconnect);
             assertTrue("delay " + event.delayMs + " below the floor", event.delayMs >= 500);
             assertTrue("delay " + event.delayMs + " at or over the ceiling " + ceilings[attempt],
@@ -55,7 +55,7 @@ public class ReconnectTest {
         h.scheduler.runDue();
         h.transport.last().serverClose(1006, "");
         h.scheduler.runDue();
-        assertTrue(h.disconnects.get(h.disconnects.size() - 1).delayMs < 500 + 1);
+        assertTrue(h.recorded.lastDisconnect().delayMs < 500 + 1);
     }
 
     @Test

@@ -16,8 +16,10 @@ import static io.wshub.client.WshubServer.until;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,6 +36,7 @@ public class ServerTest {
 
     private final List<Client> clients = new ArrayList<Client>();
     private final List<WshubServer> servers = new ArrayList<WshubServer>();
+    private final Map<Client, RecordingListener> recorders = new HashMap<Client, RecordingListener>();
 
     @After
     public void stopAll() throws Exception {
@@ -53,17 +56,18 @@ public class ServerTest {
         return server;
     }
 
-    /** A client of {@code url} with short reconnect delays; its errors go to {@code errors}. */
-    private Client client(String url, ClientOptions.Builder options, final List<Throwable> errors) throws Exception {
+    /** A client of {@code url} with short reconnect delays, its events recorded (see recorded()). */
+    private Client client(String url, ClientOptions.Builder options) throws Exception {
         Client client = new Client(url, options.reconnectDelay(100, 1000).build());
-        client.setListener(new ClientListener() {
-            @Override
-            public void onError(Throwable error) {
-                errors.add(error);
-            }
-        });
+        RecordingListener recorder = new RecordingListener();
+        client.setListener(recorder);
+        recorders.put(client, recorder);
         clients.add(client);
         return client;
+    }
+
+    private RecordingListener recorded(Client client) {
+        return recorders.get(client);
     }
 
     /** Publications and subscribed events of one subscription, in one ordered log. */
@@ -110,8 +114,7 @@ public class ServerTest {
         WshubServer.Backend backend = new WshubServer.Backend();
         try {
             WshubServer server = start(0, 0, backend.url());
-            List<Throwable> errors = Collections.synchronizedList(new ArrayList<Throwable>());
-            Client alice = client(server.url(), ClientOptions.builder().token(WshubServer.token("alice", null, 3600)), errors);
+            Client alice = client(server.url(), ClientOptions.builder().token(WshubServer.token("alice", null, 3600)));
             Follow news = new Follow();
             Subscription sub = alice.subscribe("news", news);
             alice.connect();
@@ -137,7 +140,7 @@ public class ServerTest {
             JSONObject answer = (JSONObject) alice.rpc("getOrder", new JSONObject().put("order", 7)).await(10000);
             assertEquals(7, answer.getJSONObject("echo").getInt("order"));
             assertEquals("alice", answer.getString("user"));
-            assertTrue("errors: " + errors, errors.isEmpty());
+            assertTrue("errors: " + recorded(alice).errors, recorded(alice).errors.isEmpty());
         } finally {
             backend.close();
         }
@@ -147,16 +150,9 @@ public class ServerTest {
     public void aNewerConnectionOfTheSameDeviceStopsTheOlderOneAndABackendThatIsDownGives116() throws Exception {
         // The webhook points at a port nobody listens on: the backend is down.
         WshubServer server = start(0, 0, "http://127.0.0.1:1/hook");
-        List<Throwable> errors = Collections.synchronizedList(new ArrayList<Throwable>());
         String token = WshubServer.token("erin", "phone-1", 3600);
-        Client older = client(server.url(), ClientOptions.builder().token(token), errors);
-        final List<DisconnectedEvent> olderDisconnects = Collections.synchronizedList(new ArrayList<DisconnectedEvent>());
-        older.setListener(new ClientListener() {
-            @Override
-            public void onDisconnected(DisconnectedEvent event) {
-                olderDisconnects.add(event);
-            }
-        });
+        Client older = client(server.url(), ClientOptions.builder().token(token));
+        final List<DisconnectedEvent> olderDisconnects = recorded(older).disconnects;
         older.connect();
         until(() -> older.state() == ClientListener.State.CONNECTED, "the older connection", 10000);
 
@@ -168,7 +164,7 @@ public class ServerTest {
             assertTrue(e.retry());
         }
 
-        Client newer = client(server.url(), ClientOptions.builder().token(token), errors);
+        Client newer = client(server.url(), ClientOptions.builder().token(token));
         newer.connect();
         until(() -> older.state() == ClientListener.State.CLOSED, "the older connection to stop for good", 10000);
         assertEquals(Protocol.CloseCode.REPLACED, olderDisconnects.get(0).code);
@@ -183,8 +179,7 @@ public class ServerTest {
     @Test
     public void aCutConnectionResumesWithoutGapOrDuplicate() throws Exception {
         WshubServer server = start(0, 0, null);
-        List<Throwable> errors = Collections.synchronizedList(new ArrayList<Throwable>());
-        Client bob = client(server.url(), ClientOptions.builder().token(WshubServer.token("bob", null, 3600)), errors);
+        Client bob = client(server.url(), ClientOptions.builder().token(WshubServer.token("bob", null, 3600)));
         Follow ticks = new Follow();
         Subscription sub = bob.subscribe("ticks", ticks);
         bob.connect();
@@ -205,15 +200,8 @@ public class ServerTest {
     @Test
     public void theServerKilledMidStreamAndRestartedOnTheSamePortTheClientComesBack() throws Exception {
         final WshubServer first = start(0, 0, null);
-        List<Throwable> errors = Collections.synchronizedList(new ArrayList<Throwable>());
-        final Client carol = client(first.url(), ClientOptions.builder().token(WshubServer.token("carol", null, 3600)).terminal(), errors);
-        final List<ClientListener.State> states = Collections.synchronizedList(new ArrayList<ClientListener.State>());
-        carol.setListener(new ClientListener() {
-            @Override
-            public void onState(State state, State previous) {
-                states.add(state);
-            }
-        });
+        final Client carol = client(first.url(), ClientOptions.builder().token(WshubServer.token("carol", null, 3600)).terminal());
+        final List<ClientListener.State> states = recorded(carol).states;
         Follow stream = new Follow();
         Subscription sub = carol.subscribe("stream", stream);
         carol.connect();
@@ -262,24 +250,12 @@ public class ServerTest {
     @Test
     public void aShortLivedTokenIsRefreshedBeforeExpAndTheConnectionOutlivesSeveralTokens() throws Exception {
         WshubServer server = start(0, 0, null);
-        final List<Throwable> errors = Collections.synchronizedList(new ArrayList<Throwable>());
         final AtomicInteger fetched = new AtomicInteger();
         Client dave = client(server.url(), ClientOptions.builder().tokenSupplier(() -> {
             fetched.incrementAndGet();
             return WshubServer.token("dave", null, 3);
-        }), errors);
-        final List<DisconnectedEvent> disconnects = Collections.synchronizedList(new ArrayList<DisconnectedEvent>());
-        dave.setListener(new ClientListener() {
-            @Override
-            public void onDisconnected(DisconnectedEvent event) {
-                disconnects.add(event);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                errors.add(error);
-            }
-        });
+        }));
+        final List<DisconnectedEvent> disconnects = recorded(dave).disconnects;
         dave.connect();
         until(() -> dave.state() == ClientListener.State.CONNECTED, "dave to connect", 10000);
         String cid = dave.connectedAs().cid;
@@ -290,7 +266,7 @@ public class ServerTest {
         assertTrue("no disconnect: " + disconnects.size(), disconnects.isEmpty());
         assertTrue("refreshed several times: " + fetched.get(), fetched.get() >= 4);
         assertTrue(dave.connectedAs().exp > firstExp + 3000);
-        assertTrue("errors: " + errors, errors.isEmpty());
+        assertTrue("errors: " + recorded(dave).errors, recorded(dave).errors.isEmpty());
     }
 
     @Test
@@ -299,9 +275,8 @@ public class ServerTest {
         try {
             WshubServer first = start(0, 0, backend.url());
             File outboxFile = new File(folder.getRoot(), "outbox.log");
-            List<Throwable> errors = Collections.synchronizedList(new ArrayList<Throwable>());
             String deviceToken = WshubServer.token("dev-user", "dev1", 3600);
-            Client terminal = client(first.url(), ClientOptions.builder().token(deviceToken).terminal().outboxFile(outboxFile), errors);
+            Client terminal = client(first.url(), ClientOptions.builder().token(deviceToken).terminal().outboxFile(outboxFile));
             terminal.connect();
             until(() -> terminal.state() == ClientListener.State.CONNECTED, "the terminal to connect", 10000);
             first.stop(true);
@@ -311,7 +286,7 @@ public class ServerTest {
             for (int n = 1; n <= 3; n++) terminal.outbox().publish("report:dev1", new JSONObject().put("n", n));
             terminal.close();
             until(() -> terminal.state() == ClientListener.State.CLOSED, "the first process to close", 10000);
-            Client restarted = client(first.url(), ClientOptions.builder().token(deviceToken).terminal().outboxFile(outboxFile), errors);
+            Client restarted = client(first.url(), ClientOptions.builder().token(deviceToken).terminal().outboxFile(outboxFile));
             assertEquals("the reports survived the restart", 3, restarted.outbox().size());
             for (int n = 4; n <= 5; n++) restarted.outbox().publish("report:dev1", new JSONObject().put("n", n));
             final List<String> sent = Collections.synchronizedList(new ArrayList<String>());
@@ -325,7 +300,7 @@ public class ServerTest {
 
             // The server comes back; a subscriber watches the reports' channel.
             WshubServer second = start(first.wsPort, first.apiPort, backend.url());
-            Client watcher = client(second.url(), ClientOptions.builder().token(WshubServer.token("ops", null, 3600)), errors);
+            Client watcher = client(second.url(), ClientOptions.builder().token(WshubServer.token("ops", null, 3600)));
             Follow reports = new Follow();
             Subscription watching = watcher.subscribe("report:dev1", reports);
             watcher.connect();
@@ -349,7 +324,9 @@ public class ServerTest {
             assertEquals(0, restarted.outbox().size());
             Client third = new Client(first.url(), ClientOptions.builder().outboxFile(outboxFile).build());
             assertEquals("nothing left in the file", 0, third.outbox().size());
-            assertFalse(errors.toString(), errors.toString().contains("outbox"));
+            for (Client client : new Client[] {terminal, restarted, watcher}) {
+                assertTrue("errors: " + recorded(client).errors, recorded(client).errors.isEmpty());
+            }
         } finally {
             backend.close();
         }
