@@ -5,8 +5,13 @@
 package io.wshub.client;
 
 import java.util.List;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -21,8 +26,20 @@ public final class OkHttpTransport implements Transport {
         this.http = http;
     }
 
+    /**
+     * An OkHttpClient of its own whose dispatcher threads are daemons: OkHttp's default ones would
+     * keep a JVM program alive for a minute after close().
+     */
     public OkHttpTransport() {
-        this(new OkHttpClient());
+        this(new OkHttpClient.Builder().dispatcher(new Dispatcher(new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+            new SynchronousQueue<Runnable>(), new ThreadFactory() {
+                @Override
+                public Thread newThread(Runnable task) {
+                    Thread thread = new Thread(task, "wshub-okhttp");
+                    thread.setDaemon(true);
+                    return thread;
+                }
+            }))).build());
     }
 
     @Override
