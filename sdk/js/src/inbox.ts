@@ -38,6 +38,9 @@ export class Inbox {
   private cursor: InboxCursor;
   private queue: InboxMessage[] = [];
   private running: InboxMessage | undefined;
+  // The seq whose handler failed, until it comes again: later messages are not handed over
+  // meanwhile, since acking one of them would acknowledge the failed one too.
+  private failedSeq: number | undefined;
 
   private errorListeners: Array<(event: InboxError) => void> = [];
 
@@ -85,6 +88,7 @@ export class Inbox {
   /** The connection ended: queued messages come again on the next connect. */
   connectionLost(): void {
     this.queue = [];
+    this.failedSeq = undefined;
   }
 
   handleMessage(message: InboxMessage): void {
@@ -93,6 +97,10 @@ export class Inbox {
       // Handled and acked already: our ack may have been lost, so say it again.
       this.host.sendAck(this.cursor.acked);
       return;
+    }
+    if (this.failedSeq !== undefined) {
+      if (message.seq > this.failedSeq) return; // comes again after the failed one
+      this.failedSeq = undefined;
     }
     if (this.running?.seq === message.seq || this.queue.some((m) => m.seq === message.seq)) return;
     if (typeof message.id === 'string' && this.cursor.ids.includes(message.id)) {
@@ -133,9 +141,11 @@ export class Inbox {
 
   private failed(message: InboxMessage, error: unknown): void {
     this.running = undefined;
-    // Acks are cumulative: nothing after an unhandled message may be acked. Drop what waits;
-    // the server sends it again (after ack_timeout, or at the next connect).
+    // Acks are cumulative: nothing after an unhandled message may be acked. Drop what waits, and
+    // what arrives before it comes again; the server sends it again (after ack_timeout, or at
+    // the next connect).
     this.queue = [];
+    this.failedSeq = message.seq;
     const event = { message, error };
     if (this.errorListeners.length === 0) this.host.reportError(event);
     for (const listener of this.errorListeners.slice()) {

@@ -95,6 +95,31 @@ test('a failed handler is not acked and stops the queue; the redelivery is handl
   client.close();
 });
 
+test('after a failed handler, a message that arrives later is not handled or acked before the failed one', async () => {
+  const { transport, client } = await connected();
+  client.inbox.onError(() => {});
+  const { calls, handler } = controlledHandler();
+  client.inbox.on(handler);
+  transport.current.push(msg(1));
+  await settle();
+  calls[0].reject(new Error('db down'));
+  await settle();
+  transport.current.push(msg(2)); // live, after the failure: acking it would ack 1 too
+  await settle();
+  assert.equal(calls.length, 1, 'message 2 is not handed over before 1 comes again');
+  assert.deepEqual(transport.current.frames('ack'), []);
+  transport.current.push(msg(1));
+  transport.current.push(msg(2));
+  await settle();
+  calls[1].resolve();
+  await settle();
+  calls[2].resolve();
+  await settle();
+  assert.deepEqual(calls.map((c) => c.message.seq), [1, 1, 2]);
+  assert.deepEqual(transport.current.frames('ack').map((a) => a.upto), [1, 2]);
+  client.close();
+});
+
 test('a handler that throws synchronously counts as failed', async () => {
   const { transport, client } = await connected();
   const failures = [];
