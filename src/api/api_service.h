@@ -19,6 +19,9 @@ class Hub;
 
 namespace wshub::api {
 
+class AdminPage;
+struct AdminSettings;
+
 struct ApiSettings {
   std::string key;                   // required for /api/ requests
   bool open_metrics = true;          // /metrics, /ready and /health need no key
@@ -27,7 +30,7 @@ struct ApiSettings {
 // The API's endpoints, for counting requests by endpoint.
 enum class ApiEndpoint : uint8_t {
   publish, broadcast, send, subscribe, unsubscribe, disconnect, presence, history, channels,
-  info, messages, metrics, ready, health, unknown, count_
+  info, messages, metrics, ready, health, admin, unknown, count_
 };
 const char* api_endpoint_name(ApiEndpoint endpoint);
 
@@ -49,6 +52,11 @@ class ApiService final : public server::HttpService {
 
   void on_request(const server::HttpRequest& request) override;
   const ApiCounters& counters() const { return counters_; }
+  // Serves the admin page under /admin (docs/api.md); before the server starts. Without this
+  // call, /admin is an unknown path like any other.
+  void enable_admin(AdminSettings settings);
+  // Whether `presented` is the API key: both hashed, then compared in constant time.
+  bool key_matches(std::string_view presented) const;
 
  private:
   class Handlers;
@@ -60,6 +68,7 @@ class ApiService final : public server::HttpService {
   std::function<bool()> ready_;
   ApiCounters counters_;
   std::unique_ptr<Handlers> handlers_;
+  std::unique_ptr<AdminPage> admin_;
 };
 
 }  // namespace wshub::api

@@ -56,6 +56,8 @@ class Runtime {
   void build_webhooks(AppConfig& config);
   void build_api(AppConfig& config);
   void add_api_notes();
+  // The admin page under /admin on the API listener: its state, its hub tokens.
+  void enable_admin(const AppConfig& config);
 
   std::vector<std::string> notes_;
   std::vector<std::string> warnings_;
@@ -66,6 +68,7 @@ class Runtime {
   std::atomic<bool> ready_{false};
   size_t api_listener_ = 0;
   bool development_api_key_ = false;
+  bool admin_enabled_ = false;
 };
 
 }  // namespace wshub::app
