@@ -1,23 +1,10 @@
 #include "api/admin_sessions.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 
 namespace wshub::api {
-
-namespace {
-
-std::array<uint8_t, 32> digest_of(std::string_view token) {
-  std::array<uint8_t, 32> digest{};
-  unsigned int size = 0;
-  EVP_Digest(token.data(), token.size(), digest.data(), &size, EVP_sha256(), nullptr);
-  return digest;
-}
-
-}  // namespace
 
 std::string AdminSessions::open(uint64_t now_ms) {
   std::array<uint8_t, 32> random{};
@@ -36,28 +23,26 @@ std::string AdminSessions::open(uint64_t now_ms) {
                                     [](const Session& a, const Session& b) { return a.expires_ms < b.expires_ms; });
     sessions_.erase(soonest);
   }
-  sessions_.push_back({digest_of(token), now_ms + lifetime_ms_});
+  sessions_.push_back({secret_digest(token), now_ms + lifetime_ms_});
   return token;
 }
 
 bool AdminSessions::valid(std::string_view token, uint64_t now_ms) {
   if (token.empty()) return false;
-  const std::array<uint8_t, 32> digest = digest_of(token);
+  const SecretDigest digest = secret_digest(token);
   std::lock_guard lock(mutex_);
   drop_expired_locked(now_ms);
   bool found = false;
   // Every entry is compared, so the time taken says nothing about which one matched.
   for (const Session& session : sessions_)
-    found |= CRYPTO_memcmp(session.digest.data(), digest.data(), digest.size()) == 0;
+    found |= same_digest(session.digest, digest);
   return found;
 }
 
 void AdminSessions::close(std::string_view token) {
-  const std::array<uint8_t, 32> digest = digest_of(token);
+  const SecretDigest digest = secret_digest(token);
   std::lock_guard lock(mutex_);
-  std::erase_if(sessions_, [&](const Session& s) {
-    return CRYPTO_memcmp(s.digest.data(), digest.data(), digest.size()) == 0;
-  });
+  std::erase_if(sessions_, [&](const Session& s) { return same_digest(s.digest, digest); });
 }
 
 size_t AdminSessions::size() const {

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "api/secret_digest.h"
+
 namespace wshub::api {
 
 class AdminSessions {
@@ -36,7 +38,7 @@ class AdminSessions {
 
  private:
   struct Session {
-    std::array<uint8_t, 32> digest{};
+    SecretDigest digest{};
     uint64_t expires_ms = 0;
   };
   void drop_expired_locked(uint64_t now_ms);

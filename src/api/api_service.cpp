@@ -2,23 +2,14 @@
 // in api_handlers.cpp.
 #include "api/api_service.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "api/admin_page.h"
 #include "api/api_handlers.h"
+#include "api/secret_digest.h"
 #include "hub/json_writer.h"
 
 namespace wshub::api {
 
 namespace {
-
-std::array<uint8_t, 32> sha256(std::string_view text) {
-  std::array<uint8_t, 32> digest{};
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr);
-  return digest;
-}
 
 struct Route {
   std::string_view method;
@@ -112,7 +103,7 @@ void ApiReply::error(uint16_t status, uint32_t code, std::string_view message) c
 
 ApiService::ApiService(hub::Hub& hub, ApiSettings settings, std::function<std::string()> health,
                        std::function<std::string()> metrics, std::function<bool()> ready)
-    : hub_(hub), settings_(std::move(settings)), key_digest_(sha256(settings_.key)),
+    : hub_(hub), settings_(std::move(settings)), key_digest_(secret_digest(settings_.key)),
       health_(std::move(health)), metrics_(std::move(metrics)), ready_(std::move(ready)),
       handlers_(std::make_unique<Handlers>(hub)) {}
 
@@ -129,8 +120,7 @@ void ApiService::enable_admin(AdminSettings settings) {
 
 bool ApiService::key_matches(std::string_view presented) const {
   // Both sides hashed first, so the comparison takes the same time whatever the lengths.
-  const std::array<uint8_t, 32> digest = sha256(presented);
-  return !presented.empty() && CRYPTO_memcmp(digest.data(), key_digest_.data(), digest.size()) == 0;
+  return !presented.empty() && same_digest(secret_digest(presented), key_digest_);
 }
 
 void ApiService::on_request(const server::HttpRequest& request) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "api/secret_digest.h"
 #include "server/http_service.h"
 
 namespace wshub::hub {
@@ -62,7 +63,7 @@ class ApiService final : public server::HttpService {
   class Handlers;
   hub::Hub& hub_;
   ApiSettings settings_;
-  std::array<uint8_t, 32> key_digest_{};
+  SecretDigest key_digest_{};
   std::function<std::string()> health_;
   std::function<std::string()> metrics_;
   std::function<bool()> ready_;

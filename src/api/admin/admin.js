@@ -182,23 +182,23 @@
     output.textContent = r.status + ' ' + r.text.trim();
   }
 
+  // A form whose submit posts {fieldName: its input, data: its JSON} to `path` and shows the
+  // answer in its output.
+  function wireJsonForm(prefix, field, path) {
+    $(prefix + '-form').addEventListener('submit', function (event) {
+      event.preventDefault();
+      var output = $(prefix + '-result');
+      var data = readJson($(prefix + '-data'), output);
+      if (!data.ok) return;
+      var body = { data: data.value };
+      body[field] = $(prefix + '-' + field).value;
+      request(path, body).then(function (r) { showAnswer(output, r); });
+    });
+  }
+
   function wireForms() {
-    $('publish-form').addEventListener('submit', function (event) {
-      event.preventDefault();
-      var output = $('publish-result');
-      var data = readJson($('publish-data'), output);
-      if (!data.ok) return;
-      request('/admin/api/publish', { channel: $('publish-channel').value, data: data.value })
-        .then(function (r) { showAnswer(output, r); });
-    });
-    $('send-form').addEventListener('submit', function (event) {
-      event.preventDefault();
-      var output = $('send-result');
-      var data = readJson($('send-data'), output);
-      if (!data.ok) return;
-      request('/admin/api/send', { user: $('send-user').value, data: data.value })
-        .then(function (r) { showAnswer(output, r); });
-    });
+    wireJsonForm('publish', 'channel', '/admin/api/publish');
+    wireJsonForm('send', 'user', '/admin/api/send');
   }
 
   wireForms();
