@@ -99,7 +99,10 @@ void AdminPage::login(const server::HttpRequest& request, const ApiReply& reply)
   std::string key;
   if (!query_value(request.body, "key", key) || key.empty())
     return login_page(reply, 400, "Enter the API key ([api] key).");
-  if (!key_matches_(key)) return login_page(reply, 401, "That is not the API key.");
+  if (!key_matches_(key)) {
+    login_log_.write("{} admin login refused: wrong API key", request.client.to_string());
+    return login_page(reply, 401, "That is not the API key.");
+  }
   const std::string token = sessions_.open(monotonic_ms());
   if (token.empty()) return login_page(reply, 503, "No random bytes for a session; try again.");
   reply.send(303, {}, "text/plain", "Location: /admin\r\n" + sessions_.set_cookie_line(token));

@@ -13,6 +13,7 @@
 #include "api/admin_state.h"
 #include "api/admin_stats_ticker.h"
 #include "api/api_handlers.h"
+#include "server/peer_error_log.h"
 
 namespace wshub::api {
 
@@ -44,6 +45,7 @@ class AdminPage {
   std::function<void(ApiEndpoint, const server::HttpRequest&, const ApiReply&)> run_endpoint_;
   AdminSessions sessions_;
   AdminStatsTicker ticker_;
+  server::PeerErrorLog login_log_{5};  // wrong keys at the login form, 5 lines a second at most
 };
 
 }  // namespace wshub::api

@@ -5,13 +5,14 @@
 // provoked. Saves a screenshot after each step in the directory given. Prints one JSON object
 // with what it saw; test_admin_page.py asserts.
 //
-// Usage: node admin_check.mjs ADMIN_URL API_KEY HUB_URL CLIENT_TOKEN SCREENSHOT_DIR
+// Usage: node admin_check.mjs ADMIN_URL API_KEY HUB_URL CLIENT_TOKEN SCREENSHOT_DIR MODE
+// MODE is what the page should settle on: "live" (through the hub) or "polling".
 import { chromium } from 'playwright-core';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [adminUrl, apiKey, hubUrl, clientToken, shots] = process.argv.slice(2);
+const [adminUrl, apiKey, hubUrl, clientToken, shots, expectedMode] = process.argv.slice(2);
 mkdirSync(shots, { recursive: true });
 const profile = mkdtempSync(join(tmpdir(), 'wshub-admin-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
@@ -58,7 +59,7 @@ try {
   out.cookie = session ? { httpOnly: session.httpOnly, sameSite: session.sameSite, path: session.path } : null;
   out.cookieVisibleToScript = await page.evaluate(() => document.cookie.includes('wshub_admin'));
 
-  out.mode = await until(() => page.locator('#mode').textContent(), (m) => m === 'live');
+  out.mode = await until(() => page.locator('#mode').textContent(), (m) => m === expectedMode);
   out.modeWhy = await page.locator('#mode-why').textContent();
   const connectedBefore = await number(page, 'hub-connected');
   const connectionsBefore = await number(page, 'connections');
@@ -71,7 +72,7 @@ try {
     window.received = [];
     const ws = new WebSocket(url);
     ws.onopen = () => {
-      ws.send(JSON.stringify({ t: 'connect', id: 1, token }));
+      ws.send(JSON.stringify(token ? { t: 'connect', id: 1, token } : { t: 'connect', id: 1 }));
       ws.send(JSON.stringify({ t: 'subscribe', id: 2, ch: 'news' }));
     };
     ws.onmessage = (e) => window.received.push(JSON.parse(e.data));
@@ -87,7 +88,7 @@ try {
       .find((tr) => tr.cells[0] && tr.cells[0].textContent === 'news');
     return row ? [...row.cells].map((td) => td.textContent) : [];
   });
-  out.newsRow = await until(newsCells, (cells) => cells[1] === '1' && cells[3] === 'carol');
+  out.newsRow = await until(newsCells, (cells) => cells[1] === '1' && (cells[3] === 'carol' || !clientToken));
   await page.screenshot({ path: join(shots, '3-client-connected.png'), fullPage: true });
 
   // Publish from the form: the answer, the counter, the client.

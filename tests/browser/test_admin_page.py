@@ -21,6 +21,22 @@ import harness  # noqa: E402
 SHOTS = None
 
 
+def check_page(case, server, client_token, shots, mode):
+    """Runs admin_check.mjs against `server`; returns what the page saw and a context string
+    for failures."""
+    admin_url = f"http://127.0.0.1:{server.api_port}/admin"
+    hub_url = f"ws://127.0.0.1:{server.port}/hub"
+    run = subprocess.run(
+        ["node", os.path.join(HERE, "admin_check.mjs"), admin_url, s.API_KEY, hub_url,
+         client_token, shots, mode],
+        cwd=HERE, capture_output=True, text=True, timeout=240)
+    case.assertEqual(run.returncode, 0, f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}")
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    context = f"\npage saw: {json.dumps(seen, indent=1)}\nwshub log:\n{server.log()}"
+    case.assertNotIn("error", seen, context)
+    return seen, context
+
+
 class AdminPage(s.unittest.TestCase):
     def test_login_live_connection_publish(self):
         server = s.start_server(self, s.make_config())
@@ -32,16 +48,7 @@ class AdminPage(s.unittest.TestCase):
             answer = raw.recv(4096)
         self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer)
 
-        admin_url = f"http://127.0.0.1:{server.api_port}/admin"
-        hub_url = f"ws://127.0.0.1:{server.port}/hub"
-        run = subprocess.run(
-            ["node", os.path.join(HERE, "admin_check.mjs"), admin_url, s.API_KEY, hub_url,
-             s.mint_token("carol"), SHOTS],
-            cwd=HERE, capture_output=True, text=True, timeout=240)
-        self.assertEqual(run.returncode, 0, f"stdout:\n{run.stdout}\nstderr:\n{run.stderr}")
-        seen = json.loads(run.stdout.strip().splitlines()[-1])
-        context = f"\npage saw: {json.dumps(seen, indent=1)}\nwshub log:\n{server.log()}"
-        self.assertNotIn("error", seen, context)
+        seen, context = check_page(self, server, s.mint_token("carol"), SHOTS, "live")
 
         self.assertEqual(seen["loginStatus"], 401, context)
         self.assertTrue(seen["loginFormShown"], context)
@@ -76,6 +83,24 @@ class AdminPage(s.unittest.TestCase):
         for shot in ("1-login.png", "2-live.png", "3-client-connected.png", "4-published.png"):
             path = os.path.join(SHOTS, shot)
             self.assertTrue(os.path.getsize(path) > 1000, path)
+
+    def test_polls_when_the_hub_cannot_sign_a_token(self):
+        # No [hub.jwt]: anonymous clients only, so the page cannot have a token minted and
+        # follows the state by polling; connections and the published counter still show.
+        config = s.make_config(jwt_keys=False, hub={"allow_anonymous": True}, namespaces=[
+            {"name": "", "subscribe": "anyone", "publish": "subscribers", "presence": True}])
+        server = s.start_server(self, config)
+        shots = os.path.join(SHOTS, "polling")
+        seen, context = check_page(self, server, "", shots, "polling")
+        self.assertEqual(seen["mode"], "polling", context)
+        self.assertIn("cannot sign tokens", seen["modeWhy"], context)
+        self.assertEqual(seen["connectedBefore"], 0, context)
+        self.assertEqual(seen["connectedSeen"], 1, context)
+        self.assertEqual(seen["newsRow"][:3], ["news", "1", "0"], context)
+        self.assertTrue(seen["publishAnswer"].startswith("200 "), context)
+        self.assertEqual(seen["publishedSeen"], seen["publishedBefore"] + 1, context)
+        self.assertEqual(seen["clientReceived"], [{"text": "from the admin page"}], context)
+        self.assertTrue(os.path.getsize(os.path.join(shots, "4-published.png")) > 1000)
 
 
 if __name__ == "__main__":

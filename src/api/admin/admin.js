@@ -103,7 +103,7 @@
       cell(row, c.offset, 'num');
       // Personal and $admin: channels have no namespace, so no presence to show.
       if (!c.presence) return cell(row, c.channel.charAt(0) === '$' ? '—' : 'off for this namespace', 'muted');
-      var who = c.presence.map(function (p) { return p.user + (p.device ? ' (' + p.device + ')' : ''); });
+      var who = c.presence.map(function (p) { return (p.user || 'anonymous') + (p.device ? ' (' + p.device + ')' : ''); });
       cell(row, who.join(', ') + (c.presence_total > who.length ? ' … ' + c.presence_total + ' in all' : ''));
     }, state.hub ? 'No channel has subscribers.' : 'No hub is configured.');
 
