@@ -48,8 +48,10 @@ struct AdminSettings {
   uint64_t session_lifetime_ms = 8 * 3600 * 1000;
 };
 
-// At most this many channels (the busiest first) and presence entries per channel.
+// At most this many channels (the busiest first, chosen among the first kAdminScanChannels the
+// broker lists) and presence entries per channel.
 inline constexpr size_t kAdminMaxChannels = 100;
+inline constexpr size_t kAdminScanChannels = 10000;
 inline constexpr size_t kAdminMaxPresence = 20;
 
 // `now_ms`: wall clock, written as "ts" so the page computes rates from two snapshots.

@@ -95,8 +95,10 @@
     }, 'No handshake was refused since the server started.');
 
     var channels = state.channels || [];
-    $('channels-note').textContent = state.channels_total > channels.length
-      ? 'The ' + channels.length + ' busiest of ' + state.channels_total + ' channels.' : '';
+    $('channels-note').textContent = state.channels_more
+      ? 'The ' + channels.length + ' busiest of the first ' + state.channels_total + ' channels found (there are more).'
+      : state.channels_total > channels.length
+        ? 'The ' + channels.length + ' busiest of ' + state.channels_total + ' channels.' : '';
     fillTable('channels', channels, function (row, c) {
       cell(row, c.channel);
       cell(row, c.subscribers, 'num');
