@@ -141,7 +141,6 @@ void AdminPage::token(const server::HttpRequest& request, const ApiReply& reply)
   std::string token, why;
   if (!settings_.mint_token || !settings_.mint_token(token, why))
     return reply.error(501, 108, why.empty() ? "live updates are not available: the page polls" : why);
-  ticker_.wake(request.worker);
   std::string body;
   hub::JsonWriter(body).begin_object().member("token", token).member("channel", hub::kAdminStatsChannel)
       .end_object();

@@ -29,6 +29,8 @@ class AdminPage {
   void on_request(const server::HttpRequest& request, const ApiReply& reply);
 
   AdminSessions& sessions() { return sessions_; }
+  // Once the workers run: starts publishing to $admin:stats while it has subscribers.
+  void start_live_updates() { ticker_.start(0); }
 
  private:
   bool authenticated(const server::HttpRequest& request);

@@ -22,31 +22,16 @@ class ArmTicker final : public net::MailItem {
 
 }  // namespace
 
-void AdminStatsTicker::wake(uint32_t worker) {
-  if (!hub_) return;
-  woken_.store(true, std::memory_order_release);
-  if (running_.load(std::memory_order_acquire)) return;
-  hub::HubWorker* hub_worker = hub_->worker(worker);
-  if (!hub_worker) return;
-  if (running_.exchange(true, std::memory_order_acq_rel)) return;
-  // Only the caller that turned running_ on writes these, and a ticking thread reads them only
-  // after the mail below reached it (or after it turned running_ on itself, in on_timer).
+void AdminStatsTicker::start(uint32_t worker) {
+  hub::HubWorker* hub_worker = hub_ ? hub_->worker(worker) : nullptr;
+  if (!hub_worker || started_.exchange(true)) return;
   worker_ = hub_worker->index();
   reactor_ = &hub_worker->host().reactor();
   reactor_->post(new ArmTicker(*reactor_, *this));
 }
 
 void AdminStatsTicker::on_timer() {
-  if (woken_.exchange(false, std::memory_order_acq_rel)) idle_ticks_ = 0;
-  if (hub_->broker().subscribers(hub::kAdminStatsChannel) == 0) {
-    if (++idle_ticks_ >= kIdleTicks) {
-      running_.store(false, std::memory_order_release);
-      // A wake between the test above and the store saw running_ on and posted nothing.
-      if (!woken_.load(std::memory_order_acquire) || running_.exchange(true, std::memory_order_acq_rel)) return;
-      idle_ticks_ = 0;
-    }
-  } else {
-    idle_ticks_ = 0;
+  if (hub_->broker().subscribers(hub::kAdminStatsChannel) != 0) {
     const std::string state = render_();
     hub_->broker().publish(worker_, hub::Publication{hub::kAdminStatsChannel, state, wall_ms()}, nullptr);
     published_.fetch_add(1, std::memory_order_relaxed);

@@ -118,6 +118,10 @@ void ApiService::enable_admin(AdminSettings settings) {
       });
 }
 
+void ApiService::start_admin_live_updates() {
+  if (admin_) admin_->start_live_updates();
+}
+
 bool ApiService::key_matches(std::string_view presented) const {
   // Both sides hashed first, so the comparison takes the same time whatever the lengths.
   return !presented.empty() && same_digest(secret_digest(presented), key_digest_);

@@ -56,6 +56,9 @@ class ApiService final : public server::HttpService {
   // Serves the admin page under /admin (docs/api.md); before the server starts. Without this
   // call, /admin is an unknown path like any other.
   void enable_admin(AdminSettings settings);
+  // Once the server runs, when the admin page is enabled and reaches the hub: the statistics
+  // on $admin:stats (AdminStatsTicker).
+  void start_admin_live_updates();
   // Whether `presented` is the API key: both hashed, then compared in constant time.
   bool key_matches(std::string_view presented) const;
 

@@ -210,6 +210,7 @@ void Runtime::enable_admin(const AppConfig& config) {
     };
   api_->enable_admin(std::move(settings));
   admin_enabled_ = true;
+  admin_live_ = live.available;
 }
 
 void Runtime::add_api_notes() {
@@ -227,6 +228,7 @@ void Runtime::add_api_notes() {
 void Runtime::start() {
   server_->start();
   if (api_) add_api_notes();
+  if (admin_live_) api_->start_admin_live_updates();
   ready_ = true;
 }
 

@@ -69,6 +69,7 @@ class Runtime {
   size_t api_listener_ = 0;
   bool development_api_key_ = false;
   bool admin_enabled_ = false;
+  bool admin_live_ = false;  // the page reaches the hub: $admin:stats is published
 };
 
 }  // namespace wshub::app

@@ -111,6 +111,17 @@ class Admin(unittest.TestCase):
             self.assertEqual((backend.status, backend.error_code), (403, 103), backend)
         run(go())
 
+    def test_statistics_need_no_admin_request_to_start(self):
+        # A token the page holds from before (its SDK reconnecting, or a server restarted under
+        # it) gets the statistics although no admin endpoint was asked for anything.
+        async def go():
+            held = await HubClient.open(self.server, user="wshub-admin", channels=["$admin:stats"])
+            await held.ok("subscribe", ch="$admin:stats")
+            pub = await held.push("pub", timeout=5)
+            self.assertEqual(pub["ch"], "$admin:stats")
+            self.assertEqual(pub["data"]["hub"]["subscriptions"], 2)  # with $user:wshub-admin
+        run(go())
+
 
 class AdminOff(unittest.TestCase):
 
