@@ -1,5 +1,7 @@
 #include "server/rejected_handshakes.h"
 
+#include <algorithm>
+
 namespace wshub::server {
 
 namespace {

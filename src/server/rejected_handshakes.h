@@ -1,7 +1,7 @@
 // The last rejected handshakes, for the admin page: when, from whom, the reason's name, the
 // request line and the sentence the peer was answered with. A bounded ring of fixed-size
-// entries (no allocation when recording), filled where a rejection is counted and logged; the
-// log line is rate-limited, this ring is not, so the newest rejections are always here.
+// entries (about 45 KiB; the ring never allocates), filled where a rejection is counted and
+// logged; the log line is rate-limited, this ring is not, so the newest rejections are here.
 #pragma once
 
 #include <array>

@@ -4,19 +4,23 @@
 # handshakes with their diagnoses as the server saw them (a bad head, a TLS ClientHello on a
 # plain port, a WebSocket request on a wrong path, a proxy that dropped Upgrade), and the live
 # statistics on $admin:stats through the hub with the page's own token, which a wildcard token
-# cannot reach and nobody may publish to. The page in Chromium: tests/browser/test_admin_page.py.
+# cannot reach and nobody may publish to; a client refusing the certificate of a wss://
+# listener shows there too. The page in Chromium: tests/browser/test_admin_page.py.
 
 import asyncio
 import os
 import socket
+import ssl
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "proxy"))
 
 from api_support import (ApiClient, make_config, main, mint_token, start_server,  # noqa: E402
                          wait_until)
 from hub_client import HubClient, run  # noqa: E402
+import proxy_harness  # noqa: E402
 
 TLS_CLIENT_HELLO = bytes.fromhex("16030100c8010000c40303") + bytes(32)
 
@@ -123,6 +127,34 @@ class Admin(unittest.TestCase):
         run(go())
 
 
+class AdminTls(proxy_harness.TempDirCase):
+
+    def test_a_client_refusing_the_certificate_shows_with_its_diagnosis(self):
+        _, cert, key = self.certs("127.0.0.1")
+        api_port = proxy_harness.free_port()
+        server = self.wshub(f"""
+[api]
+listen = "127.0.0.1:{api_port}"
+key = "api-integ-key"
+[[listen]]
+address = "127.0.0.1:0"
+tls = {{ cert = "{cert}", key = "{key}" }}
+""")
+        # A client that does not trust the development CA: it refuses the certificate with
+        # an alert, as a browser or a mini-program would.
+        with socket.create_connection(("127.0.0.1", server.ports["wss"][0]), timeout=10) as raw:
+            with self.assertRaises(ssl.SSLCertVerificationError):
+                ssl.create_default_context().wrap_socket(raw, server_hostname="127.0.0.1")
+        api = ApiClient(api_port)
+        self.addCleanup(api.close)
+        entry = wait_until(lambda: next(iter(api.get("/admin/api/state").json["rejected"]["last"]), None),
+                           10, "the TLS failure in the admin state")
+        self.assertEqual((entry["reason"], entry["status"], entry["request"]),
+                         ("certificate_rejected", 0, "TLS handshake"), entry)
+        self.assertIn("The client rejected the server certificate", entry["sentence"])
+        self.assertIn("subjectAltName", entry["sentence"])
+
+
 class AdminOff(unittest.TestCase):
 
     def test_admin_false_removes_the_page(self):
@@ -135,4 +167,6 @@ class AdminOff(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    if "--wshub" in sys.argv:  # proxy_harness finds the binary through the environment
+        os.environ["WSHUB_BIN"] = sys.argv[sys.argv.index("--wshub") + 1]
     main()
