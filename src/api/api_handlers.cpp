@@ -103,6 +103,10 @@ bool ApiService::Handlers::check_channel(std::string_view channel, const ApiRepl
                               std::string(channel.substr(0, 255)) + "'");
     return false;
   }
+  if (name.kind == hub::ChannelKind::internal) {
+    reply.error(403, 103, "$admin: channels are the server's own; the backend cannot publish to them");
+    return false;
+  }
   const bool personal = name.kind == hub::ChannelKind::personal_user || name.kind == hub::ChannelKind::personal_device;
   if (!personal && !hub_.config().find_namespace(name.ns)) {
     reply.error(404, 102, "no namespace '" + std::string(name.ns) + "' is configured ([[hub.namespace]])");

@@ -20,7 +20,8 @@ struct ApiReply {
   server::HttpResponder responder;
   ApiCounters* counters = nullptr;
   ApiEndpoint endpoint = ApiEndpoint::unknown;
-  void send(uint16_t status, std::string body, std::string_view content_type = "application/json") const;
+  void send(uint16_t status, std::string body, std::string_view content_type = "application/json",
+            std::string extra_headers = {}) const;
   void error(uint16_t status, uint32_t code, std::string_view message) const;
 };
 
@@ -49,6 +50,10 @@ class ApiService::Handlers {
 
   hub::Hub& hub_;
 };
+
+// The API key a request presents: 'Authorization: Bearer KEY' or 'X-API-Key: KEY'; empty
+// when it presents none.
+std::string_view presented_key(const proto::HttpRequestHead& head);
 
 // The value of `key` in a query string (percent-decoded); false when absent.
 bool query_value(std::string_view query, std::string_view key, std::string& out);

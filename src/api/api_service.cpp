@@ -2,31 +2,14 @@
 // in api_handlers.cpp.
 #include "api/api_service.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
+#include "api/admin_page.h"
 #include "api/api_handlers.h"
+#include "api/secret_digest.h"
 #include "hub/json_writer.h"
 
 namespace wshub::api {
 
 namespace {
-
-std::array<uint8_t, 32> sha256(std::string_view text) {
-  std::array<uint8_t, 32> digest{};
-  unsigned int size = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr);
-  return digest;
-}
-
-std::string_view presented_key(const proto::HttpRequestHead& head) {
-  if (const proto::HttpHeader* auth = head.find("Authorization")) {
-    std::string_view value = auth->value;
-    if (value.size() > 7 && proto::equals_ignore_case(value.substr(0, 7), "Bearer ")) return value.substr(7);
-  }
-  if (const proto::HttpHeader* key = head.find("X-API-Key")) return key->value;
-  return {};
-}
 
 struct Route {
   std::string_view method;
@@ -53,6 +36,15 @@ constexpr Route kRoutes[] = {
 
 }  // namespace
 
+std::string_view presented_key(const proto::HttpRequestHead& head) {
+  if (const proto::HttpHeader* auth = head.find("Authorization")) {
+    std::string_view value = auth->value;
+    if (value.size() > 7 && proto::equals_ignore_case(value.substr(0, 7), "Bearer ")) return value.substr(7);
+  }
+  if (const proto::HttpHeader* key = head.find("X-API-Key")) return key->value;
+  return {};
+}
+
 const char* api_endpoint_name(ApiEndpoint endpoint) {
   switch (endpoint) {
     case ApiEndpoint::publish: return "publish";
@@ -69,6 +61,7 @@ const char* api_endpoint_name(ApiEndpoint endpoint) {
     case ApiEndpoint::metrics: return "metrics";
     case ApiEndpoint::ready: return "ready";
     case ApiEndpoint::health: return "health";
+    case ApiEndpoint::admin: return "admin";
     case ApiEndpoint::unknown: return "unknown";
     case ApiEndpoint::count_: break;
   }
@@ -94,12 +87,14 @@ std::string api_error_body(uint32_t code, std::string_view message) {
   return body;
 }
 
-void ApiReply::send(uint16_t status, std::string body, std::string_view content_type) const {
+void ApiReply::send(uint16_t status, std::string body, std::string_view content_type,
+                    std::string extra_headers) const {
   counters->requests[size_t(endpoint)][ApiCounters::status_slot(status)].fetch_add(1, std::memory_order_relaxed);
   server::HttpResponse response;
   response.status = status;
   response.content_type = content_type;
   response.body = std::move(body);
+  response.extra_headers = std::move(extra_headers);
   responder.respond(response);
 }
 
@@ -109,11 +104,29 @@ void ApiReply::error(uint16_t status, uint32_t code, std::string_view message) c
 
 ApiService::ApiService(hub::Hub& hub, ApiSettings settings, std::function<std::string()> health,
                        std::function<std::string()> metrics, std::function<bool()> ready)
-    : hub_(hub), settings_(std::move(settings)), key_digest_(sha256(settings_.key)),
+    : hub_(hub), settings_(std::move(settings)), key_digest_(secret_digest(settings_.key)),
       health_(std::move(health)), metrics_(std::move(metrics)), ready_(std::move(ready)),
       handlers_(std::make_unique<Handlers>(hub)) {}
 
 ApiService::~ApiService() = default;
+
+void ApiService::enable_admin(AdminSettings settings) {
+  if (settings_.key.empty()) return;  // never open: the page needs a key to log in with
+  admin_ = std::make_unique<AdminPage>(
+      std::move(settings), &hub_, [this](std::string_view presented) { return key_matches(presented); },
+      [this](ApiEndpoint endpoint, const server::HttpRequest& request, const ApiReply& reply) {
+        handlers_->handle(endpoint, request, reply);
+      });
+}
+
+void ApiService::start_admin_live_updates() {
+  if (admin_) admin_->start_live_updates();
+}
+
+bool ApiService::key_matches(std::string_view presented) const {
+  // Both sides hashed first, so the comparison takes the same time whatever the lengths.
+  return !presented.empty() && same_digest(secret_digest(presented), key_digest_);
+}
 
 void ApiService::on_request(const server::HttpRequest& request) {
   ApiEndpoint endpoint = ApiEndpoint::unknown;
@@ -128,15 +141,14 @@ void ApiService::on_request(const server::HttpRequest& request) {
     path_known = true;
     if (request.method == "GET" || request.method == "HEAD") endpoint = ApiEndpoint::messages;
   }
+  if (admin_ && AdminPage::owns(request.path))
+    return admin_->on_request(request, ApiReply{request.responder, &counters_, ApiEndpoint::admin});
   const ApiReply reply{request.responder, &counters_, endpoint};
   // The key is checked before anything else is said, so a caller without it learns nothing of
   // which paths or methods exist; only the scrape and probe paths may be open.
   const bool open = request.path == "/metrics" || request.path == "/ready" || request.path == "/health";
   if (!open || !settings_.open_metrics) {
-    // Both sides hashed first, so the comparison takes the same time whatever the lengths.
-    const std::array<uint8_t, 32> presented = sha256(presented_key(request.head));
-    if (presented_key(request.head).empty() ||
-        CRYPTO_memcmp(presented.data(), key_digest_.data(), presented.size()) != 0)
+    if (!key_matches(presented_key(request.head)))
       return reply.error(401, 101,
                          "missing or wrong API key: send 'Authorization: Bearer KEY' or 'X-API-Key: KEY' "
                          "with the key from [api] key");

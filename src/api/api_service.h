@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "api/secret_digest.h"
 #include "server/http_service.h"
 
 namespace wshub::hub {
@@ -18,6 +19,9 @@ class Hub;
 }
 
 namespace wshub::api {
+
+class AdminPage;
+struct AdminSettings;
 
 struct ApiSettings {
   std::string key;                   // required for /api/ requests
@@ -27,7 +31,7 @@ struct ApiSettings {
 // The API's endpoints, for counting requests by endpoint.
 enum class ApiEndpoint : uint8_t {
   publish, broadcast, send, subscribe, unsubscribe, disconnect, presence, history, channels,
-  info, messages, metrics, ready, health, unknown, count_
+  info, messages, metrics, ready, health, admin, unknown, count_
 };
 const char* api_endpoint_name(ApiEndpoint endpoint);
 
@@ -49,17 +53,26 @@ class ApiService final : public server::HttpService {
 
   void on_request(const server::HttpRequest& request) override;
   const ApiCounters& counters() const { return counters_; }
+  // Serves the admin page under /admin (docs/api.md); before the server starts. Without this
+  // call, /admin is an unknown path like any other.
+  void enable_admin(AdminSettings settings);
+  // Once the server runs, when the admin page is enabled and reaches the hub: the statistics
+  // on $admin:stats (AdminStatsTicker).
+  void start_admin_live_updates();
+  // Whether `presented` is the API key: both hashed, then compared in constant time.
+  bool key_matches(std::string_view presented) const;
 
  private:
   class Handlers;
   hub::Hub& hub_;
   ApiSettings settings_;
-  std::array<uint8_t, 32> key_digest_{};
+  SecretDigest key_digest_{};
   std::function<std::string()> health_;
   std::function<std::string()> metrics_;
   std::function<bool()> ready_;
   ApiCounters counters_;
   std::unique_ptr<Handlers> handlers_;
+  std::unique_ptr<AdminPage> admin_;
 };
 
 }  // namespace wshub::api

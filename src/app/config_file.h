@@ -50,6 +50,7 @@ struct ApiConfig {
   uint64_t max_body_bytes = 1u << 20;
   uint32_t response_timeout_ms = 30000;
   bool open_metrics = true;  // /metrics, /ready and /health without the key
+  bool admin = true;         // the admin page at /admin, behind the key or a login with it
 };
 
 // [store]: where channel positions and history are kept (docs/durability.md).

@@ -151,6 +151,7 @@ const ConfigTable& api_table() {
           .duration_ms("response_timeout_ms", &ApiConfig::response_timeout_ms, 100, 600000,
                        "a request unanswered this long gets 504")
           .flag("open_metrics", &ApiConfig::open_metrics, "/metrics, /ready and /health need no key")
+          .flag("admin", &ApiConfig::admin, "serve the admin page at /admin (behind the API key)")
           .check([](const ApiConfig& api, TableCheck& check) {
             if (!api.key.empty() && !api.key_file.empty())
               return check.fail("key_file", "give key or key_file, not both");

@@ -9,13 +9,17 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "api/admin_state.h"
 #include "api/api_service.h"
 #include "api/metrics.h"
 #include "api/webhook_backend.h"
 #include "api/webhook_client.h"
 #include "app/route_kinds.h"
+#include "base/clock.h"
+#include "hub/channel_name.h"
 #include "hub/hub.h"
 #include "hub/hub_worker.h"
+#include "hub/jwt.h"
 #include "net/peer_address.h"
 #include "net/reactor.h"
 #include "net/socket_ops.h"
@@ -69,6 +73,7 @@ Runtime::Runtime(AppConfig config) {
   build_webhooks(config);
   config.server.routes = make_routes(config.routes, hub_.get());
   if (config.api) build_api(config);
+  if (api_ && config.api->admin) enable_admin(config);
   server_ = std::make_unique<server::Server>(std::move(config.server));
   if (hub_) hub_->add_health_section(server_->health());
 }
@@ -180,11 +185,63 @@ void Runtime::build_api(AppConfig& config) {
   development_api_key_ = settings.key == kDevelopmentApiKey;
 }
 
+void Runtime::enable_admin(const AppConfig& config) {
+  // Where the page's browser finds the hub: the first hub route on the first WebSocket
+  // listener, at the page's own host name (docs/api.md says what a proxy in front changes).
+  std::string hub_path;
+  for (const RouteEntry& entry : config.routes)
+    if (entry.route.kind == "hub" && hub_path.empty()) hub_path = entry.route.path;
+  size_t websocket_listener = SIZE_MAX;
+  for (size_t i = 0; i < config.server.listeners.size(); ++i)
+    if (!config.server.listeners[i].api && websocket_listener == SIZE_MAX) websocket_listener = i;
+  api::AdminLive live;
+  std::optional<hub::JwtSettings> jwt = effective_jwt(config);
+  hub::JwtMintClaims claims;
+  claims.sub = "wshub-admin";
+  claims.channels = {std::string(hub::kAdminStatsChannel)};
+  claims.has_channels = true;
+  // Short-lived: the page asks for a new one before it expires (the SDK's token refresh).
+  claims.ttl_s = 300;
+  std::string probe, why;
+  if (hub_path.empty() || websocket_listener == SIZE_MAX)
+    live.why_not = "no hub route is served, so the page polls";
+  else if (config.hub.connect_at_upgrade)
+    live.why_not = "hub.connect_at_upgrade lets the connect webhook decide every upgrade, so the page polls";
+  else if (!jwt || !hub::mint_configured_jwt(*jwt, claims, probe, why))
+    live.why_not = "this hub cannot sign tokens (no HS256 secret or signing_key in [hub.jwt]), so the page polls";
+  else
+    live.available = true;
+  live.path = hub_path;
+  live.tls = websocket_listener != SIZE_MAX && config.server.listeners[websocket_listener].tls.has_value();
+  api::AdminSettings settings;
+  settings.state = [this, live, websocket_listener]() mutable {
+    api::AdminSources sources;
+    sources.server = server_.get();
+    sources.hub = hub_.get();
+    sources.webhooks = webhooks_.get();
+    sources.api = &api_->counters();
+    sources.live = live;
+    // The port as bound (the config may say 0); known once the server started.
+    if (websocket_listener < server_->bound_ports().size())
+      sources.live.port = server_->bound_ports()[websocket_listener];
+    return api::render_admin_state(sources, wall_ms());
+  };
+  if (live.available)
+    settings.mint_token = [jwt = *jwt, claims](std::string& token, std::string& why) mutable {
+      claims.now_s = wall_ms() / 1000;
+      return hub::mint_configured_jwt(jwt, claims, token, why);
+    };
+  api_->enable_admin(std::move(settings));
+  admin_enabled_ = true;
+  admin_live_ = live.available;
+}
+
 void Runtime::add_api_notes() {
   // The address as bound: the config may say port 0.
   const server::ListenerConfig& listener = server_->config().listeners[api_listener_];
   const std::string address = net::with_port(listener.address, server_->bound_ports()[api_listener_]).text;
   notes_.push_back(fmt::format("api: http://{} (POST /api/publish, GET /metrics; docs/api.md)", address));
+  if (admin_enabled_) notes_.push_back(fmt::format("admin page: http://{}/admin (log in with the API key)", address));
   if (development_api_key_)
     notes_.push_back(fmt::format(
         "try: curl -H 'Authorization: Bearer {}' -d '{{\"channel\":\"news\",\"data\":{{\"text\":\"hello\"}}}}' "
@@ -194,6 +251,7 @@ void Runtime::add_api_notes() {
 void Runtime::start() {
   server_->start();
   if (api_) add_api_notes();
+  if (admin_live_) api_->start_admin_live_updates();
   ready_ = true;
 }
 

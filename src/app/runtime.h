@@ -59,6 +59,8 @@ class Runtime {
   void build_webhooks(AppConfig& config);
   void build_api(AppConfig& config);
   void add_api_notes();
+  // The admin page under /admin on the API listener: its state, its hub tokens.
+  void enable_admin(const AppConfig& config);
 
   std::vector<std::string> notes_;
   std::vector<std::string> warnings_;
@@ -69,6 +71,8 @@ class Runtime {
   std::atomic<bool> ready_{false};
   size_t api_listener_ = 0;
   bool development_api_key_ = false;
+  bool admin_enabled_ = false;
+  bool admin_live_ = false;  // the page reaches the hub: $admin:stats is published
 };
 
 }  // namespace wshub::app

@@ -202,6 +202,14 @@ class Broker {
     uint64_t offset = 0;
   };
   virtual std::vector<ChannelSummary> channels(size_t limit) = 0;
+  // How many subscribe to `channel` now, on every worker (0 for a channel never seen): the
+  // admin statistics are published only while someone watches. The default walks `channels`;
+  // a broker that can look one channel up overrides it.
+  virtual uint64_t subscribers(std::string_view channel) {
+    for (const ChannelSummary& summary : channels(SIZE_MAX))
+      if (summary.name == channel) return summary.subscribers;
+    return 0;
+  }
 };
 
 // Keeps nothing: every channel starts a new epoch at 0 when the process first sees it.

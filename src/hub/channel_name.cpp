@@ -25,7 +25,7 @@ std::string_view channel_name_error_sentence(ChannelNameError error) {
     case ChannelNameError::empty_part:
       return "the channel name has an empty namespace, name or user (as in 'ns:', '#' or 'a,,b')";
     case ChannelNameError::reserved_prefix:
-      return "names starting with $ are personal channels: $user:ID or $device:ID";
+      return "names starting with $ are personal channels ($user:ID or $device:ID) or the server's own ($admin:NAME)";
   }
   return "bad channel name";
 }
@@ -59,6 +59,7 @@ ChannelNameError parse_channel_name(std::string_view text, ChannelName& out) {
     // Personal channels carry the id whole: no user list, any of the allowed characters.
     if (out.ns == "$user") out.kind = ChannelKind::personal_user;
     else if (out.ns == "$device") out.kind = ChannelKind::personal_device;
+    else if (out.ns == "$admin") out.kind = ChannelKind::internal;
     else return ChannelNameError::reserved_prefix;
     out.base = rest;
     return ChannelNameError::none;

@@ -23,6 +23,10 @@ ErrorCode publish_refusal(const HubConfig& config, const HubSession& s, std::str
     message = "personal channels are published to by the backend only";
     return ErrorCode::permission_denied;
   }
+  if (name.kind == ChannelKind::internal) {
+    message = "$admin: channels are published to by the server only";
+    return ErrorCode::permission_denied;
+  }
   ns = config.find_namespace(name.ns);
   if (!ns) {
     message = "no namespace '" + std::string(name.ns) + "' is configured";

@@ -242,6 +242,14 @@ bool HubWorker::check_subscribe(const HubSession& s, std::string_view channel, E
     case ChannelKind::personal_device:
       if (s.identity.device.empty() || name.base != s.identity.device) error = ErrorCode::permission_denied;
       return error == ErrorCode(0);
+    case ChannelKind::internal: {
+      // The server's own channels: named exactly in the token (a wildcard such as "*" that a
+      // backend gives its users must not reach them); the admin page mints such a token.
+      bool listed = false;
+      for (const std::string& allowed : s.identity.channels) listed = listed || allowed == channel;
+      if (!listed) error = ErrorCode::permission_denied;
+      return error == ErrorCode(0);
+    }
     default: break;
   }
   const NamespaceConfig* ns = hub_.config().find_namespace(name.ns);

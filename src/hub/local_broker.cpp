@@ -245,6 +245,13 @@ class LocalBroker final : public Broker {
     return out;
   }
 
+  uint64_t subscribers(std::string_view name) override {
+    Shard& shard = shard_of(name);
+    std::lock_guard lock(shard.mutex);
+    auto it = shard.channels.find(name);
+    return it == shard.channels.end() ? 0 : it->second.subscribers;
+  }
+
   std::vector<ChannelSummary> channels(size_t limit) override {
     std::vector<ChannelSummary> out;
     for (Shard& shard : shards_) {

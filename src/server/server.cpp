@@ -67,8 +67,8 @@ Server::Server(ServerConfig config)
       budget_(config_.limits.max_connections, config_.limits.max_connections_per_ip),
       handshake_rate_(config_.limits.max_handshakes_per_second_per_ip,
                       config_.limits.max_handshakes_per_second),
-      worker_context_(config_, counters_, budget_, handshake_rate_, peer_log_, tls_by_listener_,
-                      bound_ports_, health_, recently_noted_peers_) {
+      worker_context_(config_, counters_, budget_, handshake_rate_, peer_log_, rejected_handshakes_,
+                      tls_by_listener_, bound_ports_, health_, recently_noted_peers_) {
   add_health_sections();
 }
 

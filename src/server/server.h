@@ -17,6 +17,7 @@
 #include "server/handshake_rate.h"
 #include "server/health_report.h"
 #include "server/peer_error_log.h"
+#include "server/rejected_handshakes.h"
 #include "server/worker_context.h"
 
 namespace wshub::tls {
@@ -61,6 +62,8 @@ class Server {
   // Writes how many peer-error lines the rate limit held back since the last report; the main
   // thread calls it once a second.
   void report_suppressed_logs() { peer_log_.report_suppressed(config_.health_path); }
+  // The last rejected handshakes with their diagnoses (the admin page shows them). Any thread.
+  const RejectedHandshakes& rejected_handshakes() const { return rejected_handshakes_; }
 
  private:
   void add_health_sections();
@@ -70,6 +73,7 @@ class Server {
   ConnectionBudget budget_;
   HandshakeRate handshake_rate_;
   PeerErrorLog peer_log_;
+  RejectedHandshakes rejected_handshakes_;
   HealthReport health_;
   RecentKeys recently_noted_peers_{60};
   std::vector<std::unique_ptr<tls::TlsContext>> tls_contexts_;  // by listener; null: ws://

@@ -149,6 +149,7 @@ void Worker::log_tls_failure(Connection& c, const tls::TlsSession& session) {
       spdlog::debug("{} TLS handshake failed ({}): {}", c.peer.to_string(), name, sentence);
       return;
     case tls::TlsFailure::closed_after_certificate:
+      remember_rejection(c, 0, name, "TLS handshake", sentence);
       // Usually a client that does not trust the certificate: the operator needs to hear it,
       // but a client retrying in a loop would repeat it, so once a minute per address.
       if (context_.recently_noted_peers().first_in_window(net::IpAddressHash{}(c.peer.ip), reactor_->now_ms()))
@@ -160,6 +161,8 @@ void Worker::log_tls_failure(Connection& c, const tls::TlsSession& session) {
       return;
     default: {
       const std::string reason = tls::tls_error_reason(session.error_code());
+      remember_rejection(c, 0, name, "TLS handshake", reason.empty() ? std::string(sentence)
+                                                                     : "OpenSSL: " + reason + ": " + std::string(sentence));
       context_.log_peer_error("{} TLS handshake failed ({}{}{}): {}", c.peer.to_string(), name,
                              reason.empty() ? "" : ": OpenSSL: ", reason, sentence);
     }

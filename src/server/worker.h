@@ -86,6 +86,10 @@ class Worker final : public net::StreamHandler, public RouteHost, public HttpRes
   bool admit_handshake_rate(Connection& c);
   // A TLS ClientHello on a plain listener: counted, logged with the listener, closed unanswered.
   void refuse_tls_client_hello(Connection& c);
+  // Adds a rejected handshake to the ring the admin page shows (next to its log line, which
+  // the rate limit may hold back). `status` 0: cut without an answer.
+  void remember_rejection(const Connection& c, uint16_t status, std::string_view reason,
+                          std::string_view request, std::string_view sentence);
   bool admit_ping(Connection& c);
   void log_tls_failure(Connection& c, const tls::TlsSession& session);
 

@@ -13,6 +13,7 @@
 #include "server/handshake_rate.h"
 #include "server/health_report.h"
 #include "server/peer_error_log.h"
+#include "server/rejected_handshakes.h"
 
 namespace wshub::tls {
 class TlsContext;
@@ -24,11 +25,11 @@ class WorkerContext {
  public:
   WorkerContext(const ServerConfig& config, ServerCounters& counters, ConnectionBudget& budget,
                 HandshakeRate& handshake_rate, PeerErrorLog& peer_log,
-                const std::vector<tls::TlsContext*>& tls_by_listener,
+                RejectedHandshakes& rejected_handshakes, const std::vector<tls::TlsContext*>& tls_by_listener,
                 const std::vector<uint16_t>& bound_ports, const HealthReport& health,
                 RecentKeys& recently_noted_peers)
       : config_(config), counters_(counters), budget_(budget), handshake_rate_(handshake_rate),
-        peer_log_(peer_log), tls_by_listener_(tls_by_listener), bound_ports_(bound_ports),
+        peer_log_(peer_log), rejected_handshakes_(rejected_handshakes), tls_by_listener_(tls_by_listener), bound_ports_(bound_ports),
         health_(health), recently_noted_peers_(recently_noted_peers) {}
 
   const ServerConfig& config() const { return config_; }
@@ -53,6 +54,8 @@ class WorkerContext {
   void log_peer_note(fmt::format_string<Args...> format, Args&&... args) const {
     peer_log_.write_at(spdlog::level::info, format, std::forward<Args>(args)...);
   }
+  // Where each rejected handshake is also recorded, with its diagnosis, for the admin page.
+  RejectedHandshakes& rejected_handshakes() const { return rejected_handshakes_; }
   // Client addresses told about recently, so a note about a client is written once a minute
   // (keyed by IpAddressHash of the address).
   RecentKeys& recently_noted_peers() const { return recently_noted_peers_; }
@@ -63,6 +66,7 @@ class WorkerContext {
   ConnectionBudget& budget_;
   HandshakeRate& handshake_rate_;
   PeerErrorLog& peer_log_;
+  RejectedHandshakes& rejected_handshakes_;
   const std::vector<tls::TlsContext*>& tls_by_listener_;
   const std::vector<uint16_t>& bound_ports_;
   const HealthReport& health_;

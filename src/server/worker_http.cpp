@@ -2,6 +2,7 @@
 // its status, its sentence and its rate-limited log line.
 #include <string>
 
+#include "base/clock.h"
 #include "net/socket_ops.h"
 #include "proto/http_response.h"
 #include "server/worker.h"
@@ -51,6 +52,11 @@ bool starts_with_tls_client_hello(std::string_view held, MutableBytes data) {
   return proto::sniff_tls_client_hello({first, n}) == proto::TlsSniff::client_hello;
 }
 
+void Worker::remember_rejection(const Connection& c, uint16_t status, std::string_view reason,
+                                std::string_view request, std::string_view sentence) {
+  context_.rejected_handshakes().record(wall_ms(), status, describe_peer(c), reason, request, sentence);
+}
+
 void Worker::refuse_tls_client_hello(Connection& c) {
   // The client speaks TLS: an HTTP answer would only be a garbled record to it.
   constexpr proto::HttpHeadError error = proto::HttpHeadError::tls_client_hello;
@@ -60,6 +66,7 @@ void Worker::refuse_tls_client_hello(Connection& c) {
       "{} to {} rejected ({}): {}", describe_peer(c),
       net::with_port(context_.config().listeners[l].address, context_.bound_ports()[l]).text,
       proto::http_error_name(error), proto::http_error_sentence(error));
+  remember_rejection(c, 0, proto::http_error_name(error), "TLS ClientHello", proto::http_error_sentence(error));
   c.pending_head.reset();
   finish(c);
 }
@@ -95,6 +102,8 @@ void Worker::read_head(Connection& c, MutableBytes data) {
     context_.log_peer_error("{} bad request head: {}: {}", describe_peer(c),
                            proto::http_error_name(parser.error()),
                            proto::http_error_sentence(parser.error()));
+    remember_rejection(c, proto::http_status_of(parser.error()), proto::http_error_name(parser.error()),
+                       "request head", proto::http_error_sentence(parser.error()));
     return respond_and_close(c, proto::http_status_of(parser.error()), "text/plain; charset=utf-8",
                              std::string(proto::http_error_sentence(parser.error())) + "\n");
   }
@@ -134,6 +143,8 @@ void Worker::read_head(Connection& c, MutableBytes data) {
       context_.counters().count(error);
       context_.log_peer_error("{} bad request head: {}: {}", describe_peer(c),
                              proto::http_error_name(error), proto::http_error_sentence(error));
+      remember_rejection(c, proto::http_status_of(error), proto::http_error_name(error), "request head",
+                         proto::http_error_sentence(error));
       return respond_and_close(c, proto::http_status_of(error), "text/plain; charset=utf-8",
                                std::string(proto::http_error_sentence(error)) + "\n");
     }
@@ -195,11 +206,14 @@ void Worker::answer_head(Connection& c, const proto::HttpRequestHead& head, Muta
     context_.counters().not_found.fetch_add(1, std::memory_order_relaxed);
     // A WebSocket client on a wrong path is usually a proxy rewriting it (proxy_pass with a
     // trailing slash, a location prefix): worth telling the operator.
-    if (head.find("Upgrade") || head.find("Sec-WebSocket-Key"))
-      context_.log_peer_error("{} GET {} rejected (not_found): no WebSocket route has this path; "
-                             "check the path the proxy forwards (proxy_pass with a URI part "
-                             "rewrites it)",
-                             describe_peer(c), loggable(path));
+    if (head.find("Upgrade") || head.find("Sec-WebSocket-Key")) {
+      constexpr std::string_view kWrongPath =
+          "no WebSocket route has this path; check the path the proxy forwards (proxy_pass with a "
+          "URI part rewrites it)";
+      context_.log_peer_error("{} GET {} rejected (not_found): {}", describe_peer(c), loggable(path), kWrongPath);
+      remember_rejection(c, 404, "not_found", std::string(loggable(head.method)) + " " + std::string(loggable(path)),
+                         kWrongPath);
+    }
     std::string body = "No route for " + std::string(loggable(path)) + ". WebSocket routes here:";
     for (const WorkerRoute& r : routes_) body += " " + r.config->path;
     body += "; health: " + context_.config().health_path + "\n";
@@ -279,6 +293,8 @@ void Worker::reject_handshake(Connection& c, proto::HandshakeError error,
   }
   context_.log_peer_error("{} {} {} rejected ({}): {}", describe_peer(c), loggable(head.method),
                          loggable(head.path()), proto::handshake_error_name(error), body);
+  remember_rejection(c, proto::handshake_status(error), proto::handshake_error_name(error),
+                     std::string(loggable(head.method)) + " " + std::string(loggable(head.path())), body);
   const bool version = error == proto::HandshakeError::missing_version ||
                        error == proto::HandshakeError::unsupported_version;
   const bool method = error == proto::HandshakeError::method_not_get;

@@ -117,8 +117,17 @@ TEST(ChannelName, EmptyParts) {
 }
 
 TEST(ChannelName, ReservedPrefix) {
-  for (std::string_view text : {"$", "$user", "$users:a", "$foo:bar", "$device", "$a", "$User:x"})
+  for (std::string_view text : {"$", "$user", "$users:a", "$foo:bar", "$device", "$a", "$User:x", "$Admin:x", "$admin"})
     expect_error(text, ChannelNameError::reserved_prefix);
+}
+
+TEST(ChannelName, AdminChannelsAreTheServersOwn) {
+  ChannelName name;
+  ASSERT_EQ(parse_channel_name(kAdminStatsChannel, name), ChannelNameError::none);
+  EXPECT_EQ(name.kind, ChannelKind::internal);
+  EXPECT_EQ(name.ns, "$admin");
+  EXPECT_EQ(name.base, "stats");
+  expect_error("$admin:", ChannelNameError::empty_part);
 }
 
 TEST(ChannelName, ParseResetsTheOutput) {

@@ -39,6 +39,12 @@ class Subscribe : public ::testing::Test {
     h.verifier().allow("alice-phone", identity_of("alice", "phone"));
     h.verifier().allow("bob", identity_of("bob"));
     h.verifier().allow("carol", identity_of("carol"));
+    Identity admin = identity_of("wshub-admin");
+    admin.channels = {"$admin:stats"};
+    h.verifier().allow("admin", admin);
+    Identity wildcard = identity_of("dave");
+    wildcard.channels = {"*", "$admin:*"};
+    h.verifier().allow("dave", wildcard);
   }
   FakeSession& anonymous() {
     FakeSession& s = h.open();
@@ -105,11 +111,24 @@ TEST_F(Subscribe, Refusals) {
   EXPECT_EQ(subscribe(s, 2, "bad name"),
             refused(2, 107, "the channel name has a character outside A-Z a-z 0-9 - _ . : @ = / # , $"));
   EXPECT_EQ(subscribe(s, 3, "ns:"), refused(3, 107, "the channel name has an empty namespace, name or user (as in 'ns:', '#' or 'a,,b')"));
-  EXPECT_EQ(subscribe(s, 4, "$other:x"), refused(4, 107, "names starting with $ are personal channels: $user:ID or $device:ID"));
+  EXPECT_EQ(subscribe(s, 4, "$other:x"), refused(4, 107, "names starting with $ are personal channels ($user:ID or $device:ID) or the server's own ($admin:NAME)"));
   EXPECT_EQ(subscribe(s, 5, "zzz:q"), refused(5, 102, "no namespace 'zzz' is configured"));
   EXPECT_EQ(subscribe(s, 6, "pub:x"), subscribed(6, "pub:x"));
   EXPECT_EQ(subscribe(s, 7, "pub:x"), refused(7, 105, "already subscribed"));
   EXPECT_TRUE(s.open());
+}
+
+TEST_F(Subscribe, AdminChannelsNeedTheirExactNameInTheToken) {
+  FakeSession& admin = h.connected("admin");
+  EXPECT_EQ(subscribe(admin, 2, "$admin:stats"), subscribed(2, "$admin:stats"));
+  EXPECT_EQ(subscribe(admin, 3, "$admin:other"), refused(3, 103, "permission denied"));
+  // A wildcard a backend hands its users reaches every namespace, never the server's own.
+  FakeSession& dave = h.connected("dave");
+  EXPECT_EQ(subscribe(dave, 2, "$admin:stats"), refused(2, 103, "permission denied"));
+  EXPECT_EQ(subscribe(dave, 3, "tok:x"), subscribed(3, "tok:x"));
+  // Nobody publishes to them from a connection.
+  h.send(admin, R"({"t":"publish","id":4,"ch":"$admin:stats","data":{}})");
+  EXPECT_EQ(admin.take(), Frames{refused(4, 103, "$admin: channels are published to by the server only")});
 }
 
 TEST_F(Subscribe, AChannelNeedsItsNamespace) {

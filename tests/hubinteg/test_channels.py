@@ -126,7 +126,7 @@ class Channels(hubtest.HubTestCase):
             (":name", 107, empty_part),
             ("room#", 107, empty_part),
             ("room#a,,b", 107, empty_part),
-            ("$other:x", 107, "names starting with $ are personal channels: $user:ID or $device:ID"),
+            ("$other:x", 107, "names starting with $ are personal channels ($user:ID or $device:ID) or the server's own ($admin:NAME)"),
             ("nowhere:x", 102, "no namespace 'nowhere' is configured"),
         ]
         for i, (name, code, msg) in enumerate(cases, start=2):

@@ -1,0 +1,28 @@
+// SHA-256 of a secret (the API key, a session token), so that two secrets are compared as two
+// digests of one size with CRYPTO_memcmp: the time taken says nothing about where they differ
+// or how long either is.
+#pragma once
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace wshub::api {
+
+using SecretDigest = std::array<uint8_t, 32>;
+
+inline SecretDigest secret_digest(std::string_view secret) {
+  SecretDigest digest{};
+  unsigned int size = 0;
+  EVP_Digest(secret.data(), secret.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  return digest;
+}
+
+inline bool same_digest(const SecretDigest& a, const SecretDigest& b) {
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace wshub::api
