@@ -64,11 +64,12 @@ class ServerProcess:
     when given. start() returns once its port accepts TCP connections."""
 
     def __init__(self, name, port, cpu=None, log_path=None, prefix=(), peers_dir=None,
-                 wshub=None):
+                 wshub=None, command=None):
+        """`command`, when given, is the server's argv instead of server_command(name, …)."""
         self.name = name
         self.port = port
         self.argv = ["taskset", "-c", str(cpu)] if cpu is not None else []
-        self.argv += list(prefix) + server_command(name, port, peers_dir, wshub)
+        self.argv += list(prefix) + (list(command) if command else server_command(name, port, peers_dir, wshub))
         self.log_path = log_path
         self.process = None
         self._log = None

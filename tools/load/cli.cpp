@@ -137,6 +137,8 @@ int parse_command_line(int argc, char** argv, LoadOptions& o) {
           std::map<std::string, PublishVia>{{"ws", PublishVia::websocket}, {"api", PublishVia::api}}));
   fanout->add_option("--api-url", o.api_url, "--publish api: the hub's API listener, http://127.0.0.1:PORT");
   fanout->add_option("--api-key", o.api_key, "--publish api: the API key (sent as X-API-Key)");
+  fanout->add_option("--api-depth", o.api_depth, "--publish api: requests in flight, pipelined on the one connection")
+      ->check(CLI::Range(1u, 256u));
 
   try {
     app.parse(argc, argv);

@@ -43,6 +43,7 @@ struct LoadOptions {
   PublishVia publish_via = PublishVia::websocket;  // fanout: a connection or the HTTP API
   std::string api_url;          // fanout --publish api: http://127.0.0.1:PORT
   std::string api_key;          // fanout --publish api: sent as X-API-Key
+  uint32_t api_depth = 1;       // fanout --publish api: requests in flight
   TlsOptions tls;
 };
 

@@ -139,7 +139,7 @@ bool ApiPublisher::read_answer(std::string& why) {
   }
 }
 
-bool ApiPublisher::publish_one(uint32_t sequence) {
+bool ApiPublisher::send_one(uint32_t sequence) {
   const std::string_view body = plan_.codec->api_publication(sequence, monotonic_ns());
   std::memcpy(request_.data() + request_.size() - body.size(), body.data(), body.size());
   size_t sent = 0;
@@ -151,12 +151,14 @@ bool ApiPublisher::publish_one(uint32_t sequence) {
     }
     sent += size_t(wrote);
   }
-  std::string why;
-  if (!read_answer(why)) {
-    fail(why);
-    return false;
-  }
   return true;
+}
+
+bool ApiPublisher::take_answer() {
+  std::string why;
+  if (read_answer(why)) return true;
+  fail(why);
+  return false;
 }
 
 void ApiPublisher::run(std::atomic<uint32_t>& published, std::atomic<uint64_t>& first_send_ns) {
@@ -165,14 +167,23 @@ void ApiPublisher::run(std::atomic<uint32_t>& published, std::atomic<uint64_t>& 
   const uint64_t start = monotonic_ns();
   result_.first_send_ns = start;
   first_send_ns.store(start, std::memory_order_relaxed);
-  for (uint32_t sequence = 0; sequence < plan_.messages; ++sequence) {
-    if (control.current() == Phase::stopping) break;
-    const uint64_t due = start + sequence * plan_.interval_ns;
-    const uint64_t now = monotonic_ns();
-    if (due > now) std::this_thread::sleep_for(std::chrono::nanoseconds(due - now));
-    if (!publish_one(sequence)) break;
-    result_.published = sequence + 1;
-    published.store(sequence + 1, std::memory_order_release);
+  // Up to plan.depth requests in flight (HTTP/1.1 pipelining: the API answers in order).
+  uint32_t sent = 0;
+  uint32_t answered = 0;
+  const uint32_t depth = std::max(1u, plan_.depth);
+  while (answered < plan_.messages && control.current() != Phase::stopping) {
+    const uint64_t due = start + sent * plan_.interval_ns;
+    if (sent < plan_.messages && sent - answered < depth && (sent == answered || monotonic_ns() >= due)) {
+      const uint64_t now = monotonic_ns();
+      if (due > now) std::this_thread::sleep_for(std::chrono::nanoseconds(due - now));
+      if (!send_one(sent)) break;
+      ++sent;
+      continue;
+    }
+    if (!take_answer()) break;
+    ++answered;
+    result_.published = answered;
+    published.store(answered, std::memory_order_release);
   }
 }
 

@@ -1,8 +1,8 @@
 // Fanout's publisher when publications come from the backend HTTP API (`POST /api/publish`)
 // instead of a WebSocket connection: one keep-alive HTTP/1.1 connection on its own thread,
-// one request at a time (send, read the whole answer, next), paced like the WebSocket
-// publisher. Blocking I/O on purpose: it is one socket, and a request in flight is exactly
-// what a backend publishing in a loop does. It knows the fanout plan, not the subscribers.
+// paced like the WebSocket publisher, with --api-depth requests in flight (HTTP/1.1
+// pipelining; 1: send, read the answer, next). Blocking I/O on purpose: it is one socket, and that is what a backend
+// publishing in a loop does. It knows the fanout plan, not the subscribers.
 #pragma once
 
 #include <atomic>
@@ -31,6 +31,7 @@ struct ApiPublishPlan {
   RunControl* control = nullptr;
   uint32_t messages = 0;
   uint64_t interval_ns = 0;
+  uint32_t depth = 1;  // requests in flight (pipelined on the one connection)
 };
 
 struct ApiPublishResult {
@@ -55,7 +56,8 @@ class ApiPublisher {
   const ApiPublishResult& result() const { return result_; }
 
  private:
-  bool publish_one(uint32_t sequence);
+  bool send_one(uint32_t sequence);
+  bool take_answer();
   bool read_answer(std::string& why);
   void fail(std::string_view why);
 

@@ -235,7 +235,7 @@ void run_fanout(const LoadOptions& o, const ConnectTarget& target, Report& repor
     }
     api_target.key = o.api_key;
     api_publisher = std::make_unique<ApiPublisher>(
-        ApiPublishPlan{&api_target, &codec, &control, o.messages, plan.interval_ns});
+        ApiPublishPlan{&api_target, &codec, &control, o.messages, plan.interval_ns, o.api_depth});
     if (!api_publisher->connect(why)) {
       report.fatal = why;
       return;
