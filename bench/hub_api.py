@@ -252,6 +252,8 @@ def main(argv):
     wshub = ROOT / "build" / "release" / "wshub"
     if not wshub.exists():
         sys.exit(f"{wshub} is missing: cmake --build --preset release --target wshub")
+    # Measured from copies: a rebuild during the run cannot change them.
+    wshub = servers.frozen_copies([wshub], ROOT / "build" / "bench" / "bin-hub")[0]
     log_dir = ROOT / "build" / "bench" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now(datetime.timezone.utc)

@@ -76,7 +76,7 @@ def parse_case(text):
 def case_plan(subscribers, rate, options):
     """(messages, interval_ms) of one case."""
     if rate == "sat":
-        return max(20, min(20000, options.sat_deliveries // subscribers)), 0
+        return max(20, min(500_000, options.sat_deliveries // subscribers)), 0
     per_second = int(rate)
     return max(1, int(per_second * options.publish_seconds)), round(1000 / per_second)
 
@@ -267,7 +267,7 @@ def main(argv):
     parser.add_argument("--servers", default=",".join(SERVERS), help=f"from {','.join(SERVERS)}")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--publish-seconds", type=float, default=5.0, help="how long paced cases publish")
-    parser.add_argument("--sat-deliveries", type=int, default=2_000_000, help="deliveries per saturation case")
+    parser.add_argument("--sat-deliveries", type=int, default=5_000_000, help="deliveries per saturation case")
     parser.add_argument("--drain-seconds", type=float, default=8.0, help="time allowed past the last publication")
     parser.add_argument("--memory", action="store_true", help="measure memory per connection instead")
     parser.add_argument("--memory-connections", type=int, default=5000)
@@ -282,6 +282,8 @@ def main(argv):
     for binary in (wshub, load):
         if not binary.exists():
             sys.exit(f"{binary} is missing: cmake --build --preset release --target wshub wshub-load")
+    # Measured from copies: a rebuild during the run cannot change them.
+    wshub, load = servers.frozen_copies([wshub, load], ROOT / "build" / "bench" / "bin-hub")
     ensure_node_deps()
     options.token = mint_token(wshub)
     options.load_before = os.getloadavg()

@@ -5,6 +5,7 @@ handling only; nothing about load generation or reporting.
 """
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -44,6 +45,19 @@ def server_command(name, port, peers_dir=None, wshub=None):
     if name not in PEERS:
         raise ValueError(f"unknown server {name!r}; known: {', '.join(ALL_SERVERS)}")
     return [str(Path(peers_dir) / f"{name}-echo"), str(port)]
+
+
+def frozen_copies(binaries, into):
+    """Copies each binary into `into` and returns the copies' paths, so that a rebuild of
+    build/release during a long run cannot change (or briefly remove) what is measured."""
+    into = Path(into)
+    into.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for binary in binaries:
+        copy = into / Path(binary).name
+        shutil.copy2(binary, copy)
+        copies.append(copy)
+    return copies
 
 
 def free_port():
