@@ -253,7 +253,7 @@ def main(argv):
     if not wshub.exists():
         sys.exit(f"{wshub} is missing: cmake --build --preset release --target wshub")
     # Measured from copies: a rebuild during the run cannot change them.
-    wshub = servers.frozen_copies([wshub], ROOT / "build" / "bench" / "bin-hub")[0]
+    wshub = servers.frozen_copies([wshub], ROOT / "build" / "bench")[0]
     log_dir = ROOT / "build" / "bench" / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now(datetime.timezone.utc)

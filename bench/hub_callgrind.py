@@ -15,6 +15,7 @@ turn, as at 10-200 publications/s. Writes build/bench/hub-callgrind.md.
 """
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,8 +55,11 @@ def run(route, seconds, options, work, token):
     report = json.loads(done.stdout)
     if report.get("errors") or report.get("deliveries") != options.subscribers * messages:
         raise RuntimeError(f"{route} {seconds}s: not everything delivered: {done.stdout[:600]}")
+    def shown(argv):
+        text = re.sub(r"\S*/build/bench/bin-\d+/", "build/release/", " ".join(argv)).replace(f"{ROOT}/", "")
+        return text.replace(token, "TOKEN")
     return {"deliveries": report["deliveries"], "ir": callgrind_total_ir(out_file), "file": out_file,
-            "load": " ".join(load).replace(token, "TOKEN"), "server": " ".join(server.argv)}
+            "load": shown(load), "server": shown(server.argv)}
 
 
 def main(argv):
@@ -73,7 +77,7 @@ def main(argv):
     options.load = ROOT / "build" / "release" / "wshub-load"
     # Measured from copies: a rebuild during the run cannot change them.
     options.wshub, options.load = servers.frozen_copies([options.wshub, options.load],
-                                                        ROOT / "build" / "bench" / "bin-hub")
+                                                        ROOT / "build" / "bench")
     work = ROOT / "build" / "bench"
     (work / "logs").mkdir(parents=True, exist_ok=True)
     token = subprocess.run([str(options.wshub), "token", "--config", str(CONFIG), "--user", "bench", "--ttl", "7200"],

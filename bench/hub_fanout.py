@@ -10,7 +10,8 @@ reads server CPU per delivery, deliveries/s and latencies from wshub-load's JSON
     bench/hub_fanout.py --cases 1000@100,1000@sat --servers hub-1,broadcast-1 --rounds 3
     bench/hub_fanout.py --memory               memory per connection (build/bench/hub-memory.md)
 
-A case is SUBSCRIBERS@RATE: RATE publications per second for --publish-seconds, or `sat`,
+Exits 1 when any run failed or did not deliver everything (after writing the report). A case
+is SUBSCRIBERS@RATE: RATE publications per second for --publish-seconds, or `sat`,
 back to back (enough publications for about --sat-deliveries deliveries). Needs
 build/release/wshub and wshub-load (cmake --build --preset release --target wshub wshub-load)
 and `npm ci` in bench/peers/node (done here when node_modules is missing).
@@ -19,6 +20,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -38,18 +40,21 @@ SOURCE_IPS = "127.0.0.1-127.0.0.8"
 SERVERS = {
     "hub-1": "wshub hub (1 worker)",
     "hub-2": "wshub hub (2 workers)",
+    "hub-ws-1": "wshub hub (1 worker, client publish)",
+    "hub-ws-2": "wshub hub (2 workers, client publish)",
     "broadcast-1": "wshub broadcast (1 worker)",
     "broadcast-2": "wshub broadcast (2 workers)",
     "node": "Node ws broadcast",
     "socketio": "Socket.IO rooms",
 }
 PEERS = ["node", "socketio"]
+DEFAULT_SERVERS = "hub-1,hub-2,hub-ws-1,broadcast-1,broadcast-2,node,socketio"
 DEFAULT_CASES = "10@sat,100@100,100@sat,1000@10,1000@100,1000@200,1000@sat,10000@10,10000@100,10000@200,10000@sat"
 
 
 def server_argv(name, port, api_port, wshub):
     if name.startswith(("hub-", "broadcast-")):
-        threads = name.split("-")[1]
+        threads = name.split("-")[-1]
         return [str(wshub), "--config", str(CONFIG), "--listen", f"127.0.0.1:{port}",
                 "--api-listen", f"127.0.0.1:{api_port}", "--threads", threads]
     script = {"node": "broadcast.mjs", "socketio": "socketio-fanout.mjs"}[name]
@@ -57,6 +62,9 @@ def server_argv(name, port, api_port, wshub):
 
 
 def target_args(name, port, api_port, token):
+    if name.startswith("hub-ws-"):
+        # Publications from one more hub connection (publish = "subscribers" in the config).
+        return ["--url", f"ws://127.0.0.1:{port}/hub", "--protocol", "hub", "--token", token, "--publish", "ws"]
     if name.startswith("hub-"):
         return ["--url", f"ws://127.0.0.1:{port}/hub", "--protocol", "hub", "--token", token,
                 "--publish", "api", "--api-url", f"http://127.0.0.1:{api_port}", "--api-key", API_KEY,
@@ -109,7 +117,7 @@ def run_case(name, load_args, options, log_dir, wshub, load):
             if line.startswith("{"):
                 report = json.loads(line)
         failure = "" if done.returncode in (0, 2) and report else f"exit {done.returncode}: {done.stderr[-400:]}"
-        return report, command, server.argv, failure
+        return (None if failure else report), command, server.argv, failure
     except (RuntimeError, subprocess.TimeoutExpired) as error:
         return None, [], server.argv, str(error)
     finally:
@@ -117,7 +125,9 @@ def run_case(name, load_args, options, log_dir, wshub, load):
 
 
 def placeholder(argv, token):
-    text = " ".join(argv)
+    """A command as the report shows it: the run's copies of the binaries named as what they
+    were copied from, paths relative to the repository, the token left out."""
+    text = re.sub(r"\S*/build/bench/bin-\d+/", "build/release/", " ".join(argv)).replace(f"{ROOT}/", "")
     return text.replace(token, "TOKEN") if token else text
 
 
@@ -264,7 +274,7 @@ def memory_markdown(options, rows, started):
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", default=DEFAULT_CASES, help="SUBSCRIBERS@RATE,... (RATE: per second, or sat)")
-    parser.add_argument("--servers", default=",".join(SERVERS), help=f"from {','.join(SERVERS)}")
+    parser.add_argument("--servers", default=DEFAULT_SERVERS, help=f"from {','.join(SERVERS)}")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--publish-seconds", type=float, default=5.0, help="how long paced cases publish")
     parser.add_argument("--sat-deliveries", type=int, default=5_000_000, help="deliveries per saturation case")
@@ -274,17 +284,19 @@ def main(argv):
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--load-cpu", type=int, default=1)
     parser.add_argument("--output", type=Path, help="markdown out (default build/bench/hub-fanout.md or hub-memory.md)")
+    parser.add_argument("--wshub", type=Path, default=ROOT / "build" / "release" / "wshub")
+    parser.add_argument("--load", type=Path, default=ROOT / "build" / "release" / "wshub-load")
     options = parser.parse_args(argv)
     options.command_line = "bench/hub_fanout.py" + ("" if not argv else " " + " ".join(argv))
     options.timeout = 120
-    wshub = ROOT / "build" / "release" / "wshub"
-    load = ROOT / "build" / "release" / "wshub-load"
+    wshub, load = options.wshub, options.load
     for binary in (wshub, load):
         if not binary.exists():
             sys.exit(f"{binary} is missing: cmake --build --preset release --target wshub wshub-load")
     # Measured from copies: a rebuild during the run cannot change them.
-    wshub, load = servers.frozen_copies([wshub, load], ROOT / "build" / "bench" / "bin-hub")
-    ensure_node_deps()
+    wshub, load = servers.frozen_copies([wshub, load], ROOT / "build" / "bench")
+    if any(name in PEERS for name in options.servers.split(",")):
+        ensure_node_deps()
     options.token = mint_token(wshub)
     options.load_before = os.getloadavg()
     log_dir = ROOT / "build" / "bench" / "logs"
@@ -293,11 +305,13 @@ def main(argv):
     stamp = f"{started:%Y%m%d-%H%M%S}"
     if options.memory:
         rows = memory(options, wshub, load, log_dir)
+        complete = all("failure" not in r for _, _, per_round, _, _ in rows for r in per_round)
         text = memory_markdown(options, rows, started)
         raw = [{"what": what, "reports": per_round} for _, what, per_round, _, _ in rows]
         output = options.output or ROOT / "build" / "bench" / "hub-memory.md"
     else:
         cases, names, results, commands = fanout(options, wshub, load, log_dir)
+        complete = all("failure" not in r and not r.get("errors") for reports in results.values() for r in reports)
         finished = datetime.datetime.now(datetime.timezone.utc)
         text = fanout_markdown(options, cases, names, results, commands, started, finished)
         raw = [{"case": case, "server": server, "reports": reports} for (case, server), reports in results.items()]
@@ -307,7 +321,8 @@ def main(argv):
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text)
     print(text)
-    return 0
+    # Non-zero when any run failed or lost deliveries (the report says which), as run_bench.py.
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Shared by bench/smoke_peers.py and bench/run_bench.py. Knows command lines and process
 handling only; nothing about load generation or reporting.
 """
+import atexit
 import os
 import resource
 import shutil
@@ -47,11 +48,13 @@ def server_command(name, port, peers_dir=None, wshub=None):
     return [str(Path(peers_dir) / f"{name}-echo"), str(port)]
 
 
-def frozen_copies(binaries, into):
-    """Copies each binary into `into` and returns the copies' paths, so that a rebuild of
-    build/release during a long run cannot change (or briefly remove) what is measured."""
-    into = Path(into)
+def frozen_copies(binaries, parent):
+    """Copies each binary into a directory of this process under `parent`, removed at exit, and
+    returns the copies' paths: a rebuild of build/release during a long run, or another run,
+    cannot change (or briefly remove) what is measured."""
+    into = Path(parent) / f"bin-{os.getpid()}"
     into.mkdir(parents=True, exist_ok=True)
+    atexit.register(shutil.rmtree, into, True)
     copies = []
     for binary in binaries:
         copy = into / Path(binary).name
