@@ -339,6 +339,10 @@ def auto_io_backend(log_dir):
     return None
 
 
+# Everything in docs/benchmarks.md from this line on is the hub section (bench/README.md).
+HUB_SECTION_MARKER = "<!-- hub section: from bench/hub_fanout.py, hub_api.py and hub_callgrind.py; run_bench.py keeps it -->"
+
+
 def write_report(config, chosen_scenarios, results, callgrind, facts, versions, started, finished, load_before,
                  load_after):
     out = []
@@ -529,8 +533,14 @@ def write_report(config, chosen_scenarios, results, callgrind, facts, versions, 
             w(f"| {scenario.key} | {servers.LABELS[server]} | " + " | ".join(cells) + " |")
     w("")
     config.output.parent.mkdir(parents=True, exist_ok=True)
+    # The hub section is written from bench/hub_*.py runs, not from this one: keep it.
+    text = "\n".join(out)
+    if config.output.exists():
+        previous = config.output.read_text()
+        if HUB_SECTION_MARKER in previous:
+            text = text.rstrip("\n") + "\n\n" + previous[previous.index(HUB_SECTION_MARKER):]
     temporary = config.output.with_suffix(".md.tmp")
-    temporary.write_text("\n".join(out))
+    temporary.write_text(text)
     temporary.replace(config.output)
 
 

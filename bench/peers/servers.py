@@ -3,8 +3,10 @@
 Shared by bench/smoke_peers.py and bench/run_bench.py. Knows command lines and process
 handling only; nothing about load generation or reporting.
 """
+import atexit
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -46,6 +48,21 @@ def server_command(name, port, peers_dir=None, wshub=None):
     return [str(Path(peers_dir) / f"{name}-echo"), str(port)]
 
 
+def frozen_copies(binaries, parent):
+    """Copies each binary into a directory of this process under `parent`, removed at exit, and
+    returns the copies' paths: a rebuild of build/release during a long run, or another run,
+    cannot change (or briefly remove) what is measured."""
+    into = Path(parent) / f"bin-{os.getpid()}"
+    into.mkdir(parents=True, exist_ok=True)
+    atexit.register(shutil.rmtree, into, True)
+    copies = []
+    for binary in binaries:
+        copy = into / Path(binary).name
+        shutil.copy2(binary, copy)
+        copies.append(copy)
+    return copies
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -64,11 +81,12 @@ class ServerProcess:
     when given. start() returns once its port accepts TCP connections."""
 
     def __init__(self, name, port, cpu=None, log_path=None, prefix=(), peers_dir=None,
-                 wshub=None):
+                 wshub=None, command=None):
+        """`command`, when given, is the server's argv instead of server_command(name, …)."""
         self.name = name
         self.port = port
         self.argv = ["taskset", "-c", str(cpu)] if cpu is not None else []
-        self.argv += list(prefix) + server_command(name, port, peers_dir, wshub)
+        self.argv += list(prefix) + (list(command) if command else server_command(name, port, peers_dir, wshub))
         self.log_path = log_path
         self.process = None
         self._log = None

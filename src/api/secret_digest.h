@@ -14,10 +14,17 @@ namespace wshub::api {
 
 using SecretDigest = std::array<uint8_t, 32>;
 
+// EVP_sha256() makes every EVP_Digest fetch the implementation again (a lock and a lookup:
+// 2,400 of the 20,000 instructions an API publish cost, by callgrind); fetch it once.
+inline const EVP_MD* sha256_algorithm() {
+  static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return algorithm;
+}
+
 inline SecretDigest secret_digest(std::string_view secret) {
   SecretDigest digest{};
   unsigned int size = 0;
-  EVP_Digest(secret.data(), secret.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  EVP_Digest(secret.data(), secret.size(), digest.data(), &size, sha256_algorithm(), nullptr);
   return digest;
 }
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <charconv>
 #include <cstdlib>
+#include <string>
 
 namespace wshub::api {
 namespace {
@@ -20,20 +21,38 @@ EVP_MAC* hmac_algorithm() {
   return mac;
 }
 
-// HMAC-SHA256(secret, t "." body) without concatenating the body into a new buffer.
-Digest signature_digest(std::string_view secret, std::string_view t, std::string_view body) {
-  Digest digest{};
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(hmac_algorithm());
-  if (!ctx) std::abort();  // out of memory or no default provider: nothing can be signed
+// A context keyed with `secret`, made once per thread and secret: keying (which also fetches
+// SHA-256 for the HMAC) cost about half of the 18,000 instructions a signature took (callgrind).
+// Each signature then works on a copy of it.
+const EVP_MAC_CTX* keyed_template(std::string_view secret) {
+  struct Template {
+    std::string secret;
+    EVP_MAC_CTX* ctx = nullptr;
+    ~Template() { EVP_MAC_CTX_free(ctx); }
+  };
+  thread_local Template cached;
+  if (cached.ctx && cached.secret == secret) return cached.ctx;
+  EVP_MAC_CTX_free(cached.ctx);
+  cached.ctx = EVP_MAC_CTX_new(hmac_algorithm());
+  if (!cached.ctx) std::abort();  // out of memory or no default provider: nothing can be signed
   char sha256[] = "SHA256";
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, sha256, 0),
                          OSSL_PARAM_construct_end()};
-  size_t length = 0;
   // An empty key is legal for HMAC but OpenSSL wants a non-null pointer.
   static const unsigned char kNoKey = 0;
   const auto* key = secret.empty() ? &kNoKey : reinterpret_cast<const unsigned char*>(secret.data());
-  bool ok = EVP_MAC_init(ctx, key, secret.size(), params) &&
-            EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(t.data()), t.size()) &&
+  if (!EVP_MAC_init(cached.ctx, key, secret.size(), params)) std::abort();
+  cached.secret.assign(secret);
+  return cached.ctx;
+}
+
+// HMAC-SHA256(secret, t "." body) without concatenating the body into a new buffer.
+Digest signature_digest(std::string_view secret, std::string_view t, std::string_view body) {
+  Digest digest{};
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_template(secret));
+  if (!ctx) std::abort();
+  size_t length = 0;
+  bool ok = EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(t.data()), t.size()) &&
             EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>("."), 1) &&
             EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(body.data()), body.size()) &&
             EVP_MAC_final(ctx, digest.data(), &length, digest.size());

@@ -18,7 +18,8 @@ class ApiConnectionState final : public RouteState {
   std::string pending;  // bytes received and not consumed yet
   std::string body;     // a body that arrived over several reads
   std::string response;
-  std::string head_text;  // the head of the request being read: its views must outlive `pending`
+  std::string head_text;  // the head of a request whose body spans reads: its views must outlive `pending`
+  bool head_copied = false;  // api_head_ must be parsed again from head_text before use
   uint32_t serial = 0;  // of the request being answered
   bool awaiting = false;
   bool keep_alive = true;
@@ -70,13 +71,21 @@ void Worker::serve_api(Connection& c, ApiConnectionState& st) {
   st.reading = true;
   std::string_view input = st.pending;
   size_t consumed_total = 0;
+  size_t head_at = 0;       // where in `pending` the head of the request being read starts
+  size_t head_length = 0;
+  bool head_unanswered = false;  // a head was read in this pass and its request is not complete
   bool stop = false;
   // A request answered with Connection: close finishes the connection: nothing after it is read.
   while (!stop && c.fd >= 0 && c.state == ConnectionState::http && !st.awaiting) {
     const proto::HttpReadEvent event = st.reader.next(input, api_head_, st.body);
-    // The head's views point into `pending`, which changes before a body that spans reads is
-    // complete: keep the head's own copy.
-    if (event.kind == proto::HttpReadEvent::Kind::head) st.head_text.assign(input.substr(0, event.consumed));
+    // The head's views point into `pending`, which stays put during this pass; a head whose
+    // body is still incomplete at the end of it is copied then (below) and parsed again.
+    if (event.kind == proto::HttpReadEvent::Kind::head) {
+      head_at = consumed_total;
+      head_length = event.consumed;
+      head_unanswered = true;
+      st.head_copied = false;
+    }
     input.remove_prefix(event.consumed);
     consumed_total += event.consumed;
     switch (event.kind) {
@@ -90,12 +99,14 @@ void Worker::serve_api(Connection& c, ApiConnectionState& st) {
         break;
       case proto::HttpReadEvent::Kind::complete: {
         context_.counters().http_responses.fetch_add(1, std::memory_order_relaxed);
+        head_unanswered = false;
         st.awaiting = true;
         st.keep_alive = st.reader.framing().keep_alive;
         st.headers_only = st.reader.framing().head_method;
         ++st.serial;
         reactor_->arm_timer(c, reactor_->now_ms() + context_.config().api_response_timeout_ms);
-        if (proto::parse_complete_head(st.head_text, http_limits_, api_head_) != proto::HttpHeadError::none) {
+        if (st.head_copied &&
+            proto::parse_complete_head(st.head_text, http_limits_, api_head_) != proto::HttpHeadError::none) {
           // It parsed once; it cannot fail now. Refuse rather than read freed views if it does.
           st.awaiting = false;
           return reactor_->abort(c);
@@ -125,6 +136,11 @@ void Worker::serve_api(Connection& c, ApiConnectionState& st) {
   }
   if (c.fd < 0) return;
   st.reading = false;
+  if (head_unanswered) {
+    // A body still to come: keep the head, since `pending` is about to change.
+    st.head_text.assign(std::string_view(st.pending).substr(head_at, head_length));
+    st.head_copied = true;
+  }
   st.pending.erase(0, consumed_total);
   if (!st.awaiting && c.state == ConnectionState::http) {
     // Idle between requests, or inside one: a partial request has its request timeout, an idle

@@ -2,6 +2,7 @@
 // exact option names; add options, never rename them.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <map>
 
 #include "options.h"
 #include "source_ips.h"
@@ -68,6 +69,18 @@ bool finish_validation(CLI::App& app, LoadOptions& o, std::string& why) {
       return false;
     }
     o.connections = o.subscribers;
+    if (o.protocol != FanoutProtocol::raw && o.size < kFanoutHeaderBytes + 1) {
+      why = "--size must be at least 25 with --protocol hub or socketio (a marker, then the stamp)";
+      return false;
+    }
+    if (o.protocol == FanoutProtocol::hub && o.token.empty()) {
+      why = "--protocol hub needs --token (mint one with: wshub token --user bench --ttl 3600)";
+      return false;
+    }
+    if (o.publish_via == PublishVia::api && (o.protocol != FanoutProtocol::hub || o.api_url.empty())) {
+      why = "--publish api needs --protocol hub and --api-url";
+      return false;
+    }
   }
   if (o.mode == Mode::echo && o.depth == 0) {
     why = "--depth must be at least 1";
@@ -104,6 +117,28 @@ int parse_command_line(int argc, char** argv, LoadOptions& o) {
   fanout->add_option("--messages", o.messages, "messages to publish")->check(CLI::Range(1u, 100000000u));
   fanout->add_option("--interval-ms", o.interval_ms, "pause between publishes (0: back to back)")
       ->check(CLI::Range(0u, 3600000u));
+  fanout
+      ->add_option("--protocol", o.protocol,
+                   "raw: frames relayed by a broadcast route; hub: wshub's hub protocol (connect, subscribe, "
+                   "pub pushes); socketio: Socket.IO v4 events to a room")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, FanoutProtocol>{{"raw", FanoutProtocol::raw},
+                                                                                {"hub", FanoutProtocol::hub},
+                                                                                {"socketio", FanoutProtocol::socketio}}));
+  fanout->add_option("--token", o.token, "hub: the JWT every connection sends in its connect (wshub token)");
+  fanout->add_option("--channel", o.channel, "hub: the channel every connection subscribes to and that is published to");
+  fanout->add_option("--channels-per-connection", o.channels_per_connection,
+                     "hub: subscriptions per connection (the others are CHANNEL.1 ... and get nothing)")
+      ->check(CLI::Range(1u, 100u));
+  fanout
+      ->add_option("--publish", o.publish_via,
+                   "ws: one more connection publishes (a hub publish request, a Socket.IO event or a raw frame); "
+                   "api: POST /api/publish on --api-url (hub only)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, PublishVia>{{"ws", PublishVia::websocket}, {"api", PublishVia::api}}));
+  fanout->add_option("--api-url", o.api_url, "--publish api: the hub's API listener, http://127.0.0.1:PORT");
+  fanout->add_option("--api-key", o.api_key, "--publish api: the API key (sent as X-API-Key)");
+  fanout->add_option("--api-depth", o.api_depth, "--publish api: requests in flight, pipelined on the one connection")
+      ->check(CLI::Range(1u, 256u));
 
   try {
     app.parse(argc, argv);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "modes/fanout_protocol.h"
 #include "tls_client.h"
 #include "ws_url.h"
 
@@ -35,6 +36,14 @@ struct LoadOptions {
   uint32_t subscribers = 1000;  // fanout
   uint32_t messages = 100;      // fanout
   uint32_t interval_ms = 10;    // fanout
+  FanoutProtocol protocol = FanoutProtocol::raw;  // fanout: what the route speaks
+  std::string token;            // fanout --protocol hub: the JWT every connection presents
+  std::string channel = "bench";  // fanout --protocol hub: the channel published to
+  uint32_t channels_per_connection = 1;  // fanout --protocol hub: subscriptions per connection
+  PublishVia publish_via = PublishVia::websocket;  // fanout: a connection or the HTTP API
+  std::string api_url;          // fanout --publish api: http://127.0.0.1:PORT
+  std::string api_key;          // fanout --publish api: sent as X-API-Key
+  uint32_t api_depth = 1;       // fanout --publish api: requests in flight
   TlsOptions tls;
 };
 

@@ -101,6 +101,7 @@ std::string report_json(const Report& r) {
   if (r.deliveries) o.field("deliveries", *r.deliveries);
   if (r.deliveries_per_sec) o.field("deliveries_per_sec", *r.deliveries_per_sec, 1);
   if (r.last_delivery_us) o.raw("last_delivery_us", latency_json(*r.last_delivery_us, false));
+  if (r.delivery_us) o.raw("delivery_us", latency_json(*r.delivery_us, false));
   if (r.lost) o.field("lost", *r.lost);
   if (r.duplicates) o.field("duplicates", *r.duplicates);
   if (!r.fatal.empty()) o.field("error", r.fatal);
@@ -134,6 +135,11 @@ std::string report_text(const Report& r) {
     std::snprintf(line, sizeof line, "  last delivery us:  p50 %.1f  p99 %.1f  max %.1f (lost %llu, duplicates %llu)\n",
                   r.last_delivery_us->p50, r.last_delivery_us->p99, r.last_delivery_us->max,
                   (unsigned long long)r.lost.value_or(0), (unsigned long long)r.duplicates.value_or(0));
+    add();
+  }
+  if (r.delivery_us) {
+    std::snprintf(line, sizeof line, "  each delivery us:  p50 %.1f  p99 %.1f  max %.1f\n", r.delivery_us->p50,
+                  r.delivery_us->p99, r.delivery_us->max);
     add();
   }
   if (r.open_time_ms) {

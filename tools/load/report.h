@@ -59,6 +59,7 @@ struct Report {
   std::optional<uint64_t> deliveries;
   std::optional<double> deliveries_per_sec;
   std::optional<LatencySummaryUs> last_delivery_us;  // p50, p99, max
+  std::optional<LatencySummaryUs> delivery_us;       // every delivery, p50, p99, max
   std::optional<uint64_t> lost;
   std::optional<uint64_t> duplicates;
 

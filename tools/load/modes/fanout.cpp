@@ -1,18 +1,23 @@
-// Fanout mode: N subscribers on a broadcast route, one more connection publishes --messages
-// messages, --interval-ms apart. Each payload starts with its sequence number and send time
-// (24 hex digits, so text frames stay valid UTF-8). For every message, the "last delivery
-// latency" is when the LAST subscriber got it; lost and duplicate deliveries are counted per
-// subscriber from the sequence numbers (a connection delivers in order).
+// Fanout mode: N subscribers, and --messages publications --interval-ms apart, from one more
+// connection or (hub, --publish api) from the backend HTTP API. Each publication carries its
+// sequence number and send time (24 hex digits, so text frames stay valid UTF-8); what a
+// protocol (raw broadcast, the hub, Socket.IO) sends and hears is modes/fanout_protocol.*.
+// For every message, the "last delivery latency" is when the LAST subscriber got it; every
+// delivery's own latency goes into a second histogram; lost and duplicate deliveries are
+// counted per subscriber from the sequence numbers (a connection delivers in order).
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "base/clock.h"
 #include "connection_opener.h"
 #include "cpu_window.h"
 #include "load_loop.h"
+#include "modes/api_publisher.h"
+#include "modes/fanout_protocol.h"
 #include "modes/mode_common.h"
 #include "modes/modes.h"
 #include "supervisor.h"
@@ -21,30 +26,12 @@ namespace wshub::load {
 
 namespace {
 
-constexpr size_t kSequenceDigits = 8;
-constexpr size_t kTimeDigits = 16;
-
-void write_hex(uint8_t* out, uint64_t value, size_t digits) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (size_t i = digits; i-- > 0; value >>= 4) out[i] = uint8_t(kHex[value & 15]);
-}
-
-bool read_hex(const uint8_t* in, size_t digits, uint64_t& value) {
-  value = 0;
-  for (size_t i = 0; i < digits; ++i) {
-    const uint8_t c = in[i];
-    const int nibble = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (nibble < 0) return false;
-    value = value << 4 | uint64_t(nibble);
-  }
-  return true;
-}
-
 struct FanoutPlan {
   uint32_t size = 64;
   uint32_t messages = 0;
   uint64_t interval_ns = 0;
   proto::Opcode opcode = proto::Opcode::text;
+  FanoutProtocolCodec* codec = nullptr;  // written to by the publishing thread only
   RunControl* control = nullptr;
   std::atomic<uint32_t> published{0};
   std::atomic<uint64_t> first_send_ns{0};
@@ -64,23 +51,47 @@ class FanoutDriver final : public LoopDriver {
         expected_(subscribers, 0),
         deliveries_(plan.messages, 0),
         last_delivery_ns_(plan.messages, 0),
-        sent_ns_of_(plan.messages, 0),
-        payload_(plan.size, uint8_t('.')) {
+        sent_ns_of_(plan.messages, 0) {
     opener_.configure(open, 0, uint32_t(loop.size()));
   }
 
-  void on_open(ClientConnection& c, LoopContext&) override {
+  void on_open(ClientConnection& c, LoopContext& context) override {
     opener_.settled();
     opened_[c.slot()] = 1;
-    ++opened_total_;
+    const FanoutProtocolCodec& codec = *plan_.codec;
+    if (codec.ready_at_open()) {
+      ++opened_total_;
+      return;
+    }
+    const std::string_view opening = codec.opening_message();
+    if (!opening.empty())
+      c.queue_message(proto::Opcode::text, Bytes(reinterpret_cast<const uint8_t*>(opening.data()), opening.size()),
+                      context.rng.next_u32());
   }
 
   void on_message(ClientConnection& c, proto::Opcode opcode, Bytes payload, LoopContext& context) override {
+    const HeardMessage heard = plan_.codec->classify(payload);
+    switch (heard.kind) {
+      case Heard::publication: break;
+      case Heard::ready: ++opened_total_; return;
+      case Heard::answer:
+        c.queue_message(proto::Opcode::text,
+                        Bytes(reinterpret_cast<const uint8_t*>(heard.reply.data()), heard.reply.size()),
+                        context.rng.next_u32());
+        return;
+      case Heard::refused:
+        errors_.add("the server refused: " +
+                    std::string(reinterpret_cast<const char*>(payload.data()), std::min<size_t>(payload.size(), 300)));
+        return;
+      case Heard::other: return;
+    }
     if (c.slot() >= subscribers_) return;  // the publisher's own copy
     uint64_t sequence = 0;
     uint64_t sent_ns = 0;
-    if (opcode != plan_.opcode || payload.size() != plan_.size || !read_hex(payload.data(), kSequenceDigits, sequence) ||
-        !read_hex(payload.data() + kSequenceDigits, kTimeDigits, sent_ns) || sequence >= plan_.messages) {
+    const uint8_t* stamp = payload.data() + heard.stamp_at;
+    const bool raw = plan_.codec->protocol() == FanoutProtocol::raw;
+    if (opcode != plan_.opcode || (raw && payload.size() != plan_.size) || !read_hex(stamp, kSequenceDigits, sequence) ||
+        !read_hex(stamp + kSequenceDigits, kTimeDigits, sent_ns) || sequence >= plan_.messages) {
       errors_.add("a subscriber received a message that is not one of ours (wrong opcode, size or header)");
       return;
     }
@@ -95,6 +106,7 @@ class FanoutDriver final : public LoopDriver {
     ++delivered_;
     last_delivery_ns_[sequence] = std::max(last_delivery_ns_[sequence], context.now_ns);
     sent_ns_of_[sequence] = sent_ns;
+    if (context.now_ns >= sent_ns) delivery_latency_.record(context.now_ns - sent_ns);
   }
 
   void on_closed(ClientConnection& c, CloseCause, std::string_view why, LoopContext&) override {
@@ -127,6 +139,7 @@ class FanoutDriver final : public LoopDriver {
   const std::vector<uint32_t>& deliveries() const { return deliveries_; }
   const std::vector<uint64_t>& last_delivery_ns() const { return last_delivery_ns_; }
   const std::vector<uint64_t>& sent_ns_of() const { return sent_ns_of_; }
+  const LatencyHistogram& delivery_latency() const { return delivery_latency_; }
   uint64_t delivered() const { return delivered_; }
   uint64_t duplicates() const { return duplicates_; }
   // Losses seen so far plus every message a subscriber never got to.
@@ -147,9 +160,8 @@ class FanoutDriver final : public LoopDriver {
       plan_.first_send_ns.store(publish_start_ns_, std::memory_order_relaxed);
     }
     while (published_ < plan_.messages && context.now_ns >= publish_start_ns_ + published_ * plan_.interval_ns) {
-      write_hex(payload_.data(), published_, kSequenceDigits);
-      write_hex(payload_.data() + kSequenceDigits, monotonic_ns(), kTimeDigits);
-      publisher.queue_message(plan_.opcode, Bytes(payload_.data(), payload_.size()), context.rng.next_u32());
+      publisher.queue_message(plan_.opcode, plan_.codec->websocket_publication(published_, monotonic_ns()),
+                              context.rng.next_u32());
       // Each message leaves at its own time, not batched with the next one.
       publisher.flush(context, *this);
       ++published_;
@@ -172,7 +184,7 @@ class FanoutDriver final : public LoopDriver {
   std::vector<uint32_t> deliveries_;        // per message: subscribers on this thread that got it
   std::vector<uint64_t> last_delivery_ns_;  // per message: the latest delivery on this thread
   std::vector<uint64_t> sent_ns_of_;        // per message: its send time, from the payload
-  std::vector<uint8_t> payload_;
+  LatencyHistogram delivery_latency_;       // every delivery: send time to its arrival
   ErrorTally errors_;
   uint64_t delivered_ = 0;
   uint64_t lost_ = 0;
@@ -201,17 +213,45 @@ void run_fanout(const LoadOptions& o, const ConnectTarget& target, Report& repor
   plan.interval_ns = uint64_t(o.interval_ms) * 1'000'000;
   plan.opcode = o.binary ? proto::Opcode::binary : proto::Opcode::text;
   plan.control = &control;
+  FanoutProtocolPlan protocol_plan;
+  protocol_plan.protocol = o.protocol;
+  protocol_plan.token = o.token;
+  protocol_plan.channel = o.channel;
+  protocol_plan.channels_per_connection = o.channels_per_connection;
+  protocol_plan.size = o.size;
+  FanoutProtocolCodec codec(protocol_plan);
+  plan.codec = &codec;
+
+  // With --publish api the publications come from an HTTP connection on its own thread, and
+  // every WebSocket connection subscribes.
+  const bool via_api = o.publish_via == PublishVia::api;
+  ApiTarget api_target;
+  std::unique_ptr<ApiPublisher> api_publisher;
+  if (via_api) {
+    std::string why;
+    if (!parse_api_url(o.api_url, api_target, why)) {
+      report.fatal = why;
+      return;
+    }
+    api_target.key = o.api_key;
+    api_publisher = std::make_unique<ApiPublisher>(
+        ApiPublishPlan{&api_target, &codec, &control, o.messages, plan.interval_ns, o.api_depth});
+    if (!api_publisher->connect(why)) {
+      report.fatal = why;
+      return;
+    }
+  }
 
   std::vector<std::unique_ptr<LoadLoop>> loops;
   std::vector<std::unique_ptr<FanoutDriver>> drivers;
   for (uint32_t t = 0; t < threads; ++t) {
     const uint32_t subscribers = share_of(o.subscribers, threads, t);
-    const bool publishes = t == 0;
+    const bool publishes = t == 0 && !via_api;
     loops.push_back(std::make_unique<LoadLoop>(subscribers + (publishes ? 1 : 0), 0xFA40 + t));
     OpenPlan open{&target, o.source_ips, t, threads, std::max(1u, o.concurrency / threads)};
     drivers.push_back(std::make_unique<FanoutDriver>(plan, *loops[t], open, t, subscribers, publishes));
   }
-  const uint64_t wanted_open = uint64_t(o.subscribers) + 1;
+  const uint64_t wanted_open = uint64_t(o.subscribers) + (via_api ? 0 : 1);
   const uint64_t wanted_deliveries = uint64_t(o.subscribers) * o.messages;
   ProcMemory before;
   std::string memory_error;
@@ -224,6 +264,18 @@ void run_fanout(const LoadOptions& o, const ConnectTarget& target, Report& repor
     loops[t]->run(*drivers[t]);
     loops[t]->close_all(*drivers[t]);
   });
+  std::thread api_thread;
+  if (via_api) api_thread = std::thread([&] { api_publisher->run(plan.published, plan.first_send_ns); });
+  // Joined on every way out, after the phase has become `stopping` (or publishing ended).
+  struct JoinAtExit {
+    std::thread& thread;
+    RunControl& control;
+    ~JoinAtExit() {
+      if (!thread.joinable()) return;
+      control.set(Phase::stopping);
+      thread.join();
+    }
+  } join_api_thread{api_thread, control};
   const auto status = [&] {
     return std::string(control.current() == Phase::opening ? "subscribing" : "publishing") + "  open " +
            std::to_string(control.sum(&ThreadProgress::opened)) + "/" + std::to_string(wanted_open) + "  published " +
@@ -258,6 +310,7 @@ void run_fanout(const LoadOptions& o, const ConnectTarget& target, Report& repor
   const bool have_after = measure_memory && read_process_memory(pid_t(o.server_pid), after, memory_error);
   if (!finish_run(supervisor, report, on_time && window.on_time, "the fanout run", budget_s)) return;
 
+  if (api_thread.joinable()) api_thread.join();  // the phase is `stopping`: it has returned or will now
   // Per message: deliveries summed over threads, the latest delivery, and its send time.
   std::vector<uint64_t> deliveries(o.messages, 0);
   std::vector<uint64_t> last_delivery(o.messages, 0);
@@ -275,6 +328,15 @@ void run_fanout(const LoadOptions& o, const ConnectTarget& target, Report& repor
     duplicates += d->duplicates();
     errors.merge(d->errors());
   }
+  LatencyHistogram delivery_latency;
+  for (auto& d : drivers) delivery_latency.merge(d->delivery_latency());
+  if (via_api) {
+    const ApiPublishResult& api = api_publisher->result();
+    if (api.errors) {
+      errors.add("API publish failed: " + api.first_error);
+      errors.count += api.errors - 1;
+    }
+  }
   LatencyHistogram last_delivery_latency;
   uint64_t latest = 0;
   for (uint32_t m = 0; m < o.messages; ++m) {
@@ -291,6 +353,7 @@ void run_fanout(const LoadOptions& o, const ConnectTarget& target, Report& repor
   report.deliveries = delivered;
   report.deliveries_per_sec = span_s > 0 ? double(delivered) / span_s : 0.0;
   if (last_delivery_latency.count()) report.last_delivery_us = LatencySummaryUs::from_ns(last_delivery_latency);
+  if (delivery_latency.count()) report.delivery_us = LatencySummaryUs::from_ns(delivery_latency);
   report.lost = lost;
   report.duplicates = duplicates;
   // Every lost or duplicate delivery is an error; the first one's text says how many.

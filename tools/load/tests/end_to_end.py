@@ -2,19 +2,97 @@
 """End-to-end check of wshub-load against the real wshub binary.
 
 Starts wshub on an ephemeral loopback port with wshubtest.harness (which reads the port from
-its log line "listening on 127.0.0.1:PORT"), then runs wshub-load in echo, idle, connect and (when the
-server accepts a broadcast route) fanout mode with --json, and checks the one JSON object
-each prints. Exit status 0 means every check passed.
+its log line "listening on 127.0.0.1:PORT"), then runs wshub-load in echo, idle, connect and
+(when the server accepts a broadcast route) fanout mode with --json, then fanout on a hub
+route with publications from a hub client and from the HTTP API, and checks the one JSON
+object each prints. Exit status 0 means every check passed.
 """
 
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
 
 from wshubtest import harness
+
+LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+API_LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+) \(API")
+
+HUB_CONFIG = """
+[[listen]]
+address = "127.0.0.1:0"
+[api]
+listen = "127.0.0.1:0"
+key = "end-to-end-key"
+[hub]
+personal_channels = false
+[[hub.namespace]]
+name = ""
+publish = "subscribers"
+[hub.jwt]
+keys = [{ alg = "HS256", secret = "end-to-end-secret-end-to-end-secret-0123" }]
+[[route]]
+path = "/hub"
+handler = "hub"
+"""
+
+
+def start_hub_server(wshub, config):
+    """Starts wshub with a hub route and the API; returns (server, ws port, API port)."""
+    server = subprocess.Popen([wshub, "--config", config, "--threads", "2"], stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    ws_port = api_port = None
+    log = []
+    while time.monotonic() < deadline and (ws_port is None or api_port is None):
+        line = server.stderr.readline()
+        if not line:
+            break
+        log.append(line)
+        api = API_LISTENING.search(line)
+        plain = LISTENING.search(line)
+        if api:
+            api_port = int(api.group(1))
+        elif plain:
+            ws_port = int(plain.group(1))
+    if ws_port is None or api_port is None:
+        server.kill()
+        raise SystemExit("wshub did not report its listening ports:\n" + "".join(log))
+    return server, ws_port, api_port
+
+
+def check_hub_fanout(wshub, load):
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as config:
+        config.write(HUB_CONFIG)
+    try:
+        token = subprocess.run([wshub, "token", "--config", config.name, "--user", "load", "--ttl", "600"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        server, port, api_port = start_hub_server(wshub, config.name)
+        try:
+            common = ["fanout", "--url", f"ws://127.0.0.1:{port}/hub", "--protocol", "hub", "--token", token,
+                      "--subscribers", "40", "--messages", "20", "--interval-ms", "5", "--duration", "5",
+                      "--server-pid", str(server.pid)]
+            for publish in (["--publish", "ws", "--channels-per-connection", "3"],
+                            ["--publish", "api", "--api-url", f"http://127.0.0.1:{api_port}",
+                             "--api-key", "end-to-end-key"]):
+                hub = run_load(load, common + publish)
+                check(hub["errors"] == 0 and hub["lost"] == 0 and hub["duplicates"] == 0,
+                      "hub fanout delivers everything once", hub)
+                check(hub["deliveries"] == 40 * 20 and hub["messages"] == 20, "hub fanout deliveries", hub)
+                check(hub["delivery_us"]["p50"] > 0 and hub["last_delivery_us"]["max"] >= hub["delivery_us"]["p50"],
+                      "hub fanout latencies", hub)
+            # A wrong API key is a failed publish, reported as an error with the API's answer.
+            wrong = run_load(load, common + ["--publish", "api", "--api-url", f"http://127.0.0.1:{api_port}",
+                                             "--api-key", "wrong"], expect_exit=2)
+            check(wrong["errors"] > 0 and "401" in wrong["first_error"], "a refused API publish is an error", wrong)
+        finally:
+            stop_server(server)
+    finally:
+        os.unlink(config.name)
 
 
 def start_server(config=None):
@@ -118,6 +196,7 @@ def main():
             server.close()
     finally:
         os.unlink(config.name)
+    check_hub_fanout(options.wshub, options.load)
     return 0
 
 
