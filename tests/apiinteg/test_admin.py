@@ -5,7 +5,7 @@
 # plain port, a WebSocket request on a wrong path, a proxy that dropped Upgrade), and the live
 # statistics on $admin:stats through the hub with the page's own token, which a wildcard token
 # cannot reach and nobody may publish to; a client refusing the certificate of a wss://
-# listener shows there too. The page in Chromium: tests/browser/test_admin_page.py.
+# listener shows there too, and a webhook backend that is down shows with its open breaker. The page in Chromium: tests/browser/test_admin_page.py.
 
 import asyncio
 import os
@@ -125,6 +125,28 @@ class Admin(unittest.TestCase):
             self.assertEqual(pub["ch"], "$admin:stats")
             self.assertEqual(pub["data"]["hub"]["subscriptions"], 2)  # with $user:wshub-admin
         run(go())
+
+
+class AdminWebhooks(unittest.TestCase):
+
+    def test_a_backend_that_is_down_shows_with_its_breaker(self):
+        hook = {"url": f"http://127.0.0.1:{proxy_harness.free_port()}/hook", "events": ["rpc"],
+                "timeout_ms": 2000, "breaker_failure_threshold": 1, "breaker_open_ms": 60000}
+        server = start_server(self, make_config(webhooks=[hook]))
+        api = ApiClient(server.api_port)
+        self.addCleanup(api.close)
+        before = api.get("/admin/api/state").json["webhooks"]
+        self.assertEqual([(w["endpoint"], w["breaker"], w["failures"]) for w in before],
+                         [("backend", "closed", 0)])
+
+        async def go():
+            client = await HubClient.open(server, user="alice")
+            answer = await client.request("rpc", m="anything", data={})
+            self.assertEqual((answer["t"], answer["code"]), ("err", 116), answer)
+        run(go())
+        webhook = api.get("/admin/api/state").json["webhooks"][0]
+        self.assertEqual((webhook["breaker"], webhook["failures"], webhook["calls"]["connect_failed"]),
+                         ("open", 1, 1), webhook)
 
 
 class AdminTls(proxy_harness.TempDirCase):

@@ -75,6 +75,7 @@ void check_channel_name(std::string_view text) {
   switch (name.kind) {
     case ChannelKind::personal_user: FUZZ_CHECK(name.ns == "$user" && name.users.empty()); break;
     case ChannelKind::personal_device: FUZZ_CHECK(name.ns == "$device" && name.users.empty()); break;
+    case ChannelKind::internal: FUZZ_CHECK(name.ns == "$admin" && name.users.empty()); break;
     case ChannelKind::regular:
       FUZZ_CHECK(name.users.empty() && text[0] != '$');
       FUZZ_CHECK(name.base.find('#') == std::string_view::npos);

@@ -256,6 +256,7 @@ HUB_ANSWER_SEEDS = {
     "channel_regular": b"\x00" + b"chat:room-1",
     "channel_user_limited": b"\x00" + b"dm:talk#alice,bob,carol",
     "channel_personal": b"\x00" + b"$device:phone-1#x",
+    "channel_admin": b"\x00" + b"$admin:stats",
     "channel_bad": b"\x00" + b"n$s:a b",
     "channel_empty_part": b"\x00" + b"a#u1,,u2",
     "connect_result": b"\x01" + b'{"result":{"user":"alice","device":"d1","channels":["news:*",5],'
