@@ -84,6 +84,11 @@ bool ApiPublisher::connect(std::string& why) {
   }
   const int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // Blocking calls wake up this often to see whether the run is stopping, so a server that
+  // stops answering cannot keep this thread (and the run's end) waiting.
+  const timeval wake{0, 200'000};
+  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &wake, sizeof wake);
+  ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &wake, sizeof wake);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(plan_.target->port);
@@ -131,6 +136,11 @@ bool ApiPublisher::read_answer(std::string& why) {
       return false;
     }
     const ssize_t got = ::recv(fd_, answer_ + answer_used_, sizeof answer_ - answer_used_, 0);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      if (plan_.control->current() != Phase::stopping) continue;
+      why = "the run ended while an API answer was awaited";
+      return false;
+    }
     if (got <= 0) {
       why = got == 0 ? "the API closed the connection" : std::string("API read: ") + std::strerror(errno);
       return false;
@@ -145,6 +155,9 @@ bool ApiPublisher::send_one(uint32_t sequence) {
   size_t sent = 0;
   while (sent < request_.size()) {
     const ssize_t wrote = ::send(fd_, request_.data() + sent, request_.size() - sent, MSG_NOSIGNAL);
+    if (wrote < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
+        plan_.control->current() != Phase::stopping)
+      continue;
     if (wrote < 0) {
       fail(std::string("API write: ") + std::strerror(errno));
       return false;
