@@ -30,8 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
-import servers  # noqa: E402
+from peers import servers
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "bench" / "hub" / "wshub-bench.toml"

@@ -20,8 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
-import servers  # noqa: E402
+from peers import servers
 from callgrind_costs import callgrind_function_costs, callgrind_total_ir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

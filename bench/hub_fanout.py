@@ -27,8 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
-import servers  # noqa: E402
+from peers import servers
 from bench_facts import machine_facts  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,13 +14,9 @@ import ssl
 import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "proxy"))
-
-from api_support import (ApiClient, make_config, main, mint_token, start_server,  # noqa: E402
-                         wait_until)
-from hub_client import HubClient, run  # noqa: E402
-import proxy_harness  # noqa: E402
+from wshubtest import proxy_harness
+from wshubtest.api_support import ApiClient, make_config, main, mint_token, start_server, wait_until
+from wshubtest.hub_client import HubClient, run
 
 TLS_CLIENT_HELLO = bytes.fromhex("16030100c8010000c40303") + bytes(32)
 

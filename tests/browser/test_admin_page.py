@@ -12,11 +12,10 @@ import socket
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "apiinteg"))
+from wshubtest import api_support as s
+from wshubtest import harness
 
-import api_support as s  # noqa: E402
-import harness  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 SHOTS = None
 

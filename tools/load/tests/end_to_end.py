@@ -90,7 +90,7 @@ def check_hub_fanout(wshub, load):
                                              "--api-key", "wrong"], expect_exit=2)
             check(wrong["errors"] > 0 and "401" in wrong["first_error"], "a refused API publish is an error", wrong)
         finally:
-            stop_server(server)
+            harness.stop_process(server)
     finally:
         os.unlink(config.name)
 
