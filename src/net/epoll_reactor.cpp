@@ -126,10 +126,7 @@ class EpollReactor final : public Reactor {
   void dispatch(const epoll_event& ev) {
     const uint64_t token = ev.data.u64;
     if (token & kListenerTag) return accept_on(uint16_t(token & 0xFFFF));
-    if (token & kMailboxTag) {
-      mailbox_.drain();
-      return;
-    }
+    if (token & kMailboxTag) return drain_mail();
     const int fd = int(uint32_t(token));
     if (size_t(fd) >= streams_by_fd_.size()) return;
     Stream* s = streams_by_fd_[size_t(fd)];
@@ -301,6 +298,8 @@ class EpollReactor final : public Reactor {
       return -1;
     }
   }
+
+  void flush_held(Stream& s) override { flush_queue(s); }
 
   void flush_queue(Stream& s) {
     while (s.pending && !s.pending->empty()) {

@@ -127,6 +127,7 @@ void Reactor::pause_accepting() {
 
 void Reactor::close_after_flush(Stream& s) {
   if (s.fd < 0) return;
+  if (s.reactor_flags & kFlagHeld) spill_held(s);
   if (&s == cork_stream_) flush_cork();
   if (s.fd < 0) return;
   if (s.filter && !(s.reactor_flags & kFlagCloseAfterFlush)) {
@@ -211,6 +212,7 @@ void Reactor::finish_connect(Stream& s) {
 
 SendResult Reactor::send(Stream& s, const iovec* iov, int count, bool force) {
   if (!accepts_sends(s)) return SendResult::closed;
+  if (s.reactor_flags & kFlagHeld) spill_held(s);
   size_t total = 0;
   for (int i = 0; i < count; ++i) total += iov[i].iov_len;
   if (s.filter) return send_filtered(s, iov, count, total, force);
@@ -219,9 +221,68 @@ SendResult Reactor::send(Stream& s, const iovec* iov, int count, bool force) {
 
 SendResult Reactor::send_shared(Stream& s, const SharedBuffer& frame) {
   if (!accepts_sends(s)) return SendResult::closed;
-  if (!s.filter) return send_shared_raw(s, frame);
-  iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
-  return send_filtered(s, &one, 1, frame.size(), /*force=*/false);
+  if (s.filter) {
+    iovec one{const_cast<uint8_t*>(frame.bytes().data()), frame.size()};
+    return send_filtered(s, &one, 1, frame.size(), /*force=*/false);
+  }
+  if (s.reactor_flags & kFlagHeld) return hold(s, frame);
+  if (holding_sends_ && &s != cork_stream_ && !has_unsent(s)) return hold(s, frame);
+  return send_shared_raw(s, frame);
+}
+
+// Held frames of one stream form a chain through `next`; its head (the stream's first frame
+// of the batch, whose index the stream keeps in send_slot, unused while nothing is being sent)
+// knows the chain's last entry.
+SendResult Reactor::hold(Stream& s, const SharedBuffer& frame) {
+  const uint32_t index = uint32_t(held_.size());
+  held_.push_back(HeldFrame{&s, frame, kNoHeld, index, false, false});
+  add_single_writer(counters_.held_frames);
+  if (s.reactor_flags & kFlagHeld) {
+    HeldFrame& head = held_[s.send_slot];
+    held_[head.last].next = index;
+    head.last = index;
+    return SendResult::queued;
+  }
+  s.reactor_flags |= kFlagHeld;
+  s.send_slot = index;
+  held_.back().head = true;
+  return SendResult::queued;
+}
+
+// Another kind of send (or a close) reached a stream with held frames: they go to its queue
+// first, so order is kept, and drain_mail writes the queue out.
+void Reactor::spill_held(Stream& s) {
+  HeldFrame& head = held_[s.send_slot];
+  s.reactor_flags &= ~kFlagHeld;
+  head.spilled = true;
+  WriteQueue& queue = pending_queue(s);
+  for (uint32_t i = s.send_slot; i != kNoHeld; i = held_[i].next) queue.append_shared(held_[i].frame);
+}
+
+void Reactor::drain_mail() {
+  holding_sends_ = true;
+  mailbox_.drain();
+  holding_sends_ = false;
+  // A stream aborted meanwhile has fd -1; its memory lives until finish_closed.
+  for (size_t i = 0; i < held_.size(); ++i) {
+    HeldFrame& entry = held_[i];
+    if (!entry.head) continue;
+    Stream& s = *entry.stream;
+    const bool spilled = entry.spilled;
+    if (!spilled) s.reactor_flags &= ~kFlagHeld;
+    if (!accepts_sends(s) && !(spilled && s.fd >= 0)) continue;
+    add_single_writer(counters_.held_flushes);
+    if (spilled) {
+      if (s.pending) flush_held(s);
+    } else if (entry.next == kNoHeld) {
+      send_shared_raw(s, entry.frame);  // the common case: one frame, sent as it would have been
+    } else {
+      WriteQueue& queue = pending_queue(s);
+      for (uint32_t j = uint32_t(i); j != kNoHeld; j = held_[j].next) queue.append_shared(held_[j].frame);
+      flush_held(s);
+    }
+  }
+  held_.clear();
 }
 
 SendResult Reactor::refuse() {

@@ -36,6 +36,10 @@ struct ReactorCounters {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> accept_paused{0};  // times accepting paused on EMFILE/ENFILE/ENOMEM
   std::atomic<uint64_t> over_limit{0};     // sends refused at the queue cap
+  // Shared frames that cross-thread mail sent to an idle stream, held to the end of the mail
+  // batch, and the sends (one writev or one io_uring send each) that carried them.
+  std::atomic<uint64_t> held_frames{0};
+  std::atomic<uint64_t> held_flushes{0};
 };
 
 class Reactor {
@@ -61,6 +65,9 @@ class Reactor {
   // a send in flight); `queued`: some of it waits there.
   SendResult send(Stream& stream, const iovec* iov, int count, bool force = false);
   // Sends a shared frame; queued by reference, never copied (a filtered stream encrypts it).
+  // While cross-thread mail is handled, frames for an idle unfiltered stream wait in its queue
+  // until the whole batch of mail is handled, so that the publications one loop turn brings a
+  // subscriber leave in one send (`queued` then).
   SendResult send_shared(Stream& stream, const SharedBuffer& frame);
   // Finishes writing what is queued, then half-closes (FIN) and discards input until the peer
   // closes too; the caller keeps a timer to `abort` a peer that never does.
@@ -123,6 +130,12 @@ class Reactor {
   virtual SendResult send_raw(Stream& stream, const iovec* iov, int count, size_t total,
                               bool force) = 0;
   virtual SendResult send_shared_raw(Stream& stream, const SharedBuffer& frame) = 0;
+  // Handles the cross-thread mail that has arrived, then sends what it left in the queues of
+  // idle streams (see send_shared). Backends call this instead of mailbox_.drain().
+  void drain_mail();
+  // The backend writes out the queue of a stream that was idle before the mail batch (no
+  // send in flight, no readiness edge to wait for).
+  virtual void flush_held(Stream& stream) = 0;
   // A send the queue cap refused: counted, and `over_limit` for the caller.
   SendResult refuse();
 
@@ -176,6 +189,7 @@ class Reactor {
   static constexpr uint8_t kFlagCloseAfterFlush = 1;  // FIN once the queue is empty
   static constexpr uint8_t kFlagLingering = 2;        // FIN sent; input is discarded until EOF
   static constexpr uint8_t kFlagConnecting = 16;      // an outbound connect not finished yet
+  static constexpr uint8_t kFlagHeld = 32;            // its queue waits for the end of drain_mail
 
   // Who hears of `stream`'s events: the server's handler, or an outbound stream's own.
   StreamHandler& handler_of(const Stream& stream) {
@@ -201,6 +215,20 @@ class Reactor {
   bool shutting_down_ = false;
   uint64_t shutdown_deadline_ms_ = 0;
   ReactorCounters counters_;
+  // Frames that mail sent to idle unfiltered streams, written out at the end of drain_mail.
+  struct HeldFrame {
+    Stream* stream;
+    SharedBuffer frame;
+    uint32_t next;  // the stream's next held frame, or kNoHeld
+    uint32_t last;  // in a stream's first entry: its last one
+    bool head;      // the stream's first entry
+    bool spilled;   // (head) the chain went to the stream's queue: write the queue out
+  };
+  static constexpr uint32_t kNoHeld = UINT32_MAX;
+  SendResult hold(Stream& stream, const SharedBuffer& frame);
+  void spill_held(Stream& stream);
+  bool holding_sends_ = false;  // inside drain_mail
+  std::vector<HeldFrame> held_;
   std::vector<Stream*> streams_by_fd_;
   uint32_t next_generation_ = 0;
   // Listening sockets by listener index; -1 once closed.

@@ -213,7 +213,7 @@ class UringReactor final : public Reactor {
       case Op::accept: return on_accept(uint16_t(value), res, flags);
       case Op::wake:
         if (value != 0) return on_connect_ready(value);
-        mailbox_.drain();
+        drain_mail();
         if (!(flags & IORING_CQE_F_MORE)) arm_wake();
         return;
     }
@@ -364,6 +364,10 @@ class UringReactor final : public Reactor {
     if (!s) return;
     s->reactor_flags &= ~kFlagSending;
     continue_sending(*s);
+  }
+
+  void flush_held(Stream& s) override {
+    if (!(s.reactor_flags & kFlagSending)) submit_queue(s);
   }
 
   void continue_sending(Stream& s) {

@@ -42,6 +42,7 @@ class FakeReactor final : public net::Reactor {
   void restart_accepting() override {}
   void flush_raw_cork(net::Stream&) override {}
   void drop_raw_cork() override {}
+  void flush_held(net::Stream&) override {}
   bool has_unsent(const net::Stream&) const override { return false; }
   void watch(net::Stream&) override {}
 };
