@@ -32,6 +32,13 @@ class Mailbox {
   void post(MailItem* item);
   // The owning thread: runs everything posted so far; returns how many items ran.
   size_t drain();
+  // The owning thread, inside drain: whether another item is already linked behind the one
+  // running (it runs in this same drain).
+  bool more_linked() const {
+    const MailItem* next = head_;
+    if (next == &stub_) next = stub_.next_.load(std::memory_order_acquire);
+    return next != nullptr;
+  }
   // The eventfd the reactor watches; readable when work is waiting.
   int wake_fd() const { return wake_fd_; }
 

@@ -226,7 +226,8 @@ SendResult Reactor::send_shared(Stream& s, const SharedBuffer& frame) {
     return send_filtered(s, &one, 1, frame.size(), /*force=*/false);
   }
   if (s.reactor_flags & kFlagHeld) return hold(s, frame);
-  if (holding_sends_ && &s != cork_stream_ && !has_unsent(s)) return hold(s, frame);
+  // Worth holding only when more mail follows in this batch: it may bring the stream more.
+  if (holding_sends_ && &s != cork_stream_ && !has_unsent(s) && mailbox_.more_linked()) return hold(s, frame);
   return send_shared_raw(s, frame);
 }
 

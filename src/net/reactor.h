@@ -65,9 +65,10 @@ class Reactor {
   // a send in flight); `queued`: some of it waits there.
   SendResult send(Stream& stream, const iovec* iov, int count, bool force = false);
   // Sends a shared frame; queued by reference, never copied (a filtered stream encrypts it).
-  // While cross-thread mail is handled, frames for an idle unfiltered stream wait in its queue
-  // until the whole batch of mail is handled, so that the publications one loop turn brings a
-  // subscriber leave in one send (`queued` then).
+  // While cross-thread mail is handled and more mail is waiting behind the item that runs,
+  // frames for an idle unfiltered stream are held until the whole batch of mail is handled,
+  // so that the publications one loop turn brings a subscriber leave in one send (`queued`
+  // then).
   SendResult send_shared(Stream& stream, const SharedBuffer& frame);
   // Finishes writing what is queued, then half-closes (FIN) and discards input until the peer
   // closes too; the caller keeps a timer to `abort` a peer that never does.
