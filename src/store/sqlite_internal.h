@@ -68,7 +68,7 @@ class SqliteWriter {
   SqliteStoreOptions options_;
   StoreTotals& totals_;
   std::unordered_map<std::string, ChannelRow> channels_;
-  SqliteStatement find_channel_, insert_channel_, update_channel_, insert_pub_, delete_through_,
+  SqliteStatement find_channel_, insert_channel_, update_channel_, insert_pub_, sized_through_, delete_through_,
       sizes_from_, expired_, oldest_kept_;
 
   std::mutex mutex_;

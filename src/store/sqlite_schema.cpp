@@ -131,6 +131,13 @@ bool open_database(SqliteConnection& db, const SqliteStoreOptions& options, int&
       // After a checkpoint the WAL file is cut back to this, so a burst does not keep it large.
       !db.exec("PRAGMA journal_size_limit = 67108864"))
     return refuse(db, path, "setting durability", why);
+  if (options.max_file_bytes) {
+    int64_t page_size = 4096;
+    db.query_int("PRAGMA page_size", page_size);
+    const int64_t pages = int64_t(options.max_file_bytes) / (page_size > 0 ? page_size : 4096);
+    if (!db.exec("PRAGMA max_page_count = " + std::to_string(pages > 1 ? pages : 1)))
+      return refuse(db, path, "setting the size cap", why);
+  }
   if (!db.query_text("SELECT value FROM meta WHERE key = 'epoch'", epoch))
     return refuse(db, path, "reading its epoch", why);
   return true;

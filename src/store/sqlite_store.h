@@ -24,6 +24,9 @@ struct SqliteStoreOptions {
   uint32_t max_batch = 4096;            // appends in one commit at most
   uint32_t checkpoint_pages = 4000;     // the WAL is checkpointed past this many pages
   uint32_t lock_wait_ms = 2000;         // how long open waits for another connection's lock
+  // The database file grows to at most this many bytes (0: no cap); past it appends fail as on
+  // a full disk. Retention normally keeps the file far below any such cap.
+  uint64_t max_file_bytes = 0;
 };
 
 // Opens, checks and migrates the database; null with `why` set to one sentence naming the file,

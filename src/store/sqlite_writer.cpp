@@ -26,7 +26,10 @@ bool SqliteWriter::prepare(std::string& why) {
       insert_channel_.prepare(db_, "INSERT INTO channels(name, epoch, last_offset, kept_bytes) VALUES(?1, ?2, 0, 0)") &&
       update_channel_.prepare(db_, "UPDATE channels SET last_offset = ?2, kept_bytes = ?3 WHERE id = ?1") &&
       insert_pub_.prepare(db_, "INSERT INTO pubs(channel_id, off, ts, expires, data) VALUES(?1, ?2, ?3, ?4, ?5)") &&
-      delete_through_.prepare(db_, "DELETE FROM pubs WHERE channel_id = ?1 AND off <= ?2 RETURNING length(data)") &&
+      // Sized first, then deleted: DELETE ... RETURNING would build a temporary table each time.
+      sized_through_.prepare(db_, "SELECT count(*), coalesce(sum(length(data)), 0) FROM pubs "
+                                  "WHERE channel_id = ?1 AND off <= ?2") &&
+      delete_through_.prepare(db_, "DELETE FROM pubs WHERE channel_id = ?1 AND off <= ?2") &&
       sizes_from_.prepare(db_, "SELECT off, length(data) FROM pubs WHERE channel_id = ?1 AND off >= ?2 ORDER BY off") &&
       expired_.prepare(db_, "SELECT channel_id, max(off) FROM pubs WHERE expires > 0 AND expires <= ?1 "
                             "GROUP BY channel_id LIMIT " + std::to_string(kSweepChannelsPerTurn)) &&
@@ -184,16 +187,20 @@ bool SqliteWriter::find_channel(std::string_view name, std::string_view epoch, C
 }
 
 bool SqliteWriter::delete_through(ChannelRow& row, uint64_t offset) {
-  delete_through_.bind(1, row.id);
-  delete_through_.bind(2, int64_t(offset));
-  uint64_t bytes = 0, count = 0;
-  int rc;
-  while ((rc = delete_through_.step()) == SQLITE_ROW) {
-    bytes += uint64_t(delete_through_.column_int(0));
-    ++count;
+  sized_through_.bind(1, row.id);
+  sized_through_.bind(2, int64_t(offset));
+  int rc = sized_through_.step();
+  const uint64_t count = rc == SQLITE_ROW ? uint64_t(sized_through_.column_int(0)) : 0;
+  const uint64_t bytes = rc == SQLITE_ROW ? uint64_t(sized_through_.column_int(1)) : 0;
+  sized_through_.reset();
+  if (rc != SQLITE_ROW) return false;
+  if (count) {
+    delete_through_.bind(1, row.id);
+    delete_through_.bind(2, int64_t(offset));
+    rc = delete_through_.step();
+    delete_through_.reset();
+    if (rc != SQLITE_DONE) return false;
   }
-  delete_through_.reset();
-  if (rc != SQLITE_DONE) return false;
   row.kept_bytes -= bytes < row.kept_bytes ? bytes : row.kept_bytes;
   if (offset + 1 > row.first_kept) row.first_kept = offset + 1;
   totals_.trimmed.fetch_add(count, std::memory_order_relaxed);

@@ -49,6 +49,40 @@ TEST(SqliteWriter, FastModeCommitsWithoutAnFsyncEach) {
   EXPECT_EQ(store->counters().syncs, 0u);
 }
 
+TEST(SqliteWriter, AFullDatabaseFailsTheAppendsWithTheReasonAndKeepsWhatWasStored) {
+  TempDir dir;
+  SqliteStoreOptions options;
+  options.path = dir.file("hub.db");
+  options.max_file_bytes = 256 * 1024;
+  std::string why;
+  auto store = open_sqlite_store(options, why);
+  ASSERT_TRUE(store) << why;
+  const std::string epoch = store->load_position("news").epoch;
+  AppendTally tally;
+  const std::string data = "\"" + std::string(2000, 'x') + "\"";
+  uint64_t off = 0;
+  // One at a time, so the first failure is known to follow the last stored one.
+  while (tally.errors().empty() && off < 1000) {
+    store->append(make_append(tally, "news", epoch, ++off, data, keep_count(100000)));
+    ASSERT_TRUE(tally.wait_for(off));
+  }
+  ASSERT_FALSE(tally.errors().empty()) << "256 KiB never filled";
+  EXPECT_NE(tally.errors()[0].find("full"), std::string::npos) << tally.errors()[0];
+  const uint64_t stored = off - 1;
+  EXPECT_EQ(store->counters().append_errors, 1u);
+  // The writer goes on from what is stored: the failed offset is taken again by a publication
+  // small enough to fit, and the history has no gap.
+  store->append(make_append(tally, "news", epoch, off, "1", keep_count(100000)));
+  ASSERT_TRUE(tally.wait_for(off + 1));
+  EXPECT_EQ(tally.errors().size(), 1u);
+  const hub::HistoryPage page = read_history(*store, "news", 0, 100000);
+  EXPECT_TRUE(page.error.empty()) << page.error;
+  EXPECT_EQ(page.stored.offset, stored + 1);
+  ASSERT_EQ(page.pubs.size(), stored + 1);
+  EXPECT_EQ(page.pubs[stored - 1].data, data);
+  EXPECT_EQ(page.pubs.back().data, "1");
+}
+
 TEST(SqliteRetention, KeepsTheLastCountPublications) {
   TempDir dir;
   auto store = open_or_fail(dir.file("hub.db"));
