@@ -80,7 +80,7 @@ public final class ClientOptions {
         private long probeTimeoutMs = 5000;
         private File outboxFile;
         private boolean outboxSync = true;
-        private int outboxWindow = 8;
+        private int outboxWindow = 1;
         private int outboxCapacity = 10000;
         private Random random;
 
@@ -132,7 +132,12 @@ public final class ClientOptions {
         /** fsync every outbox write (default true): a queued report survives a power cut. */
         public Builder outboxSync(boolean value) { outboxSync = value; return this; }
 
-        /** Outbox entries in flight at once; default 8 (1 keeps strict order after a retry). */
+        /**
+         * Outbox entries in flight at once; default 1: each is sent after the previous one was
+         * answered, so the backend and subscribers see reports in the order they were made. More
+         * drains a backlog faster over a slow link, but webhook-decided publishes and rpcs in
+         * flight together may complete, and be published, in another order.
+         */
         public Builder outboxWindow(int value) { outboxWindow = value; return this; }
 
         /** Most entries the outbox holds; past it publish/rpc throw; default 10000. */

@@ -1,6 +1,7 @@
 // The persistent outbox: reports (publish, rpc) that must reach the server even when they are
 // made offline or the app dies before they are sent. publish()/rpc() write the entry to the log
-// before returning; the client sends entries in order, at most `window` at a time, whenever it
+// before returning; the client sends entries in order, at most `window` at a time (default 1,
+// which keeps their order end to end), whenever it
 // is connected, each with its mid; an entry leaves the outbox when the server answers ok or
 // refuses it for good. A lost answer (the connection dropped, a timeout) sends the entry again
 // with the same mid: delivery is at least once, and the server's deduplication by mid (which

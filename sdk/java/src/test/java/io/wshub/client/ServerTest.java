@@ -199,7 +199,8 @@ public class ServerTest {
 
     @Test
     public void theServerKilledMidStreamAndRestartedOnTheSamePortTheClientComesBack() throws Exception {
-        final WshubServer first = start(0, 0, null);
+        final WshubServer first = WshubServer.startForRestart(null);
+        servers.add(first);
         final Client carol = client(first.url(), ClientOptions.builder().token(WshubServer.token("carol", null, 3600)).terminal());
         final List<ClientListener.State> states = recorded(carol).states;
         Follow stream = new Follow();
@@ -273,7 +274,8 @@ public class ServerTest {
     public void reportsQueuedWhileTheServerIsDownArriveOnceAfterItIsBack() throws Exception {
         WshubServer.Backend backend = new WshubServer.Backend();
         try {
-            WshubServer first = start(0, 0, backend.url());
+            WshubServer first = WshubServer.startForRestart(backend.url());
+            servers.add(first);
             File outboxFile = new File(folder.getRoot(), "outbox.log");
             String deviceToken = WshubServer.token("dev-user", "dev1", 3600);
             Client terminal = client(first.url(), ClientOptions.builder().token(deviceToken).terminal().outboxFile(outboxFile));

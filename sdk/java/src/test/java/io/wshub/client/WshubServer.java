@@ -96,8 +96,28 @@ final class WshubServer {
             if (!process.isAlive()) break;
             Thread.sleep(20);
         }
-        process.destroyForcibly();
+        process.destroyForcibly().waitFor();
+        removeDir();
         throw new IllegalStateException("wshub did not start listening; stderr:\n" + log);
+    }
+
+    /**
+     * Starts on two free ports below the system's ephemeral range (32768 and up on Linux), for a
+     * server that is killed and restarted on the same ports: an ephemeral port freed by the kill
+     * may be taken by any outgoing connection on this shared machine before the restart binds it.
+     */
+    static WshubServer startForRestart(String webhookUrl) throws Exception {
+        java.util.Random random = new java.util.Random();
+        IllegalStateException last = null;
+        for (int attempt = 0; attempt < 10; attempt++) {
+            int ws = 20000 + random.nextInt(6000) * 2;
+            try {
+                return new WshubServer(config(ws, ws + 1, webhookUrl)).start();
+            } catch (IllegalStateException taken) {
+                last = taken; // a port in use: draw again
+            }
+        }
+        throw last;
     }
 
     String url() {
@@ -109,7 +129,12 @@ final class WshubServer {
         if (kill) process.destroyForcibly();
         else process.destroy();
         if (!process.waitFor(20, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
-        for (File file : dir.listFiles()) file.delete();
+        removeDir();
+    }
+
+    private void removeDir() {
+        File[] files = dir.listFiles();
+        for (int i = 0; files != null && i < files.length; i++) files[i].delete();
         dir.delete();
     }
 
