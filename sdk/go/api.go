@@ -216,15 +216,20 @@ type Publication struct {
 }
 
 // History is a channel's kept publications after the asked position, and the channel's
-// position now. Its shape follows the hub protocol's history answer (pubs, ep, off) with the
-// API's long names; the store that serves it has not landed yet.
+// position now: the hub protocol's history answer (pubs, ep, off, rec, more) with the API's
+// long names.
 type History struct {
 	Publications []Publication `json:"publications"`
 	Epoch        string        `json:"epoch"`
 	Offset       uint64        `json:"offset"`
+	// Recovered is false when the publications after Since in Epoch are no longer all kept.
+	Recovered bool `json:"recovered"`
+	// More is true when more publications follow the last one given: ask again from its offset.
+	More bool `json:"more"`
 }
 
-// History reads a channel's kept publications. This build of wshub answers 501.
+// History reads a channel's kept publications (its namespace must keep history; else 400
+// with code 108).
 func (c *Client) History(ctx context.Context, request HistoryRequest) (History, error) {
 	query := url.Values{"channel": {request.Channel}}
 	if request.Epoch != "" {

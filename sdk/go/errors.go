@@ -64,7 +64,7 @@ func (e *Error) Retryable() bool {
 	return false
 }
 
-// NotImplemented is true for the endpoints this build of wshub answers 501 (send, history,
+// NotImplemented is true for the endpoints this build of wshub answers 501 (send and
 // messages: they arrive with the durable store).
 func (e *Error) NotImplemented() bool { return e.Status == 501 }
 

@@ -325,7 +325,25 @@ func TestServerEndToEnd(t *testing.T) {
 	_, err = api.Send(ctx, SendRequest{User: "alice", Data: 1})
 	expectError(t, "send", err, 501, CodeNotAvailable, "the durable store")
 	_, err = api.History(ctx, HistoryRequest{Channel: "news"})
-	expectError(t, "history", err, 501, CodeNotAvailable, "the durable store")
+	expectError(t, "history where none is kept", err, 400, CodeNotAvailable, "history is not kept for this channel")
+	for n := 1; n <= 2; n++ {
+		if _, err := api.Publish(ctx, PublishRequest{Channel: "log:1", Data: map[string]int{"n": n}}); err != nil {
+			t.Fatalf("publish to a channel with history: %v", err)
+		}
+	}
+	history, err := api.History(ctx, HistoryRequest{Channel: "log:1"})
+	if err != nil {
+		t.Fatalf("history: %v", err)
+	}
+	if len(history.Publications) != 2 || history.Offset != 2 || history.Epoch == "" ||
+		history.Publications[0].Offset != 1 || string(history.Publications[1].Data) != `{"n":2}` {
+		t.Errorf("history = %+v", history)
+	}
+	since := uint64(1)
+	later, err := api.History(ctx, HistoryRequest{Channel: "log:1", Epoch: history.Epoch, Since: &since})
+	if err != nil || !later.Recovered || len(later.Publications) != 1 || later.Publications[0].Offset != 2 {
+		t.Errorf("history since 1 = %+v, %v", later, err)
+	}
 	_, err = api.Message(ctx, "m-1")
 	expectError(t, "messages", err, 501, CodeNotAvailable, "the durable store")
 

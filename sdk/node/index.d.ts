@@ -21,7 +21,7 @@ export declare class WshubError extends Error {
   readonly path: string;
   /** The same request may succeed later (overload, broker or backend down, 504). */
   readonly retryable: boolean;
-  /** 501: the endpoint arrives with the store (send, history, messages). */
+  /** 501: the endpoint arrives with the device inbox (send, messages). */
   readonly notImplemented: boolean;
 }
 
@@ -87,7 +87,15 @@ export interface SendOptions extends CallOptions {
 }
 export interface SendResult { id: string; seq?: number; copies?: { device: string; seq: number }[] }
 export interface HistoryOptions extends CallOptions { epoch?: string; since?: number; limit?: number }
-export interface History { publications: { offset: number; data: Json; ts: number }[]; epoch: string; offset: number }
+export interface History {
+  publications: { offset: number; data: Json; ts: number }[];
+  epoch: string;
+  offset: number;
+  /** False when the publications after `since` in `epoch` are no longer all kept. */
+  recovered: boolean;
+  /** More publications follow the last one given: ask again from its offset. */
+  more: boolean;
+}
 export interface MessageStatus {
   id: string;
   created: number;
@@ -117,7 +125,7 @@ export declare class WshubClient {
   info(options?: CallOptions): Promise<HubInfo>;
   /** Arrives with the store: this build answers 501. */
   send(options: SendOptions): Promise<SendResult>;
-  /** Arrives with the store: this build answers 501. */
+  /** A channel's kept publications (its namespace must keep history: else 400, code 108). */
   history(channel: string, options?: HistoryOptions): Promise<History>;
   /** Arrives with the store: this build answers 501. */
   message(id: string, options?: CallOptions): Promise<MessageStatus>;

@@ -3,14 +3,9 @@
 # readers of a channel's whole history through /api/history.
 
 import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "apiinteg"))
-
-import api_support  # noqa: E402
-from api_support import API_KEY, ApiClient, make_config, wait_ready  # noqa: E402,F401
-import harness  # noqa: E402
+from wshubtest import api_support, harness
+from wshubtest.api_support import API_KEY, ApiClient, make_config, wait_ready  # noqa: F401
 
 # "": history kept (10,000 per channel); "short": three kept; "none": no history.
 HISTORY_NAMESPACES = [

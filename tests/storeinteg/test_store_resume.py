@@ -12,7 +12,7 @@ import unittest
 
 from store_support import (ApiClient, harness, main, publish, start_durable, store_config, wait_ready,
                            whole_history)
-from hub_client import HubClient, run
+from wshubtest.hub_client import HubClient, run
 
 
 class Restarts(unittest.TestCase):

@@ -52,7 +52,7 @@ class WshubError extends Error {
     return this.status >= 500;
   }
 
-  /** True for the endpoints this build answers 501 (send, history, messages). */
+  /** True for the endpoints this build answers 501 (send, messages: the device inbox). */
   get notImplemented() {
     return this.status === 501;
   }

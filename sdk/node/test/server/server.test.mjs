@@ -153,7 +153,14 @@ test('the client and the webhook handler against the real wshub', async () => {
     await expectRefusal('user and device', api.disconnect({ user: 'alice', device: 'phone-1' }), 400, Codes.BAD_REQUEST, 'give exactly one of user or device');
     await expectRefusal('presence off', api.presence('news'), 400, Codes.NOT_AVAILABLE, 'presence is off');
     await expectRefusal('send', api.send({ user: 'alice', data: 1 }), 501, Codes.NOT_AVAILABLE, 'the durable store');
-    await expectRefusal('history', api.history('news'), 501, Codes.NOT_AVAILABLE, 'the durable store');
+    await expectRefusal('history where none is kept', api.history('news'), 400, Codes.NOT_AVAILABLE, 'history is not kept for this channel');
+    await api.publish('log:1', { n: 1 });
+    await api.publish('log:1', { n: 2 });
+    const history = await api.history('log:1');
+    assert.deepEqual(history.publications.map((p) => [p.offset, p.data]), [[1, { n: 1 }], [2, { n: 2 }]]);
+    assert.equal(history.offset, 2);
+    const later = await api.history('log:1', { epoch: history.epoch, since: 1 });
+    assert.deepEqual([later.recovered, later.publications.map((p) => p.offset)], [true, [2]]);
     await expectRefusal('messages', api.message('m-1'), 501, Codes.NOT_AVAILABLE, 'the durable store');
 
     assert.equal(await api.ready(), true);
