@@ -12,6 +12,7 @@ import unittest
 
 from store_support import (ApiClient, harness, main, publish, start_durable, store_config, wait_ready,
                            whole_history)
+from wshubtest.api_support import ServerPerClass
 from wshubtest.hub_client import HubClient, run
 
 
@@ -75,20 +76,9 @@ class Restarts(unittest.TestCase):
         run(body())
 
 
-class Resume(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.WshubWithApi(config=store_config(durability="fast"), threads=2)
-        cls.server.start()
-        wait_ready(cls.server)
-
-    @classmethod
-    def tearDownClass(cls):
-        code = cls.server.stop()
-        log = cls.server.log()
-        cls.server.close()
-        if code != 0:
-            raise AssertionError(f"wshub exit code after SIGTERM: {code}; stderr:\n{log}")
+class Resume(ServerPerClass):
+    config = store_config(durability="fast")
+    threads = 2
 
     def api(self):
         client = ApiClient(self.server.api_port)

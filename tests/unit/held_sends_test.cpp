@@ -2,8 +2,6 @@
 // handled, so that what one loop turn brings a subscriber leaves in one send; a copied send or
 // a close in between keeps the order; on both backends.
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,21 +11,11 @@
 
 #include "base/shared_buffer.h"
 #include "net/reactor.h"
+#include "reactor_test_support.h"
 
 namespace {
 
 using namespace wshub;
-
-class IgnoringServerHandler final : public net::StreamHandler {
- public:
-  net::Stream* open_stream(int, const net::PeerAddress&, uint16_t) override { return nullptr; }
-  void on_data(net::Stream&, MutableBytes) override {}
-  void on_hangup(net::Stream&) override {}
-  void on_drained(net::Stream&) override {}
-  void on_timer(net::Stream&) override {}
-  void on_closed(net::Stream&) override {}
-  void on_shutdown() override {}
-};
 
 class Mail final : public net::MailItem {
  public:
@@ -70,14 +58,9 @@ class HeldSends : public testing::TestWithParam<net::IoBackend> {
   // Runs a reactor whose outbound stream gets `mail`; returns what the peer read until EOF.
   std::string run(const std::function<void(net::Reactor&, net::Stream&)>& mail, uint64_t& held_frames,
                   uint64_t& held_flushes) {
-    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    EXPECT_EQ(::listen(listener, 1), 0);
-    socklen_t size = sizeof address;
-    ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+    sockaddr_in address;
+    const int listener = reactor_test::listen_on_loopback(address);
+    EXPECT_GE(listener, 0);
     std::string received;
     std::thread peer([listener, &received] {
       const int fd = ::accept(listener, nullptr, nullptr);
@@ -85,7 +68,7 @@ class HeldSends : public testing::TestWithParam<net::IoBackend> {
       for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) received.append(buffer, size_t(n));
       ::close(fd);
     });
-    IgnoringServerHandler server;
+    reactor_test::CountingServerHandler server;
     net::IoBackend chosen;
     std::string why;
     auto reactor = net::make_reactor(GetParam(), server, {}, chosen, why);

@@ -13,22 +13,14 @@
 #include <vector>
 
 #include "net/reactor.h"
+#include "reactor_test_support.h"
 
 namespace {
 
 using namespace wshub;
 
-class CountingServerHandler final : public net::StreamHandler {
- public:
-  net::Stream* open_stream(int, const net::PeerAddress&, uint16_t) override { return nullptr; }
-  void on_data(net::Stream&, MutableBytes) override { ++events; }
-  void on_hangup(net::Stream&) override { ++events; }
-  void on_drained(net::Stream&) override { ++events; }
-  void on_timer(net::Stream&) override { ++events; }
-  void on_closed(net::Stream&) override { ++events; }
-  void on_shutdown() override {}
-  int events = 0;
-};
+using reactor_test::CountingServerHandler;
+using reactor_test::loopback;
 
 class Client final : public net::OutboundHandler {
  public:
@@ -59,14 +51,6 @@ class Client final : public net::OutboundHandler {
   net::Reactor& reactor_;
 };
 
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return address;
-}
-
 class Outbound : public testing::TestWithParam<net::IoBackend> {
  protected:
   std::unique_ptr<net::Reactor> make(net::StreamHandler& handler) {
@@ -79,12 +63,9 @@ class Outbound : public testing::TestWithParam<net::IoBackend> {
 };
 
 TEST_P(Outbound, ConnectsSendsReceivesAndCloses) {
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address = loopback(0);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(::listen(listener, 1), 0);
-  socklen_t size = sizeof address;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+  sockaddr_in address;
+  const int listener = reactor_test::listen_on_loopback(address);
+  ASSERT_GE(listener, 0);
   std::thread peer([listener] {
     const int fd = ::accept(listener, nullptr, nullptr);
     char buffer[4];
@@ -179,12 +160,9 @@ class SendThenAbort final : public net::OutboundHandler {
 };
 
 TEST_P(Outbound, AnAbortedConnectionsQueuedSendNeverReachesTheSocketThatReusesItsNumber) {
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address = loopback(0);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(::listen(listener, 4), 0);
-  socklen_t size = sizeof address;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+  sockaddr_in address;
+  const int listener = reactor_test::listen_on_loopback(address);
+  ASSERT_GE(listener, 0);
   CountingServerHandler server;
   auto reactor = make(server);
   if (!reactor) {
