@@ -160,7 +160,14 @@ TEST_F(ServerPing, QuietConnectionIsPingedAndStaysOpenAfterPong) {
   ASSERT_EQ(ping.kind, Incoming::Kind::ping) << ping;
   ASSERT_TRUE(client->send_pong(ping.payload));
   ASSERT_TRUE(client->send_text("still here"));
-  EXPECT_TRUE(receives_text(*client, "still here"));
+  // On a loaded machine this client may be descheduled past the next interval: the server then
+  // pings again, which is right; each ping is answered, and the echo must still come.
+  Incoming next = client->next();
+  for (int pings = 0; next.kind == Incoming::Kind::ping && pings < 5; ++pings) {
+    ASSERT_TRUE(client->send_pong(next.payload));
+    next = client->next();
+  }
+  EXPECT_TRUE(next.is_text("still here")) << next;
   EXPECT_TRUE(closes_cleanly(*client));
 }
 
