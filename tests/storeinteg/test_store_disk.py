@@ -88,7 +88,7 @@ class DiskTrouble(unittest.TestCase):
                 refused += 1
                 streak += 1
             n += 1
-        self.assertGreater(len(acked), 100, "the disk filled before a few hundred publications")
+        self.assertGreater(len(acked), 50, "the disk filled almost at once")
         lines = store_lines(server, "is full")
         self.assertTrue(lines, f"no log line about the full disk; log:\n{server.log()[-2000:]}")
         # One line a second at most, however many publications were refused.
@@ -124,32 +124,51 @@ class DiskTrouble(unittest.TestCase):
         line = [line for line in str(refused.exception).splitlines() if "store:" in line]
         self.assertTrue(line, str(refused.exception))
         self.assertIn(database, line[0])
-        self.assertIn("Read-only file system", line[0])
+        self.assertIn("read-only file system", line[0])
 
-    def test_immutable_database_refuses_publishes_until_writable(self):
+    def test_immutable_database_refuses_to_start(self):
         if shutil.which("chattr") is None:
             self.skipTest("no chattr (e2fsprogs) to make the database immutable")
         disk = mount_tmpfs(self, "4m")  # tmpfs takes chattr +i; the test's own directory may not
+        database = os.path.join(disk, "hub.db")
+        server = DurableServer(config=store_config(path=database), threads=1)
+        self.addCleanup(server.close)
+        server.start()
+        wait_ready(server)
+        server.stop()
+        done = subprocess.run(["chattr", "+i", database], capture_output=True, text=True)
+        if done.returncode != 0:
+            self.skipTest(f"chattr +i refused: {done.stderr.strip()}")
+        self.addCleanup(subprocess.run, ["chattr", "-i", database], capture_output=True)
+        with self.assertRaises(RuntimeError) as refused:
+            server.start()
+        line = [line for line in str(refused.exception).splitlines() if "store:" in line]
+        self.assertTrue(line, str(refused.exception))
+        self.assertIn(database, line[0])
+        self.assertIn("immutable", line[0])
+
+    def test_read_only_remount_under_a_running_server(self):
+        """Linux refuses to remount a file system read-only while a file on it is open for
+        writing (EBUSY), and checks immutability only when a file is opened: a running wshub
+        keeps its database writable. Should the remount succeed (another kernel), every publish
+        must then be refused with a sentence, none answered 200."""
+        disk = mount_tmpfs(self, "4m")
         database = os.path.join(disk, "hub.db")
         server = start_durable(self, store_config(path=database))
         client = ApiClient(server.api_port)
         self.addCleanup(client.close)
         self.assertEqual(self.publish(client, 0).status, 200)
-        files = [database, database + "-wal"]
-        done = subprocess.run(["chattr", "+i", *files], capture_output=True, text=True)
-        if done.returncode != 0:
-            self.skipTest(f"chattr +i refused: {done.stderr.strip()}")
-        self.addCleanup(subprocess.run, ["chattr", "-i", *files], capture_output=True)
-        for n in range(1, 4):
-            message = self.assert_refusal(self.publish(client, n), "cannot be written")
-            self.assertIn(database, message)
-        self.assertTrue(store_lines(server, "cannot be written"), server.log()[-2000:])
-        subprocess.run(["chattr", "-i", *files], check=True)
-        answer = self.publish(client, 4)
-        self.assertEqual(answer.status, 200, f"after chattr -i: {answer}")
-        self.assertEqual(answer.json["offset"], 2, "the refused publications left a gap")
+        done = subprocess.run(["mount", "-o", "remount,ro", disk], capture_output=True, text=True)
+        if done.returncode == 0:
+            self.addCleanup(subprocess.run, ["mount", "-o", "remount,rw", disk])
+            for n in range(1, 4):
+                self.assertIn(database, self.assert_refusal(self.publish(client, n), "cannot be written"))
+            return
+        self.assertIn("busy", done.stderr.lower(), done.stderr)
+        answers = [self.publish(client, n) for n in range(1, 4)]
+        self.assertEqual([a.status for a in answers], [200] * 3, answers)
         server.stop()
-        self.assertEqual(sorted(stored_publications(database)), [1, 2])
+        self.assertEqual(sorted(stored_publications(database)), [1, 2, 3, 4])
 
     def test_database_deleted_under_a_running_server(self):
         server = start_durable(self, store_config())
