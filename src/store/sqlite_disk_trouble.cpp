@@ -53,7 +53,8 @@ std::string SqliteWriter::failure_sentence() const {
   const std::string& path = options_.path;
   const std::string os_reason = os_error ? std::string(std::strerror(os_error)) : std::string();
   const std::string detail = " (SQLite: " + db_.error() + (os_reason.empty() ? "" : "; " + os_reason) + ")";
-  // SQLite says FULL for a short write; growing the -shm file says IOERR_SHMSIZE with ENOSPC.
+  // SQLite says FULL for a short write (and clears errno then, so a size cap and a full disk look
+  // alike but for the cap being set); growing the -shm file says IOERR_SHMSIZE with ENOSPC.
   const bool no_space = os_error == ENOSPC || os_error == EDQUOT;
   if ((code & 0xff) == SQLITE_FULL && !no_space && options_.max_file_bytes)
     return "the database " + path + " reached its size cap of " + std::to_string(options_.max_file_bytes) +
