@@ -101,7 +101,7 @@ class DiskTrouble(unittest.TestCase):
             self.assertEqual(answer.status, 200, f"after space was freed: {answer}")
             acked[answer.json["offset"]] = n
             n += 1
-        server.stop()
+        self.assertEqual(server.stop(), 0, server.log()[-3000:])
 
         stored = stored_publications(database)
         missing = [offset for offset, sent in acked.items() if stored.get(offset, {}).get("n") != sent]
@@ -167,7 +167,7 @@ class DiskTrouble(unittest.TestCase):
         self.assertIn("busy", done.stderr.lower(), done.stderr)
         answers = [self.publish(client, n) for n in range(1, 4)]
         self.assertEqual([a.status for a in answers], [200] * 3, answers)
-        server.stop()
+        self.assertEqual(server.stop(), 0, server.log()[-3000:])
         self.assertEqual(sorted(stored_publications(database)), [1, 2, 3, 4])
 
     def test_database_deleted_under_a_running_server(self):
@@ -187,7 +187,9 @@ class DiskTrouble(unittest.TestCase):
         self.assertIn(len(lines), (1, 2), f"one line a second at most: {lines}")
         self.assertGreaterEqual(server.metric("wshub_store_append_errors_total"), 5)
         # A restart starts a new database: a new epoch, and nothing of the refused publications.
-        server.restart()
+        self.assertEqual(server.stop(), 0, server.log()[-3000:])
+        server.start()
+        wait_ready(server)
         client = ApiClient(server.api_port)
         self.addCleanup(client.close)
         answer = self.publish(client, 6)
@@ -203,6 +205,8 @@ class DiskTrouble(unittest.TestCase):
         os.unlink(server.database() + "-wal")
         message = self.assert_refusal(self.publish(client, 1), "was deleted")
         self.assertIn(server.database() + "-wal", message)
+        self.assertTrue(store_lines(server, "-wal was deleted"), server.log()[-2000:])
+        self.assertEqual(server.stop(), 0, server.log()[-3000:])
 
 
 if __name__ == "__main__":
