@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/log_limiter.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_store.h"
 
@@ -38,6 +39,12 @@ class SqliteWriter {
   SqliteWriter(SqliteConnection& db, const SqliteStoreOptions& options, StoreTotals& totals);
   ~SqliteWriter();
   bool prepare(std::string& why);  // the statements; before start()
+  // The descriptor of the database file opened at start (the process lock's): each commit
+  // checks through it that the file is still the one at options.path. Before start().
+  void watch(int database_fd) {
+    database_fd_ = database_fd;
+    check_file();  // records the WAL's inode
+  }
   void start();
   void append(std::unique_ptr<hub::StoreAppend> item);
   // Commits what is queued, then stops; later appends fail at once.
@@ -55,6 +62,8 @@ class SqliteWriter {
   };
   void run();
   void write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch);
+  // Answers every append of `batch` with `why`, counts them and logs it (rate-limited).
+  void refuse_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch, const std::string& why);
   // In the open transaction; false on an SQL error (the whole batch then fails).
   bool apply(hub::StoreAppend& item, std::string& refusal);
   bool find_channel(std::string_view name, std::string_view epoch, ChannelRow*& row);
@@ -62,6 +71,11 @@ class SqliteWriter {
   bool delete_through(ChannelRow& row, uint64_t offset);
   bool sweep_expired(int64_t now_ms);
   void maybe_vacuum();
+  // Empty while the database file and its WAL are still the ones opened at start; else the
+  // sentence every later append is refused with (sticky: a deleted file does not come back).
+  const std::string& check_file();
+  // The sentence for the failed write on db_ (its extended code and errno), naming the file.
+  std::string failure_sentence() const;
   static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
 
   SqliteConnection& db_;
@@ -79,6 +93,10 @@ class SqliteWriter {
   std::thread thread_;
   int64_t next_sweep_ms_ = 0;
   uint64_t commits_since_vacuum_check_ = 0;
+  int database_fd_ = -1;
+  uint64_t wal_inode_ = 0;  // recorded at the first check
+  std::string file_lost_;
+  LogLimiter log_limiter_{1};
 };
 
 }  // namespace wshub::store

@@ -67,8 +67,12 @@ bool open_database(SqliteConnection& db, const SqliteStoreOptions& options, int&
   // for the store's life (closing another descriptor of the file would drop SQLite's locks).
   lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd < 0) {
-    why = "the database " + path + " cannot be opened for writing: " + std::strerror(errno) +
-          ": check the path and its permissions ([store] path)";
+    const int error = errno;
+    const char* fix = error == EROFS   ? "it is on a read-only file system: remount it read-write, or set [store] path "
+                                         "to a writable place"
+                      : error == EPERM ? "the file is immutable or append-only (lsattr shows it; chattr -i clears it)"
+                                       : "check the path and its permissions ([store] path)";
+    why = "the database " + path + " cannot be opened for writing (" + std::strerror(error) + "): " + fix;
     return false;
   }
   if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {

@@ -49,6 +49,7 @@ class SqliteStore final : public hub::Store {
       return false;
     }
     if (!writer_.prepare(why)) return false;
+    writer_.watch(lock_.fd);
     writer_.start();
     reader_ = std::thread([this] { read_loop(); });
     return true;

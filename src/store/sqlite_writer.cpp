@@ -1,6 +1,9 @@
 // The store's one writer: group commit of appends, retention by count and bytes as channels are
 // written, expiry by age swept about once a second, WAL checkpoints, and the free pages given
 // back to the file system (auto_vacuum = INCREMENTAL) when they pile up after a burst.
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
 #include <chrono>
 
 #include "base/clock.h"
@@ -99,6 +102,7 @@ void SqliteWriter::run() {
 void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch) {
   std::vector<std::string> refusals(batch.size());
   std::vector<ChannelRow*> touched;
+  if (!check_file().empty()) return refuse_batch(batch, file_lost_);
   bool ok = db_.exec("BEGIN IMMEDIATE");
   size_t stored = 0;
   for (size_t i = 0; ok && i < batch.size(); ++i) {
@@ -133,22 +137,36 @@ void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& b
     if (ok) ok = trim(*row, now);
   }
   if (ok) ok = db_.exec("COMMIT");
-  std::string failure;
   if (!ok) {
-    failure = "the store could not write the publication: " + db_.error();
+    const std::string failure = failure_sentence();
+    const int os_error = sqlite3_system_errno(db_.handle());
+    const bool full = (db_.code() & 0xff) == SQLITE_FULL || os_error == ENOSPC || os_error == EDQUOT;
     db_.exec("ROLLBACK");
     // The rows the batch changed are not what the file holds any more: read them again.
     channels_.clear();
-    stored = 0;
-  } else {
-    totals_.commits.fetch_add(1, std::memory_order_relaxed);
-    if (options_.sync) totals_.syncs.fetch_add(1, std::memory_order_relaxed);
-    totals_.appends.fetch_add(stored, std::memory_order_relaxed);
-    if (++commits_since_vacuum_check_ >= 256) maybe_vacuum();
+    // On a full disk a checkpoint lets the next commit reuse the WAL from its start instead of
+    // growing it (it may fail too, for want of room in the database file: nothing is lost).
+    if (full) sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return refuse_batch(batch, failure);
   }
+  // Committed to a file deleted meanwhile: gone at the next start, so not acknowledged.
+  if (!check_file().empty()) return refuse_batch(batch, file_lost_);
+  totals_.commits.fetch_add(1, std::memory_order_relaxed);
+  if (options_.sync) totals_.syncs.fetch_add(1, std::memory_order_relaxed);
+  totals_.appends.fetch_add(stored, std::memory_order_relaxed);
+  if (++commits_since_vacuum_check_ >= 256) maybe_vacuum();
   totals_.append_errors.fetch_add(batch.size() - stored, std::memory_order_relaxed);
-  for (size_t i = 0; i < batch.size(); ++i)
-    batch[i]->on_stored(!ok ? std::string_view(failure) : std::string_view(refusals[i]));
+  for (size_t i = 0; i < batch.size(); ++i) batch[i]->on_stored(refusals[i]);
+}
+
+void SqliteWriter::refuse_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch, const std::string& why) {
+  totals_.append_errors.fetch_add(batch.size(), std::memory_order_relaxed);
+  if (log_limiter_.allow()) {
+    const uint64_t suppressed = log_limiter_.take_suppressed();
+    spdlog::error("store: {} publication(s) refused: {}{}", batch.size(), why,
+                  suppressed ? fmt::format(" ({} similar lines suppressed)", suppressed) : std::string());
+  }
+  for (auto& item : batch) item->on_stored(why);
 }
 
 bool SqliteWriter::find_channel(std::string_view name, std::string_view epoch, ChannelRow*& row) {
