@@ -15,7 +15,8 @@ PID), prints the command it was run with and a Markdown table:
              database file (+ WAL) by the publications stored, live and after a clean stop (SIGTERM
              checkpoints the WAL into the file).
   retention  publishes at --rate per second for --duration seconds to 100 channels of a namespace
-             keeping 1,000 per channel, and samples the file's size every --every seconds.
+             keeping --retention-kept (1,000) per channel, for at most --retention-ttl seconds when
+             given, and samples the file's size every --every seconds.
 
 Run with Debian's python3 (/usr/bin/python3, which has python3-websockets):
   bench/store/store_figures.py resume|size|retention|all [--smoke]
@@ -277,7 +278,8 @@ def mode_size(args, work):
 
 def mode_retention(args, work):
     channels, kept = 100, args.retention_kept
-    server = Server(args.wshub, work, history_size=kept, durability="sync", threads=args.threads)
+    server = Server(args.wshub, work, history_size=kept, durability="sync", threads=args.threads,
+                    ttl_s=args.retention_ttl)
     total = int(args.rate * args.duration)
     jobs = [(f"ret-{n % channels}", data_of(64)) for n in range(total)]
     samples = []
@@ -309,9 +311,12 @@ def mode_retention(args, work):
         done.set()
         server.remove()
     steady = channels * kept
+    if args.retention_ttl:
+        steady = min(steady, int(args.rate * args.retention_ttl))
+    age = f"{args.retention_ttl} s" if args.retention_ttl else "no age limit"
     print(f"published {published:,} in {elapsed:.1f} s ({published / elapsed:,.0f}/s); {channels} channels keeping "
-          f"{kept:,} each (at most {steady:,} kept); server CPU {cpu:.1f} s; after a clean stop: file "
-          f"{stopped[0]:,} B, WAL {stopped[1]:,} B")
+          f"{kept:,} each, {age} (at most {steady:,} kept); server CPU {cpu:.1f} s; after a clean stop: "
+          f"file {stopped[0]:,} B, WAL {stopped[1]:,} B")
     print()
     print("| time | publications stored so far | kept (at most) | database file | WAL | file + WAL |")
     print("|---|---|---|---|---|---|")
@@ -339,6 +344,7 @@ def main():
     parser.add_argument("--duration", type=float, default=180, help="retention: seconds")
     parser.add_argument("--every", type=float, default=5, help="retention: seconds between samples")
     parser.add_argument("--retention-kept", type=int, default=1000, help="retention: history_size per channel")
+    parser.add_argument("--retention-ttl", type=int, default=0, help="retention: history_ttl_s (0: none)")
     parser.add_argument("--json", help="retention: the samples as JSON")
     args = parser.parse_args()
     if args.smoke:
