@@ -11,9 +11,9 @@ PID), prints the command it was run with and a Markdown table:
              until the subscription is live. Times the subscribe request to the last missed
              publication, and reads the server's CPU (/proc/PID/stat) and the client's (getrusage)
              around it.
-  size       stores --size-count publications with 64 B and with 1 KiB of data, then divides the
-             database file (+ WAL) by the publications stored, live and after a clean stop (SIGTERM
-             checkpoints the WAL into the file).
+  size       stores --size-count publications with 64 B and with 1 KiB of data (--sizes), then
+             divides the database file (+ WAL) by the publications stored, live and after a clean
+             stop (SIGTERM checkpoints the WAL into the file).
   retention  publishes at --rate per second for --duration seconds to 100 channels of a namespace
              keeping --retention-kept (1,000) per channel, for at most --retention-ttl seconds when
              given, and samples the file's size every --every seconds.
@@ -253,7 +253,7 @@ def mode_size(args, work):
     count = args.size_count
     rows = []
     code = 0
-    for size in (64, 1024):
+    for size in args.sizes:
         server = Server(args.wshub, work, history_size=count, durability="fast", threads=args.threads)
         try:
             channels = 10
@@ -340,6 +340,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=100, help="resumes per gap (a tenth for gaps above 10,000)")
     parser.add_argument("--data", type=int, default=64, help="resume: bytes of data per publication")
     parser.add_argument("--size-count", type=int, default=100000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 1024],
+                        help="size: bytes of data per publication, one run each")
     parser.add_argument("--rate", type=float, default=2000, help="retention: publications per second")
     parser.add_argument("--duration", type=float, default=180, help="retention: seconds")
     parser.add_argument("--every", type=float, default=5, help="retention: seconds between samples")
