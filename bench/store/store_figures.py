@@ -46,6 +46,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 KEY = "bench-key"
 TICK = os.sysconf("SC_CLK_TCK")
+KEEP_DIRECTORIES = False  # --keep: leave each server's directory (config, database, log) for a look
 
 
 def free_port():
@@ -124,7 +125,10 @@ handler = "hub"
         return self.process.returncode
 
     def remove(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if KEEP_DIRECTORIES:
+            print(f"kept {self.dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def publish_many(port, jobs, connections, rate=None):
@@ -347,8 +351,11 @@ def main():
     parser.add_argument("--every", type=float, default=5, help="retention: seconds between samples")
     parser.add_argument("--retention-kept", type=int, default=1000, help="retention: history_size per channel")
     parser.add_argument("--retention-ttl", type=int, default=0, help="retention: history_ttl_s (0: none)")
+    parser.add_argument("--keep", action="store_true", help="leave each server's directory behind")
     parser.add_argument("--json", help="retention: the samples as JSON")
     args = parser.parse_args()
+    global KEEP_DIRECTORIES
+    KEEP_DIRECTORIES = args.keep
     if args.smoke:
         args.resume_fill, args.missed, args.repeats = 2500, [1000, 2500], 2
         args.size_count, args.rate, args.duration, args.every, args.retention_kept = 500, 500, 2, 0.5, 10
