@@ -5,7 +5,7 @@ database file's size under a steady load with bounded history.
 Each mode starts the release wshub in a fresh directory under build/bench-store/ (stopped by its
 PID), prints the command it was run with and a Markdown table:
 
-  resume     fills one channel with --resume-fill publications (64 B of data each) through
+  resume     fills one channel with --resume-fill publications (--data, 64 B, of data each) through
              POST /api/publish, then a client subscribes with `since` 1,000 and 100,000 behind and
              re-subscribes from the last offset of each `more: true` page (docs/hub-protocol.md)
              until the subscription is live. Times the subscribe request to the last missed
@@ -20,7 +20,7 @@ PID), prints the command it was run with and a Markdown table:
 
 Run with Debian's python3 (/usr/bin/python3, which has python3-websockets):
   bench/store/store_figures.py resume|size|retention|all [--smoke]
---smoke runs each mode for seconds with small counts (the ctest `bench.store_figures`).
+--smoke runs each mode for seconds with small counts (the ctest `bench.store_figures_smoke`).
 """
 
 import argparse
