@@ -84,7 +84,7 @@ void ApiService::Handlers::handle(ApiEndpoint endpoint, const server::HttpReques
     case ApiEndpoint::send:
     case ApiEndpoint::messages:
       return reply.error(501, 108,
-                         "the durable store (inbox, history, receipts) is not part of this build yet");
+                         "the durable store's device inbox (send, receipts) is not part of this build yet");
     default: return reply.error(404, 104, "no such endpoint");
   }
 }
