@@ -109,7 +109,8 @@ class DiskTrouble(unittest.TestCase):
         self.assertEqual(sorted(stored), list(range(1, len(stored) + 1)), "stored offsets have a gap")
         print(f"\nfull disk: {len(acked)} publications answered 200 and stored, {refused} refused with 503")
 
-    def test_read_only_file_system_refuses_to_start(self):
+    def stopped_server_on_tmpfs(self):
+        """A server that made its database on a fresh tmpfs and stopped: (server, disk, path)."""
         disk = mount_tmpfs(self, "4m")
         database = os.path.join(disk, "hub.db")
         server = DurableServer(config=store_config(path=database), threads=1)
@@ -117,35 +118,32 @@ class DiskTrouble(unittest.TestCase):
         server.start()
         wait_ready(server)
         server.stop()
-        subprocess.run(["mount", "-o", "remount,ro", disk], check=True)
-        self.addCleanup(subprocess.run, ["mount", "-o", "remount,rw", disk])
+        return server, disk, database
+
+    def assert_start_refused(self, server, database, sentence):
         with self.assertRaises(RuntimeError) as refused:
             server.start()
         line = [line for line in str(refused.exception).splitlines() if "store:" in line]
         self.assertTrue(line, str(refused.exception))
         self.assertIn(database, line[0])
-        self.assertIn("read-only file system", line[0])
+        self.assertIn(sentence, line[0])
+
+    def test_read_only_file_system_refuses_to_start(self):
+        server, disk, database = self.stopped_server_on_tmpfs()
+        subprocess.run(["mount", "-o", "remount,ro", disk], check=True)
+        self.addCleanup(subprocess.run, ["mount", "-o", "remount,rw", disk])
+        self.assert_start_refused(server, database, "read-only file system")
 
     def test_immutable_database_refuses_to_start(self):
         if shutil.which("chattr") is None:
             self.skipTest("no chattr (e2fsprogs) to make the database immutable")
-        disk = mount_tmpfs(self, "4m")  # tmpfs takes chattr +i; the test's own directory may not
-        database = os.path.join(disk, "hub.db")
-        server = DurableServer(config=store_config(path=database), threads=1)
-        self.addCleanup(server.close)
-        server.start()
-        wait_ready(server)
-        server.stop()
+        # tmpfs takes chattr +i; the test's own directory may not
+        server, _, database = self.stopped_server_on_tmpfs()
         done = subprocess.run(["chattr", "+i", database], capture_output=True, text=True)
         if done.returncode != 0:
             self.skipTest(f"chattr +i refused: {done.stderr.strip()}")
         self.addCleanup(subprocess.run, ["chattr", "-i", database], capture_output=True)
-        with self.assertRaises(RuntimeError) as refused:
-            server.start()
-        line = [line for line in str(refused.exception).splitlines() if "store:" in line]
-        self.assertTrue(line, str(refused.exception))
-        self.assertIn(database, line[0])
-        self.assertIn("immutable", line[0])
+        self.assert_start_refused(server, database, "immutable")
 
     def test_read_only_remount_under_a_running_server(self):
         """Linux refuses to remount a file system read-only while a file on it is open for
