@@ -40,9 +40,14 @@ struct Refusal {
   std::string_view detail;
 };
 
+// simdjson's raw views run on to the next token: the whitespace after the value is cut off.
+void trim_trailing_space(std::string_view& out) {
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\r' || out.back() == '\t'))
+    out.remove_suffix(1);
+}
+
 // The raw JSON text of any value (the frame was validated as a whole before), exactly as the
-// client wrote it: simdjson's raw views run on to the next token, so the whitespace after the
-// value is cut off.
+// client wrote it.
 simdjson::error_code raw_value(od::value value, std::string_view& out) {
   od::json_type type;
   if (auto error = value.type().get(type)) return error;
@@ -61,8 +66,7 @@ simdjson::error_code raw_value(od::value value, std::string_view& out) {
     }
     default: out = value.raw_json_token(); break;
   }
-  while (!out.empty() && (out.back() == ' ' || out.back() == '\n' || out.back() == '\r' || out.back() == '\t'))
-    out.remove_suffix(1);
+  trim_trailing_space(out);
   return simdjson::SUCCESS;
 }
 
@@ -123,6 +127,7 @@ struct CommandParser::Impl {
       if (value.get_object().get(object)) return {CommandError::bad_field, "client and subs must be objects"};
       std::string_view& out = key == "client" ? c.client_json : c.subs_json;
       if (object.raw_json().get(out)) return {CommandError::bad_field, key};
+      trim_trailing_space(out);
       return {};
     }
     if (key == "inbox") {

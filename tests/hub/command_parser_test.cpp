@@ -169,6 +169,13 @@ TEST(CommandParser, EveryRequestTypeWithItsFields) {
   EXPECT_EQ(expect_one(R"({"t":"pong"})").type, CommandType::pong);
 }
 
+TEST(CommandParser, ClientAndSubsAreHandedOnWithoutTheWhitespaceAfterThem) {
+  Taken c = expect_one("{\"t\":\"connect\",\"id\":1,\"client\":{\"sdk\":\"js\"} \n,"
+                       "\"subs\":{\"news\":{}}\t ,\"token\":\"abc\"}");
+  EXPECT_EQ(c.client, R"({"sdk":"js"})");
+  EXPECT_EQ(c.subs, R"({"news":{}})");
+}
+
 TEST(CommandParser, RequiredFields) {
   expect_refused(R"({"t":"subscribe","id":1})", CommandError::missing_field, 1);
   expect_refused(R"({"t":"subscribe","id":1,"ch":""})", CommandError::missing_field, 1);
