@@ -236,28 +236,31 @@ SendResult Reactor::send_shared(Stream& s, const SharedBuffer& frame) {
 // knows the chain's last entry.
 SendResult Reactor::hold(Stream& s, const SharedBuffer& frame) {
   const uint32_t index = uint32_t(held_.size());
-  held_.push_back(HeldFrame{&s, frame, kNoHeld, index, false, false});
+  const bool first = !(s.reactor_flags & kFlagHeld);
+  held_.push_back(HeldFrame{&s, frame, kNoHeld, index, first, false});
   add_single_writer(counters_.held_frames);
-  if (s.reactor_flags & kFlagHeld) {
+  if (first) {
+    s.reactor_flags |= kFlagHeld;
+    s.send_slot = index;
+  } else {
     HeldFrame& head = held_[s.send_slot];
     held_[head.last].next = index;
     head.last = index;
-    return SendResult::queued;
   }
-  s.reactor_flags |= kFlagHeld;
-  s.send_slot = index;
-  held_.back().head = true;
   return SendResult::queued;
+}
+
+void Reactor::queue_held(Stream& s, uint32_t head) {
+  WriteQueue& queue = pending_queue(s);
+  for (uint32_t i = head; i != kNoHeld; i = held_[i].next) queue.append_shared(held_[i].frame);
 }
 
 // Another kind of send (or a close) reached a stream with held frames: they go to its queue
 // first, so order is kept, and drain_mail writes the queue out.
 void Reactor::spill_held(Stream& s) {
-  HeldFrame& head = held_[s.send_slot];
   s.reactor_flags &= ~kFlagHeld;
-  head.spilled = true;
-  WriteQueue& queue = pending_queue(s);
-  for (uint32_t i = s.send_slot; i != kNoHeld; i = held_[i].next) queue.append_shared(held_[i].frame);
+  held_[s.send_slot].spilled = true;
+  queue_held(s, s.send_slot);
 }
 
 void Reactor::drain_mail() {
@@ -269,19 +272,20 @@ void Reactor::drain_mail() {
     HeldFrame& entry = held_[i];
     if (!entry.head) continue;
     Stream& s = *entry.stream;
-    const bool spilled = entry.spilled;
-    if (!spilled) s.reactor_flags &= ~kFlagHeld;
-    if (!accepts_sends(s) && !(spilled && s.fd >= 0)) continue;
-    add_single_writer(counters_.held_flushes);
-    if (spilled) {
-      if (s.pending) flush_held(s);
-    } else if (entry.next == kNoHeld) {
-      send_shared_raw(s, entry.frame);  // the common case: one frame, sent as it would have been
+    if (entry.spilled) {
+      // Its queue holds the frames and what followed them, a close perhaps: write it out.
+      if (s.fd < 0 || !s.pending) continue;
     } else {
-      WriteQueue& queue = pending_queue(s);
-      for (uint32_t j = uint32_t(i); j != kNoHeld; j = held_[j].next) queue.append_shared(held_[j].frame);
-      flush_held(s);
+      s.reactor_flags &= ~kFlagHeld;
+      if (!accepts_sends(s)) continue;
     }
+    add_single_writer(counters_.held_flushes);
+    if (!entry.spilled && entry.next == kNoHeld) {
+      send_shared_raw(s, entry.frame);  // the common case: one frame, sent as it would have been
+      continue;
+    }
+    if (!entry.spilled) queue_held(s, uint32_t(i));
+    flush_held(s);
   }
   held_.clear();
 }

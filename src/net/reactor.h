@@ -227,6 +227,8 @@ class Reactor {
   };
   static constexpr uint32_t kNoHeld = UINT32_MAX;
   SendResult hold(Stream& stream, const SharedBuffer& frame);
+  // Appends the chain of held frames that starts at `head` to the stream's queue.
+  void queue_held(Stream& stream, uint32_t head);
   void spill_held(Stream& stream);
   bool holding_sends_ = false;  // inside drain_mail
   std::vector<HeldFrame> held_;
