@@ -26,6 +26,11 @@ class Exposition {
   void sample(std::string_view name, double value, std::string_view labels) {
     out_ += fmt::format("{}{{{}}} {}\n", name, labels, value);
   }
+  // A family of one sample without labels.
+  void single(std::string_view name, std::string_view type, std::string_view help, uint64_t value) {
+    family(name, type, help);
+    sample(name, value);
+  }
   std::string& text() { return out_; }
 
  private:
@@ -36,12 +41,11 @@ uint64_t load(const std::atomic<uint64_t>& counter) { return counter.load(std::m
 
 void server_metrics(Exposition& m, server::Server& server) {
   server::ServerCounters& c = server.counters();
-  m.family("wshub_connections", "gauge", "Open client connections, WebSocket and API.");
-  m.sample("wshub_connections", server.open_connections());
-  m.family("wshub_connections_accepted_total", "counter", "TCP connections accepted.");
-  m.sample("wshub_connections_accepted_total", load(c.connections_accepted));
-  m.family("wshub_upgrades_total", "counter", "WebSocket handshakes completed.");
-  m.sample("wshub_upgrades_total", load(c.upgrades));
+  m.single("wshub_connections", "gauge", "Open client connections, WebSocket and API.",
+           server.open_connections());
+  m.single("wshub_connections_accepted_total", "counter", "TCP connections accepted.",
+           load(c.connections_accepted));
+  m.single("wshub_upgrades_total", "counter", "WebSocket handshakes completed.", load(c.upgrades));
   m.family("wshub_rejections_total", "counter",
            "Connections, requests and frames refused, by reason (docs/protocol.md).");
   for (size_t i = 1; i < std::size(c.head_errors); ++i)
@@ -110,20 +114,17 @@ void hub_metrics(Exposition& m, const hub::Hub& hub) {
 void store_metrics(Exposition& m, const hub::Store& store) {
   if (!store.keeps_history()) return;
   const hub::StoreCounters c = store.counters();
-  m.family("wshub_store_appends_total", "counter", "Publications the store committed.");
-  m.sample("wshub_store_appends_total", c.appends);
-  m.family("wshub_store_append_errors_total", "counter", "Publications the store could not keep (answered 503 / 108).");
-  m.sample("wshub_store_append_errors_total", c.append_errors);
-  m.family("wshub_store_commits_total", "counter", "Store transactions; group commit puts many appends in one.");
-  m.sample("wshub_store_commits_total", c.commits);
-  m.family("wshub_store_syncs_total", "counter", "fsyncs the store asked for (one per commit with durability sync, two per checkpoint).");
-  m.sample("wshub_store_syncs_total", c.syncs);
-  m.family("wshub_store_trimmed_total", "counter", "Publications removed by retention (count, bytes, age).");
-  m.sample("wshub_store_trimmed_total", c.trimmed);
-  m.family("wshub_store_reads_total", "counter", "History reads.");
-  m.sample("wshub_store_reads_total", c.reads);
-  m.family("wshub_store_file_bytes", "gauge", "Size of the database file and its WAL.");
-  m.sample("wshub_store_file_bytes", c.file_bytes);
+  m.single("wshub_store_appends_total", "counter", "Publications the store committed.", c.appends);
+  m.single("wshub_store_append_errors_total", "counter", "Publications the store could not keep (answered 503 / 108).",
+           c.append_errors);
+  m.single("wshub_store_commits_total", "counter", "Store transactions; group commit puts many appends in one.",
+           c.commits);
+  m.single("wshub_store_syncs_total", "counter", "fsyncs the store asked for (one per commit with durability sync, two per checkpoint).",
+           c.syncs);
+  m.single("wshub_store_trimmed_total", "counter", "Publications removed by retention (count, bytes, age).",
+           c.trimmed);
+  m.single("wshub_store_reads_total", "counter", "History reads.", c.reads);
+  m.single("wshub_store_file_bytes", "gauge", "Size of the database file and its WAL.", c.file_bytes);
 }
 
 void webhook_metrics(Exposition& m, const WebhookClient& client) {
