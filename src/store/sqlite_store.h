@@ -14,7 +14,7 @@ namespace wshub::store {
 
 // The schema this build writes. A database with a larger user_version was written by a newer
 // wshub and is refused; a smaller one is migrated forward at open.
-inline constexpr int64_t kSqliteSchemaVersion = 1;
+inline constexpr int64_t kSqliteSchemaVersion = 2;
 
 struct SqliteStoreOptions {
   std::string path = "wshub.db";
