@@ -19,7 +19,7 @@ from store_support import ApiClient, API_KEY, DurableServer, main, store_config,
 from wshubtest.api_support import mint_token
 
 SCALE = {"clients": 1000, "rate": 5000, "duration": 25.0, "channels": 50, "processes": 2}
-API_CLIENTS = 8
+API_CLIENTS = 24
 HUB_PUBLISHERS = 4
 HUB_SHARE = 0.1          # of the rate, published by hub clients
 PREFILL = 400            # publications per channel before the clients start
@@ -100,7 +100,8 @@ class ResumeUnderLoad(unittest.TestCase):
               f"{sessions} sessions ({sum(t['rewinds'] for t in totals)} from an older offset), "
               f"{sum(t['pages'] for t in totals)} subscribe answers, "
               f"{sum(t['paged_pubs'] for t in totals)} publications in answers, "
-              f"{sum(t['live_pubs'] for t in totals)} live", file=sys.stderr)
+              f"{sum(t['live_pubs'] for t in totals)} live; "
+              f"{sum(t['refused_upgrades'] for t in totals)} upgrades tried again", file=sys.stderr)
         self.assertEqual(counts["errors"], [])
         self.assertEqual(counts["refused"], 0)
         problems = [p for t in totals for p in t["problems"]]
