@@ -137,6 +137,7 @@ class ResumingClient:
         self.connection = None
         self.problems = []
         self.sessions = self.rewinds = self.pages = self.live_pubs = self.paged_pubs = self.refused_upgrades = 0
+        self.closed_by_server = 0
         self.caught_up = None         # set while waiting for the final head
 
     def problem(self, text):
@@ -222,6 +223,8 @@ class ResumingClient:
         """Gone without a close frame, as a client whose network vanished."""
         self.live = False
         if self.connection is not None:
+            if self.connection.lost.done():
+                self.closed_by_server += 1  # e.g. a reader too slow for the server's send queue
             self.connection.transport.abort()
             self.connection = None
         self.since = self.expected - 1
@@ -251,7 +254,11 @@ class ResumingClient:
 
     async def catch_up(self, head, timeout):
         """After the publishers stopped: connected (or resumed once more) until `head` is seen."""
-        if not self.problems and self.connection is None:
+        if not self.problems and (self.connection is None or self.connection.lost.done()):
+            if self.connection is not None:
+                self.closed_by_server += 1
+                self.connection = None
+                self.since = self.expected - 1
             await self.resume()
         if self.covered_to < head:
             self.caught_up = (head, asyncio.get_running_loop().create_future())
@@ -283,7 +290,8 @@ def client_worker(port, plan, timing, seed, finish_event, heads_queue, results):
         heads = await loop.run_in_executor(None, heads_queue.get)
         await asyncio.gather(*(c.catch_up(heads[c.channel], 30) for c in clients), return_exceptions=True)
         totals = {k: sum(getattr(c, k) for c in clients)
-                  for k in ("sessions", "rewinds", "pages", "live_pubs", "paged_pubs", "refused_upgrades")}
+                  for k in ("sessions", "rewinds", "pages", "live_pubs", "paged_pubs", "refused_upgrades",
+                                  "closed_by_server")}
         totals["problems"] = [p for c in clients for p in c.problems] + failures
         totals["clients"] = len(clients)
         results.put(totals)

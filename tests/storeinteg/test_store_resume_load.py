@@ -101,7 +101,11 @@ class ResumeUnderLoad(unittest.TestCase):
               f"{sum(t['pages'] for t in totals)} subscribe answers, "
               f"{sum(t['paged_pubs'] for t in totals)} publications in answers, "
               f"{sum(t['live_pubs'] for t in totals)} live; "
-              f"{sum(t['refused_upgrades'] for t in totals)} upgrades tried again", file=sys.stderr)
+              f"{sum(t['refused_upgrades'] for t in totals)} upgrades tried again, "
+              f"{sum(t['closed_by_server'] for t in totals)} connections closed by the server", file=sys.stderr)
+        timeouts = server.log().count("handshake timeout")
+        if timeouts:
+            print(f"the server logged {timeouts} handshake timeouts", file=sys.stderr)
         self.assertEqual(counts["errors"], [])
         self.assertEqual(counts["refused"], 0)
         problems = [p for t in totals for p in t["problems"]]
