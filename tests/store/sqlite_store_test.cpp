@@ -1,6 +1,7 @@
 // Opening the SQLite store: migrations, positions across a reopen, and the refusals (locked,
 // not a database, newer schema, a foreign database), each with its one sentence.
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,6 +113,32 @@ TEST(SqliteStore, AnOffsetThatDoesNotFollowTheStoredOneIsRefused) {
   EXPECT_NE(tally.errors()[0].find("does not follow"), std::string::npos) << tally.errors()[0];
   EXPECT_EQ(tally.order(), (std::vector<uint64_t>{1, 3, 2})) << "reported in append order";
   EXPECT_EQ(read_history(*store, "news", 0).pubs.size(), 2u);
+}
+
+// SIGTERM's path: close() commits what is queued and moves the WAL into the database file
+// itself, while the store object (and its connections) still live.
+TEST(SqliteStore, CloseCommitsTheQueueAndEmptiesTheWal) {
+  TempDir dir;
+  const std::string path = dir.file("hub.db");
+  auto store = open_or_fail(path, /*sync=*/false);
+  const std::string epoch = store->load_position("news").epoch;
+  AppendTally tally;
+  for (uint64_t off = 1; off <= 200; ++off)
+    store->append(make_append(tally, "news", epoch, off, "{\"n\":" + std::to_string(off) + "}", keep_count(1000)));
+  store->close();
+  ASSERT_TRUE(tally.wait_for(200));
+  EXPECT_TRUE(tally.errors().empty());
+  struct stat wal {};
+  ASSERT_EQ(::stat((path + "-wal").c_str(), &wal), 0) << "the connections are still open: the WAL file exists";
+  EXPECT_EQ(wal.st_size, 0) << "close() left committed pages in the WAL";
+  AppendTally late;
+  store->append(make_append(late, "news", epoch, 201, "1", keep_count(1000)));
+  ASSERT_TRUE(late.wait_for(1));
+  EXPECT_EQ(late.errors().size(), 1u) << "an append after close() was accepted";
+  store->close();  // idempotent
+  store.reset();
+  auto reopened = open_or_fail(path);
+  EXPECT_EQ(reopened->load_position("news").offset, 200u);
 }
 
 TEST(SqliteStoreRefuses, ASecondStoreOnTheSameFile) {
