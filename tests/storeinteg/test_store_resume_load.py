@@ -6,7 +6,7 @@
 #
 # The scale is set by arguments (defaults: the full load, for the release build):
 #   --clients 1000 --rate 5000 --duration 25 --channels 50 --processes 2
-# The clients are split over --processes Python processes; the publishers run in one more.
+# The clients are split over --processes Python processes; the publishers run in three more.
 
 import multiprocessing
 import random
@@ -19,7 +19,8 @@ from store_support import ApiClient, API_KEY, DurableServer, main, store_config,
 from wshubtest.api_support import mint_token
 
 SCALE = {"clients": 1000, "rate": 5000, "duration": 25.0, "channels": 50, "processes": 2}
-API_CLIENTS = 24
+API_CLIENTS = 24         # keep-alive API connections, split over the publishing processes
+PUBLISHER_PROCESSES = 3
 HUB_PUBLISHERS = 4
 HUB_SHARE = 0.1          # of the rate, published by hub clients
 PREFILL = 400            # publications per channel before the clients start
@@ -77,14 +78,23 @@ class ResumeUnderLoad(unittest.TestCase):
             worker.start()
         start, published = context.Event(), context.Queue()
         hub_tokens = [mint_token(f"publisher{n}", ttl=3600) for n in range(HUB_PUBLISHERS)]
-        publisher = context.Process(target=resume_load.publisher_worker,
-                                    args=(server.port, server.api_port, API_KEY, channels, hub_tokens, rate,
-                                          duration, API_CLIENTS, HUB_SHARE, start, published))
-        publisher.start()
+        # The rate split over PUBLISHER_PROCESSES processes; the hub clients' share all in the first.
+        shares = [(hub_tokens, PUBLISHER_PROCESSES * HUB_SHARE)] + [([], 0.0)] * (PUBLISHER_PROCESSES - 1)
+        publishers = [context.Process(target=resume_load.publisher_worker,
+                                      args=(server.port, server.api_port, API_KEY, channels, tokens,
+                                            rate / PUBLISHER_PROCESSES, duration, API_CLIENTS // PUBLISHER_PROCESSES,
+                                            share, start, published))
+                      for tokens, share in shares]
+        for publisher in publishers:
+            publisher.start()
         time.sleep(1.0)  # the clients connect meanwhile
         start.set()
-        counts = published.get(timeout=duration + 60)
-        publisher.join()
+        parts = [published.get(timeout=duration + 60) for _ in publishers]
+        for publisher in publishers:
+            publisher.join()
+        counts = {k: sum(part[k] for part in parts) for k in ("api", "hub", "refused")}
+        counts["elapsed"] = max(part["elapsed"] for part in parts)
+        counts["errors"] = [e for part in parts for e in part["errors"]]
         heads = {c: self.head(api, c) for c in channels}
         finish.set()
         for _ in workers:
