@@ -28,6 +28,11 @@ constexpr std::string_view kMigrations[] = {
     "  expires INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(channel_id, off)) WITHOUT ROWID;"
     "CREATE INDEX pubs_expiry ON pubs(expires) WHERE expires > 0;"
     "INSERT INTO meta VALUES('epoch', lower(hex(randomblob(4))));",
+    // Next: the message ids (`mid`) of client publish and rpc, for deduplication. A publish's
+    // row is written in the commit of its publication (epoch, off); an rpc's keeps its data.
+    "CREATE TABLE mids(key TEXT PRIMARY KEY, expires INTEGER NOT NULL, epoch TEXT NOT NULL DEFAULT '',"
+    "  off INTEGER NOT NULL DEFAULT 0, data BLOB) WITHOUT ROWID;"
+    "CREATE INDEX mids_expiry ON mids(expires);",
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 
