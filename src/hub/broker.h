@@ -66,7 +66,7 @@ struct Publication {
   // Non-empty: the client's message id as MidTable keys it. A channel with history stores it
   // with the publication, in the same commit (so a stored publication's mid is never lost);
   // it is forgotten at `mid_expires_ms` (wall clock).
-  std::string_view mid_key;
+  std::string_view mid_key = {};
   int64_t mid_expires_ms = 0;
 };
 
@@ -121,7 +121,7 @@ class StoreAppend {
   HistoryRetention retention;
   // Non-empty: stored with the publication in its commit, as MidRecord{mid_key,
   // mid_expires_ms, epoch, offset}.
-  std::string_view mid_key;
+  std::string_view mid_key = {};
   int64_t mid_expires_ms = 0;
 };
 

@@ -103,13 +103,10 @@ void HubWorker::publish(HubSession& s, const Command& c) {
   }
   owe_answer(s, c.id);
   // The mid's entry is settled whether or not the connection is still there for the answer.
-  auto place = [this, mid = std::move(key), expires = hub_.mids().expiry_for(now_wall)](
+  auto place = [this, mid = key, expires = hub_.mids().expiry_for(now_wall)](
                    server::ConnectionRef ref, uint64_t id, std::string_view channel, std::string_view data) {
-    Publication publication{channel, data, wall_ms()};
-    publication.mid_key = mid;
-    publication.mid_expires_ms = expires;
     hub_.broker().publish(
-        index(), publication,
+        index(), Publication{channel, data, wall_ms(), mid, expires},
         std::make_unique<PublishDone<std::function<void(const PublishResult&)>>>(
             [this, ref, id, mid, expires](const PublishResult& result) {
               if (!mid.empty()) {
@@ -136,7 +133,7 @@ void HubWorker::publish(HubSession& s, const Command& c) {
   hub_.backend()->call(
       index(), BackendEvent::publish, std::move(body),
       callback([this, place, ref = s.ref, id = c.id, channel = std::string(c.channel),
-                data = std::string(c.data), mid = std::string(key)](BackendResponse response) {
+                data = std::string(c.data), mid = std::move(key)](BackendResponse response) {
         bool placed = false;
         HubRequests::with_live(*this, ref, [&](HubSession& s) {
           bool replaced = false;

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 
 #include "hub/hub.h"
 #include "hub/json_writer.h"
