@@ -95,6 +95,7 @@ void HubWorker::publish(HubSession& s, const Command& c) {
       case MidTable::Claim::answered: {
         std::string fields;
         JsonWriter(fields).member("off", seen.offset).member("ep", seen.epoch).member("dup", true);
+        bump(counters_.mid_duplicates);
         return answer_ok(s, c.id, fields);
       }
       case MidTable::Claim::in_flight: return answer_error(s, c.id, ErrorCode::too_many_requests, kMidInFlight);
@@ -169,6 +170,7 @@ void HubWorker::rpc(HubSession& s, const Command& c) {
       case MidTable::Claim::answered: {
         std::string fields;
         JsonWriter(fields).raw_member("data", seen.data).member("dup", true);
+        bump(counters_.mid_duplicates);
         return answer_now(s, c.id, ok_text(c.id, fields));
       }
       case MidTable::Claim::in_flight: return answer_error(s, c.id, ErrorCode::too_many_requests, kMidInFlight);

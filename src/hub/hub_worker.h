@@ -53,6 +53,7 @@ struct HubWorkerCounters {
   std::atomic<uint64_t> subscriptions{0};           // (gauge)
   std::atomic<uint64_t> closes[std::size(kAllHubCloses)] = {};  // by hub_close_index
   std::atomic<uint64_t> backend_unavailable{0};     // requests answered 116
+  std::atomic<uint64_t> mid_duplicates{0};          // publish and rpc answered from MidTable (dup)
   std::atomic<uint64_t> binary_frames{0};           // closed with 1003
 };
 

@@ -48,6 +48,7 @@ class PublishDedup(hubtest.HubTestCase):
             self.assertEqual([m for m in client.messages if m.get("t") == "pub"], [])
         self.assertEqual([(c["body"]["user"], c["body"]["mid"]) for c in backend.calls("publish")],
                          [("alice", "m-1"), ("alice", "m-2"), ("bob", "m-1")])
+        self.assertEqual(self.metric("wshub_hub_mid_duplicates_total"), 2)
 
     async def test_a_refused_publish_is_not_remembered(self):
         backend = self.start_backend([
@@ -121,6 +122,7 @@ class RpcDedup(hubtest.HubTestCase):
         self.assertEqual(await bob.call("rpc", m="order", data={"item": 7}, mid="r-1"), ok(2, data={"v": 2}))
         self.assertEqual([(c["body"]["user"], c["body"].get("mid")) for c in backend.calls("rpc")],
                          [("alice", "r-1"), ("alice", None), ("bob", "r-1")])
+        self.assertEqual(self.metric("wshub_hub_mid_duplicates_total"), 1)
 
     async def test_an_rpc_error_is_not_remembered(self):
         backend = self.start([{"type": "rpc", "body": {"error": {"code": 4004, "message": "no such order"}}}])
