@@ -134,6 +134,8 @@ const ConfigTable& hub_table() {
                  "how long a publish or rpc mid is remembered for deduplication (0: not at all)")
           .count("max_mids", via(&AppConfig::hub, &HubConfig::max_mids), 1, 100000000,
                  "mids remembered at most (past it the oldest are forgotten)")
+          .size("mid_memory_bytes", via(&AppConfig::hub, &HubConfig::mid_memory_bytes), 64u << 10, 1u << 30,
+                "memory the remembered mids may use (past it the oldest are forgotten)")
           .duration_ms("retry_after_min_ms", via(&AppConfig::hub, &HubConfig::retry_after_min_ms), 0, 3600000,
                        "the least retry_after of a disconnect before a 3001 or 3008 close")
           .duration_ms("retry_after_max_ms", via(&AppConfig::hub, &HubConfig::retry_after_max_ms), 0, 3600000,

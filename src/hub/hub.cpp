@@ -119,7 +119,7 @@ const char* publish_policy_name(PublishPolicy policy) {
 
 Hub::Hub(HubConfig config, std::unique_ptr<Store> store, std::unique_ptr<TokenVerifier> verifier)
     : config_(std::move(config)), store_(std::move(store)), verifier_(std::move(verifier)),
-      mids_(config_.mid_ttl_s, config_.max_mids) {
+      mids_(config_.mid_ttl_s, config_.max_mids, config_.mid_memory_bytes) {
   // The mids a durable store kept (those of stored publications and remembered rpc answers).
   if (mids_.enabled()) mids_.load(store_->load_mids(wall_ms(), config_.max_mids));
   LocalBrokerOptions options;

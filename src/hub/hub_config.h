@@ -68,6 +68,7 @@ struct HubConfig {
   // mid is remembered this long (0: not at all), and at most this many are (the oldest go first).
   uint32_t mid_ttl_s = 86400;
   uint32_t max_mids = 100000;
+  uint32_t mid_memory_bytes = 64u << 20;  // what the table in memory may use (rpc answers are large)
   // The `retry_after` of the disconnect before a 3001 (shutdown) or 3008 (slow consumer) close:
   // drawn uniformly from [min, max] for each connection, so a restart or a burst does not bring
   // every client back at the same instant.

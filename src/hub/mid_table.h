@@ -20,8 +20,10 @@ namespace wshub::hub {
 
 class MidTable {
  public:
-  // `ttl_s` 0: nothing is remembered. `max_entries`: past it the oldest entry is forgotten.
-  MidTable(uint32_t ttl_s, size_t max_entries) : ttl_ms_(int64_t(ttl_s) * 1000), max_entries_(max_entries) {}
+  // `ttl_s` 0: nothing is remembered. Past `max_entries` entries or about `max_bytes` of
+  // memory (rpc answers can be large) the oldest entries are forgotten.
+  MidTable(uint32_t ttl_s, size_t max_entries, size_t max_bytes)
+      : ttl_ms_(int64_t(ttl_s) * 1000), max_entries_(max_entries), max_bytes_(max_bytes) {}
 
   enum class Claim : uint8_t {
     first,      // not seen: marked in flight; complete() or release() must follow
@@ -39,20 +41,29 @@ class MidTable {
   // Records kept by a durable store, oldest first (at start, before any claim).
   void load(std::vector<MidRecord> records);
   size_t size() const;
+  size_t bytes() const;  // what the entries cost, as the max_bytes bound counts it
 
  private:
   struct Entry {
     bool answered = false;
     MidRecord record;
   };
-  // Under mutex_: drops expired entries and, past the bound, the oldest.
-  void prune_locked(int64_t now_ms);
+  using Map = std::unordered_map<std::string, Entry, NameHash, NameEqual>;
+  // Under mutex_.
+  void prune_locked(int64_t now_ms);  // drops the expired entries at the front
+  // Drops the oldest entries until one of `incoming_bytes` fits both bounds (0: until the
+  // entries present fit them).
+  void evict_locked(size_t incoming_bytes);
+  void pop_front_locked();
+  void erase_locked(Map::iterator it);
   void insert_locked(MidRecord record, bool answered);
 
   const int64_t ttl_ms_;
   const size_t max_entries_;
+  const size_t max_bytes_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry, NameHash, NameEqual> entries_;
+  Map entries_;
+  size_t bytes_ = 0;
   // Keys in the order they were made, with the expiry they were made with (an entry whose
   // expiry differs was replaced since, and stays).
   std::deque<std::pair<int64_t, std::string>> order_;

@@ -14,7 +14,7 @@ MidRecord answer(MidTable& table, const std::string& key, int64_t claimed_ms, ui
 }
 
 TEST(MidTable, FirstClaimIsInFlightUntilItsAnswerThenRepeatsGetTheAnswer) {
-  MidTable table(60, 100);
+  MidTable table(60, 100, 1 << 20);
   MidRecord seen;
   EXPECT_EQ(table.claim("pu1:am1", kStart, seen), MidTable::Claim::first);
   EXPECT_EQ(table.claim("pu1:am1", kStart + 5, seen), MidTable::Claim::in_flight);
@@ -26,7 +26,7 @@ TEST(MidTable, FirstClaimIsInFlightUntilItsAnswerThenRepeatsGetTheAnswer) {
 }
 
 TEST(MidTable, AnAnswerIsForgottenOnceTheTtlHasPassed) {
-  MidTable table(60, 100);
+  MidTable table(60, 100, 1 << 20);
   MidRecord seen;
   ASSERT_EQ(table.claim("k", kStart, seen), MidTable::Claim::first);
   table.complete(answer(table, "k", kStart, 1));
@@ -35,7 +35,7 @@ TEST(MidTable, AnAnswerIsForgottenOnceTheTtlHasPassed) {
 }
 
 TEST(MidTable, ReleasedKeyRunsAgain) {
-  MidTable table(60, 100);
+  MidTable table(60, 100, 1 << 20);
   MidRecord seen;
   ASSERT_EQ(table.claim("k", kStart, seen), MidTable::Claim::first);
   table.release("k");
@@ -46,7 +46,7 @@ TEST(MidTable, ReleasedKeyRunsAgain) {
 }
 
 TEST(MidTable, PastItsBoundTheOldestIsForgotten) {
-  MidTable table(60, 3);
+  MidTable table(60, 3, 1 << 20);
   MidRecord seen;
   for (int i = 0; i < 4; ++i) {
     const std::string key = "k" + std::to_string(i);
@@ -59,8 +59,30 @@ TEST(MidTable, PastItsBoundTheOldestIsForgotten) {
   EXPECT_EQ(table.claim("k0", kStart + 10, seen), MidTable::Claim::first);
 }
 
+TEST(MidTable, PastItsMemoryBoundTheOldestIsForgottenAndTheBytesFollowWhatIsKept) {
+  MidTable table(60, 100, 4096);
+  MidRecord seen;
+  for (int i = 0; i < 3; ++i) {
+    const std::string key = "r" + std::to_string(i);
+    ASSERT_EQ(table.claim(key, kStart + i, seen), MidTable::Claim::first);
+    table.complete(MidRecord{key, table.expiry_for(kStart + i), {}, 0, std::string(1500, 'x')});
+  }
+  // Three answers of 1500 bytes do not fit in 4096: the first went when the third was kept.
+  EXPECT_EQ(table.size(), 2u);
+  EXPECT_LE(table.bytes(), 4096u);
+  EXPECT_EQ(table.claim("r0", kStart + 10, seen), MidTable::Claim::first);
+  table.release("r0");
+  EXPECT_EQ(table.claim("r2", kStart + 10, seen), MidTable::Claim::answered);
+  EXPECT_EQ(seen.data.size(), 1500u);
+  const size_t two = table.bytes();
+  ASSERT_EQ(table.claim("small", kStart + 11, seen), MidTable::Claim::first);
+  EXPECT_GT(table.bytes(), two);
+  table.release("small");
+  EXPECT_EQ(table.bytes(), two) << "a released key gives its bytes back";
+}
+
 TEST(MidTable, LoadedRecordsAnswerAndExpireByTheirOwnTime) {
-  MidTable table(60, 100);
+  MidTable table(60, 100, 1 << 20);
   table.load({MidRecord{"old", kStart + 1'000, "e", 1, {}}, MidRecord{"rpc", kStart + 50'000, {}, 0, "{\"x\":1}"}});
   MidRecord seen;
   ASSERT_EQ(table.claim("rpc", kStart, seen), MidTable::Claim::answered);
@@ -69,7 +91,7 @@ TEST(MidTable, LoadedRecordsAnswerAndExpireByTheirOwnTime) {
 }
 
 TEST(MidTable, ZeroTtlRemembersNothing) {
-  MidTable table(0, 100);
+  MidTable table(0, 100, 1 << 20);
   EXPECT_FALSE(table.enabled());
   table.load({MidRecord{"k", kStart + 1'000, "e", 1, {}}});
   EXPECT_EQ(table.size(), 0u);
