@@ -50,6 +50,22 @@ class PublishDedup(hubtest.HubTestCase):
                          [("alice", "m-1"), ("alice", "m-2"), ("bob", "m-1")])
         self.assertEqual(self.metric("wshub_hub_mid_duplicates_total"), 2)
 
+    async def test_a_repeat_while_the_first_publish_waits_for_its_webhook_gets_111(self):
+        backend = self.start_backend([{"type": "publish", "delay": 0.5, "body": {}}, {"type": "subscribe", "body": {}}])
+        self.start_hub(webhook_url=backend.url, webhook_events=["publish", "subscribe"])
+        alice, _ = await self.connect()
+        self.assertEqual(await alice.call("subscribe", ch="hook:a"), ok(2, **subscribed()))
+        first = await alice.request("publish", ch="hook:a", data=1, mid="m")
+        second = await alice.request("publish", ch="hook:a", data=1, mid="m")
+        # Publish answers keep request order: the refusal waits behind the first's answer.
+        self.assertEqual(await alice.answer(first), ok(first, off=1, ep=EPOCH, dup=False))
+        self.assertEqual(await alice.answer(second), err(second, 111, IN_FLIGHT, retry=True))
+        self.assertEqual(await alice.call("publish", ch="hook:a", data=1, mid="m"), ok(5, off=1, ep=EPOCH, dup=True))
+        self.assertEqual(await alice.push("pub"), pub("hook:a", 1, 1))
+        await alice.barrier()
+        self.assertEqual([m for m in alice.messages if m.get("t") == "pub"], [])
+        self.assertEqual(len(backend.calls("publish")), 1)
+
     async def test_a_refused_publish_is_not_remembered(self):
         backend = self.start_backend([
             {"type": "publish", "body": {"error": {"code": 4031, "message": "moderated"}}},
