@@ -28,6 +28,7 @@ class DedupAcrossRestarts(unittest.TestCase):
         first, again = run(before())
         self.assertEqual((first["off"], first["dup"]), (1, False))
         self.assertEqual((again["off"], again["ep"], again["dup"]), (1, first["ep"], True))
+        self.assertEqual(server.stop(), 0, server.log()[-4000:])
         server.restart()
 
         async def after():
@@ -46,6 +47,7 @@ class DedupAcrossRestarts(unittest.TestCase):
         self.assertEqual((bobs["off"], bobs["dup"]), (3, False))
         history, _ = whole_history(server.api_port, "news", first["ep"])
         self.assertEqual([(p["offset"], p["data"]) for p in history], [(1, {"n": 1}), (2, {"n": 2}), (3, {"n": 3})])
+        self.assertEqual(server.stop(), 0, server.log()[-4000:])  # under ASan: no leak, no error
 
     def test_a_channel_without_history_forgets_its_mids_at_a_restart(self):
         server = start_durable(self, store_config())
@@ -76,10 +78,12 @@ class DedupAcrossRestarts(unittest.TestCase):
 
         self.assertEqual(run(call())["data"], {"v": 1})
         backend.set_rules([{"type": "rpc", "body": {"data": {"v": 2}}}])
+        self.assertEqual(server.stop(), 0, server.log()[-4000:])
         server.restart()
         answer = run(call())
         self.assertEqual((answer["data"], answer["dup"]), ({"v": 1}, True))
         self.assertEqual(len(backend.calls("rpc")), 1)
+        self.assertEqual(server.stop(), 0, server.log()[-4000:])
 
 
 if __name__ == "__main__":
