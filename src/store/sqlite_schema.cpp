@@ -17,8 +17,8 @@ namespace wshub::store {
 namespace {
 
 // Migration N takes a database at user_version N-1 to N. Never edit a released one: add the
-// next. (The device inbox arrives as migration 2: devices, inbox rows keyed by (device, seq),
-// message receipts and idempotency keys, written by the same writer thread.)
+// next. (The device inbox arrives as a later migration: devices, inbox rows keyed by (device,
+// seq), message receipts and idempotency keys, written by the same writer thread.)
 constexpr std::string_view kMigrations[] = {
     // 1: channel positions and history.
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
