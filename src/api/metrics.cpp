@@ -92,6 +92,10 @@ void hub_metrics(Exposition& m, const hub::Hub& hub) {
   m.sample("wshub_hub_messages_out_total",
            sum([](const Counters& c) -> const std::atomic<uint64_t>& { return c.pushes_delivered; }),
            "type=\"presence\"");
+  m.family("wshub_hub_mid_duplicates_total", "counter",
+           "Client publish and rpc requests answered from an earlier one with the same mid (dup).");
+  m.sample("wshub_hub_mid_duplicates_total",
+           sum([](const Counters& c) -> const std::atomic<uint64_t>& { return c.mid_duplicates; }));
   m.family("wshub_hub_errors_total", "counter", "Requests answered with an error, by code.");
   for (size_t e = 0; e < std::size(Counters{}.errors); ++e) {
     const uint64_t count = sum([e](const Counters& c) -> const std::atomic<uint64_t>& { return c.errors[e]; });

@@ -130,6 +130,16 @@ const ConfigTable& hub_table() {
                 2, 65536, "the largest info object of a connection")
           .count("max_batch", [](AppConfig& c) -> uint32_t& { return c.hub.commands.max_batch; }, 1, 10000,
                  "requests in one frame (past it: close 3501)")
+          .count("mid_ttl_s", via(&AppConfig::hub, &HubConfig::mid_ttl_s), 0, 30u * 86400,
+                 "how long a publish or rpc mid is remembered for deduplication (0: not at all)")
+          .count("max_mids", via(&AppConfig::hub, &HubConfig::max_mids), 1, 100000000,
+                 "mids remembered at most (past it the oldest are forgotten)")
+          .size("mid_memory_bytes", via(&AppConfig::hub, &HubConfig::mid_memory_bytes), 64u << 10, 1u << 30,
+                "memory the remembered mids may use (past it the oldest are forgotten)")
+          .duration_ms("retry_after_min_ms", via(&AppConfig::hub, &HubConfig::retry_after_min_ms), 0, 3600000,
+                       "the least retry_after of a disconnect before a 3001 or 3008 close")
+          .duration_ms("retry_after_max_ms", via(&AppConfig::hub, &HubConfig::retry_after_max_ms), 0, 3600000,
+                       "the most retry_after of a disconnect before a 3001 or 3008 close (both 0: none is sent)")
           .table_list("namespace", via(&AppConfig::hub, &HubConfig::namespaces), namespace_table(),
                       "channel namespaces and their rules",
                       {.shown_default = "one: name = \"\" (authenticated subscribe, backend publish)"},

@@ -120,6 +120,7 @@ std::unique_ptr<hub::Store> Runtime::make_store(const AppConfig& config) {
     if (!directory.empty()) options.path = directory + "/" + options.path;
   }
   options.sync = config.store.durability == "sync";
+  options.max_mids = config.hub.max_mids;
   std::string why;
   std::unique_ptr<hub::Store> store = store::open_sqlite_store(options, why);
   if (!store) throw std::runtime_error("store: " + why);

@@ -63,6 +63,22 @@ struct Publication {
   std::string_view channel;
   std::string_view data;  // valid JSON
   int64_t ts_ms = 0;      // when the hub took it (ms since the epoch)
+  // Non-empty: the client's message id as MidTable keys it. A channel with history stores it
+  // with the publication, in the same commit (so a stored publication's mid is never lost);
+  // it is forgotten at `mid_expires_ms` (wall clock).
+  std::string_view mid_key = {};
+  int64_t mid_expires_ms = 0;
+};
+
+// A client's message id remembered for deduplication (hub/mid_table.h): `key` names the sender,
+// the kind of request and the mid. A publish keeps where its publication was placed, an rpc the
+// `data` the backend answered.
+struct MidRecord {
+  std::string key;
+  int64_t expires_ms = 0;  // wall clock
+  std::string epoch;       // publish
+  uint64_t offset = 0;     // publish
+  std::string data;        // rpc: raw JSON
 };
 
 // One entry of a channel's presence: the connection and what it shows of itself.
@@ -103,6 +119,10 @@ class StoreAppend {
   int64_t ts_ms = 0;
   std::string_view data;
   HistoryRetention retention;
+  // Non-empty: stored with the publication in its commit, as MidRecord{mid_key,
+  // mid_expires_ms, epoch, offset}.
+  std::string_view mid_key = {};
+  int64_t mid_expires_ms = 0;
 };
 
 // What a history read found. `stored` is the channel's stored position ("" epoch when the store
@@ -149,6 +169,16 @@ class Store {
   virtual void read_history(std::string_view channel, uint64_t after, uint32_t limit, uint64_t max_bytes,
                             std::unique_ptr<HistoryRead> done) = 0;
   virtual StoreCounters counters() const { return {}; }
+  // Message ids for deduplication. `remember_mid` keeps one that came with no publication (an
+  // rpc's answer), committed with the next appends or on its own; `load_mids` gives the records
+  // not expired at `now_ms`, the newest `limit` of them, oldest first. A store that keeps
+  // nothing keeps no mids either.
+  virtual void remember_mid(MidRecord record) { (void)record; }
+  virtual std::vector<MidRecord> load_mids(int64_t now_ms, size_t limit) {
+    (void)now_ms;
+    (void)limit;
+    return {};
+  }
   // Commits what is queued and stops the writer: appends after this fail. Idempotent.
   virtual void close() {}
 };

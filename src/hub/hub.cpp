@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "base/clock.h"
+
 #include "hub/channel_name.h"
 #include "hub/hub_worker.h"
 #include "hub/json_writer.h"
@@ -116,7 +118,10 @@ const char* publish_policy_name(PublishPolicy policy) {
 }
 
 Hub::Hub(HubConfig config, std::unique_ptr<Store> store, std::unique_ptr<TokenVerifier> verifier)
-    : config_(std::move(config)), store_(std::move(store)), verifier_(std::move(verifier)) {
+    : config_(std::move(config)), store_(std::move(store)), verifier_(std::move(verifier)),
+      mids_(config_.mid_ttl_s, config_.max_mids, config_.mid_memory_bytes) {
+  // The mids a durable store kept (those of stored publications and remembered rpc answers).
+  if (mids_.enabled()) mids_.load(store_->load_mids(wall_ms(), config_.max_mids));
   LocalBrokerOptions options;
   // A channel keeps history when its namespace says so and the store can keep it. Personal
   // channels keep none (the device inbox is their durable path).

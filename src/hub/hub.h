@@ -14,6 +14,7 @@
 #include "hub/broker.h"
 #include "hub/hub_config.h"
 #include "hub/identity.h"
+#include "hub/mid_table.h"
 #include "server/peer_error_log.h"
 #include "server/route_handler.h"
 
@@ -42,6 +43,8 @@ class Hub {
   // Commits what the store holds queued and stops it (after the workers stopped, before they
   // are destroyed: its last answers go to their mailboxes).
   void close_store() { store_->close(); }
+  // The message ids of client publish and rpc, for deduplication. Any thread.
+  MidTable& mids() { return mids_; }
   const TokenVerifier* verifier() const { return verifier_.get(); }
   Backend* backend() const { return backend_.get(); }
   bool has_webhook(BackendEvent event) const { return backend_ && backend_->has(event); }
@@ -77,6 +80,7 @@ class Hub {
   std::unique_ptr<Broker> broker_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::shared_ptr<Backend> backend_;
+  MidTable mids_;
   std::vector<std::unique_ptr<HubWorker>> workers_;
   std::atomic<uint64_t> connect_sequence_{0};
   server::PeerErrorLog fault_log_;

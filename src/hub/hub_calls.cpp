@@ -7,6 +7,7 @@
 #include "hub/channel_name.h"
 #include "hub/hub.h"
 #include "hub/hub_request_support.h"
+#include "hub/json_writer.h"
 
 namespace wshub::hub {
 
@@ -37,6 +38,29 @@ ErrorCode publish_refusal(const HubConfig& config, const HubSession& s, std::str
   return ErrorCode(0);
 }
 
+// The MidTable key of `mid` sent by `s` with a request of `kind` ('p' publish, 'r' rpc): one
+// sender is the connection's user, else its device; "" for an anonymous connection without a
+// device (nothing to key it by: its mids are not remembered). The id's length comes first so
+// no user, device and mid can spell another's key.
+std::string mid_key(const HubSession& s, char kind, std::string_view mid) {
+  if (mid.empty()) return {};
+  const bool by_user = !s.identity.user.empty();
+  const std::string& sender = by_user ? s.identity.user : s.identity.device;
+  if (sender.empty()) return {};
+  std::string key;
+  key.reserve(sender.size() + mid.size() + 16);
+  key.push_back(kind);
+  key.push_back(by_user ? 'u' : 'd');
+  key += std::to_string(sender.size());
+  key.push_back(':');
+  key += sender;
+  key += mid;
+  return key;
+}
+
+constexpr std::string_view kMidInFlight =
+    "a request with this mid is still in progress; retry after its answer";
+
 }  // namespace
 
 void HubWorker::publish(HubSession& s, const Command& c) {
@@ -62,12 +86,34 @@ void HubWorker::publish(HubSession& s, const Command& c) {
   }
   if (s.pending_ids.size() >= hub_.config().limits.max_pending_requests)
     return answer_error(s, c.id, ErrorCode::too_many_requests);
+  // A mid seen before answers what its first publish got, and nothing is published again.
+  std::string key = hub_.mids().enabled() ? mid_key(s, 'p', c.mid) : std::string();
+  const int64_t now_wall = wall_ms();
+  if (!key.empty()) {
+    MidRecord seen;
+    switch (hub_.mids().claim(key, now_wall, seen)) {
+      case MidTable::Claim::answered: {
+        std::string fields;
+        JsonWriter(fields).member("off", seen.offset).member("ep", seen.epoch).member("dup", true);
+        bump(counters_.mid_duplicates);
+        return answer_ok(s, c.id, fields);
+      }
+      case MidTable::Claim::in_flight: return answer_error(s, c.id, ErrorCode::too_many_requests, kMidInFlight);
+      case MidTable::Claim::first: break;
+    }
+  }
   owe_answer(s, c.id);
-  auto place = [this](server::ConnectionRef ref, uint64_t id, std::string_view channel, std::string_view data) {
+  // The mid's entry is settled whether or not the connection is still there for the answer.
+  auto place = [this, mid = key, expires = hub_.mids().expiry_for(now_wall)](
+                   server::ConnectionRef ref, uint64_t id, std::string_view channel, std::string_view data) {
     hub_.broker().publish(
-        index(), Publication{channel, data, wall_ms()},
+        index(), Publication{channel, data, wall_ms(), mid, expires},
         std::make_unique<PublishDone<std::function<void(const PublishResult&)>>>(
-            [this, ref, id](const PublishResult& result) {
+            [this, ref, id, mid, expires](const PublishResult& result) {
+              if (!mid.empty()) {
+                if (result.ok) hub_.mids().complete(MidRecord{mid, expires, result.position.epoch, result.position.offset, {}});
+                else hub_.mids().release(mid);
+              }
               HubRequests::with_live(*this, ref, [&](HubSession& s) {
                 if (!result.ok) return settle_answer(s, id, error_text(id, result.error, result.message));
                 std::string fields;
@@ -88,7 +134,8 @@ void HubWorker::publish(HubSession& s, const Command& c) {
   hub_.backend()->call(
       index(), BackendEvent::publish, std::move(body),
       callback([this, place, ref = s.ref, id = c.id, channel = std::string(c.channel),
-                data = std::string(c.data)](BackendResponse response) {
+                data = std::string(c.data), mid = std::move(key)](BackendResponse response) {
+        bool placed = false;
         HubRequests::with_live(*this, ref, [&](HubSession& s) {
           bool replaced = false;
           std::string rewritten, problem;
@@ -99,8 +146,11 @@ void HubWorker::publish(HubSession& s, const Command& c) {
           }
           if (refusal.present)
             return settle_answer(s, id, error_text(id, refusal_code(refusal, ErrorCode::permission_denied), refusal.message));
+          placed = true;
           place(ref, id, channel, replaced ? rewritten : data);
         });
+        // Refused, failed, or the connection went before the decision: a retry may run again.
+        if (!placed && !mid.empty()) hub_.mids().release(mid);
       }));
 }
 
@@ -111,6 +161,22 @@ void HubWorker::rpc(HubSession& s, const Command& c) {
     return answer_error(s, c.id, ErrorCode::too_large, "data is larger than hub.max_data_bytes");
   if (s.pending_ids.size() >= hub_.config().limits.max_pending_requests)
     return answer_error(s, c.id, ErrorCode::too_many_requests);
+  // A mid seen before answers the data its first call got; the backend is not called again.
+  std::string key = hub_.mids().enabled() ? mid_key(s, 'r', c.mid) : std::string();
+  const int64_t now_wall = wall_ms();
+  if (!key.empty()) {
+    MidRecord seen;
+    switch (hub_.mids().claim(key, now_wall, seen)) {
+      case MidTable::Claim::answered: {
+        std::string fields;
+        JsonWriter(fields).raw_member("data", seen.data).member("dup", true);
+        bump(counters_.mid_duplicates);
+        return answer_now(s, c.id, ok_text(c.id, fields));
+      }
+      case MidTable::Claim::in_flight: return answer_error(s, c.id, ErrorCode::too_many_requests, kMidInFlight);
+      case MidTable::Claim::first: break;
+    }
+  }
   s.pending_ids.push_back(c.id);
   std::string body;
   JsonWriter json(body);
@@ -120,11 +186,24 @@ void HubWorker::rpc(HubSession& s, const Command& c) {
   if (!c.mid.empty()) json.member("mid", c.mid);
   json.end_object();
   hub_.backend()->call(index(), BackendEvent::rpc, std::move(body),
-                       callback([this, ref = s.ref, id = c.id](BackendResponse response) {
+                       callback([this, ref = s.ref, id = c.id, mid = std::move(key),
+                                 expires = hub_.mids().expiry_for(now_wall)](BackendResponse response) {
+                         std::string data, problem;
+                         BackendRefusal refusal;
+                         const bool read = response.answered && read_rpc_answer(response.body, data, refusal, problem);
+                         // Only data is remembered: after a refusal or a failure the client's
+                         // retry with the same mid asks the backend again.
+                         if (!mid.empty()) {
+                           if (read && !refusal.present) {
+                             MidRecord record{mid, expires, {}, 0, data};
+                             hub_.store().remember_mid(record);
+                             hub_.mids().complete(std::move(record));
+                           } else {
+                             hub_.mids().release(mid);
+                           }
+                         }
                          HubRequests::with_live(*this, ref, [&](HubSession& s) {
-                           std::string data, problem;
-                           BackendRefusal refusal;
-                           if (!response.answered || !read_rpc_answer(response.body, data, refusal, problem)) {
+                           if (!read) {
                              hub_.fault_log().write("hub: rpc webhook failed: {}",
                                                     response.answered ? problem : response.detail);
                              return answer_now(s, id, error_text(id, ErrorCode::backend_unavailable));

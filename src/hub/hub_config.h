@@ -64,6 +64,16 @@ struct HubConfig {
   // The connect webhook decides at the WebSocket upgrade, from the request's headers (cookies,
   // Authorization): the 101 waits for it, and `connect` then needs no token.
   bool connect_at_upgrade = false;
+  // Deduplication of client publish and rpc by `mid` (docs/hub-protocol.md, Deduplication): a
+  // mid is remembered this long (0: not at all), and at most this many are (the oldest go first).
+  uint32_t mid_ttl_s = 86400;
+  uint32_t max_mids = 100000;
+  uint32_t mid_memory_bytes = 64u << 20;  // what the table in memory may use (rpc answers are large)
+  // The `retry_after` of the disconnect before a 3001 (shutdown) or 3008 (slow consumer) close:
+  // drawn uniformly from [min, max] for each connection, so a restart or a burst does not bring
+  // every client back at the same instant.
+  uint32_t retry_after_min_ms = 1000;
+  uint32_t retry_after_max_ms = 15000;
 
   const NamespaceConfig* find_namespace(std::string_view name) const {
     for (const NamespaceConfig& ns : namespaces)

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 
 #include "hub/hub.h"
 #include "hub/json_writer.h"
@@ -20,7 +21,8 @@ const char* digits36 = "0123456789abcdefghijklmnopqrstuvwxyz";
 }  // namespace
 
 HubWorker::HubWorker(Hub& hub, server::RouteHost& host)
-    : hub_(hub), host_(host), parser_(hub.config().commands) {}
+    : hub_(hub), host_(host), parser_(hub.config().commands),
+      jitter_(std::random_device{}() ^ (host.worker_index() * 0x9e3779b9u)) {}
 
 HubWorker::~HubWorker() = default;
 
@@ -206,9 +208,19 @@ void HubWorker::before_close(server::Session& session, uint16_t code, std::strin
   if (!s || s->stage != SessionStage::connected) return;
   std::string& json = scratch_;
   json.clear();
-  JsonWriter(json).begin_object().member("t", "disconnect").member("code", uint64_t(code))
-      .member("reason", reason).end_object();
+  JsonWriter writer(json);
+  writer.begin_object().member("t", "disconnect").member("code", uint64_t(code)).member("reason", reason);
+  if (const uint32_t wait_ms = retry_after_for(code)) writer.member("retry_after", uint64_t(wait_ms));
+  writer.end_object();
   session.send_urgent(proto::Opcode::text, as_bytes(json));
+}
+
+uint32_t HubWorker::retry_after_for(uint16_t code) {
+  if (code != uint16_t(HubClose::shutdown) && code != uint16_t(HubClose::slow_consumer)) return 0;
+  const uint32_t low = hub_.config().retry_after_min_ms;
+  const uint32_t high = std::max(low, hub_.config().retry_after_max_ms);
+  if (high == 0) return 0;
+  return std::uniform_int_distribution<uint32_t>(low, high)(jitter_);
 }
 
 void HubWorker::close(server::Session& session) {

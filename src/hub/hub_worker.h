@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +53,7 @@ struct HubWorkerCounters {
   std::atomic<uint64_t> subscriptions{0};           // (gauge)
   std::atomic<uint64_t> closes[std::size(kAllHubCloses)] = {};  // by hub_close_index
   std::atomic<uint64_t> backend_unavailable{0};     // requests answered 116
+  std::atomic<uint64_t> mid_duplicates{0};          // publish and rpc answered from MidTable (dup)
   std::atomic<uint64_t> binary_frames{0};           // closed with 1003
 };
 
@@ -168,6 +170,8 @@ class HubWorker final : public PublicationSink, private CommandSink {
   }
   HubSession* session_of(server::Session& session) { return session.state_as<HubSession>(); }
   uint64_t now_ms() const;
+  // A disconnect's retry_after for `code` in ms, or 0 for none (see HubConfig::retry_after_min_ms).
+  uint32_t retry_after_for(uint16_t code);
 
   Hub& hub_;
   server::RouteHost& host_;
@@ -184,6 +188,7 @@ class HubWorker final : public PublicationSink, private CommandSink {
   server::Session* current_session_ = nullptr;
   bool close_after_frame_ = false;
   std::string scratch_;
+  std::minstd_rand jitter_;  // retry_after draws; seeded per worker
 
   // The delivery loop of deliver and deliver_push: `skip(member)` leaves one out.
   template <typename Skip>

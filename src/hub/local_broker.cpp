@@ -64,11 +64,14 @@ class DurablePublish final : public StoreAppend {
                  std::string_view epoch, uint64_t offset_, HistoryRetention retention_,
                  std::unique_ptr<PublishCompletion> done)
       : broker_(broker), from_(from), generation_(generation), done_(std::move(done)) {
-    text_.reserve(publication.channel.size() + epoch.size() + publication.data.size());
-    text_.append(publication.channel).append(epoch).append(publication.data);
-    channel = std::string_view(text_).substr(0, publication.channel.size());
-    this->epoch = std::string_view(text_).substr(publication.channel.size(), epoch.size());
-    data = std::string_view(text_).substr(publication.channel.size() + epoch.size());
+    text_.reserve(publication.channel.size() + epoch.size() + publication.data.size() + publication.mid_key.size());
+    text_.append(publication.channel).append(epoch).append(publication.data).append(publication.mid_key);
+    const std::string_view text(text_);
+    channel = text.substr(0, publication.channel.size());
+    this->epoch = text.substr(publication.channel.size(), epoch.size());
+    data = text.substr(publication.channel.size() + epoch.size(), publication.data.size());
+    mid_key = text.substr(publication.channel.size() + epoch.size() + publication.data.size());
+    mid_expires_ms = publication.mid_expires_ms;
     offset = offset_;
     ts_ms = publication.ts_ms;
     retention = retention_;

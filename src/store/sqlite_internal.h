@@ -47,6 +47,9 @@ class SqliteWriter {
   }
   void start();
   void append(std::unique_ptr<hub::StoreAppend> item);
+  // A message id that came with no publication (an rpc's answer): committed with the next turn.
+  // Lost with that turn's commit if it fails (the client's retry then runs again).
+  void remember_mid(hub::MidRecord record);
   // Commits what is queued, then stops; later appends fail at once.
   void stop();
 
@@ -61,7 +64,11 @@ class SqliteWriter {
     hub::HistoryRetention retention;
   };
   void run();
-  void write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch);
+  void write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch, std::vector<hub::MidRecord>& mids);
+  bool insert_mid(std::string_view key, int64_t expires_ms, std::string_view epoch, uint64_t offset,
+                  std::string_view data);
+  // Drops expired mids and, past options_.max_mids, those that expire soonest.
+  bool sweep_mids(int64_t now_ms);
   // Answers every append of `batch` with `why`, counts them and logs it (rate-limited).
   void refuse_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch, const std::string& why);
   // In the open transaction; false on an SQL error (the whole batch then fails).
@@ -83,11 +90,13 @@ class SqliteWriter {
   StoreTotals& totals_;
   std::unordered_map<std::string, ChannelRow> channels_;
   SqliteStatement find_channel_, insert_channel_, update_channel_, insert_pub_, sized_through_, delete_through_,
-      sizes_from_, expired_, oldest_kept_;
+      sizes_from_, expired_, oldest_kept_, insert_mid_, expire_mids_, bound_mids_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<std::unique_ptr<hub::StoreAppend>> queue_;
+  std::vector<hub::MidRecord> mid_queue_;
+  uint64_t mids_since_sweep_ = 0;  // mid rows written since the bound was last applied
   bool stopping_ = false;
   bool stopped_ = false;
   std::thread thread_;

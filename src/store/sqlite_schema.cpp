@@ -27,7 +27,7 @@ constexpr std::string_view kMigrations[] = {
     "  expires INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(channel_id, off)) WITHOUT ROWID;"
     "CREATE INDEX pubs_expiry ON pubs(expires) WHERE expires > 0;"
     "INSERT INTO meta VALUES('epoch', lower(hex(randomblob(4))));",
-    // History as a rowid table with (channel_id, off) as a unique index. In the WITHOUT ROWID
+    // 2: history as a rowid table with (channel_id, off) as a unique index. In the WITHOUT ROWID
     // table of migration 1 a row above about a quarter of a 4 KiB page (985 B of data) kept 489
     // bytes inline and the rest on an overflow page of its own, so 1 KiB of data took 4.6 KB; a
     // rowid table keeps rows up to a whole page inline, and appends fill its pages in rowid
@@ -40,6 +40,11 @@ constexpr std::string_view kMigrations[] = {
     "DROP TABLE pubs_by_key;"
     "CREATE UNIQUE INDEX pubs_position ON pubs(channel_id, off);"
     "CREATE INDEX pubs_expiry ON pubs(expires) WHERE expires > 0;",
+    // 3: the message ids (`mid`) of client publish and rpc, for deduplication. A publish's
+    // row is written in the commit of its publication (epoch, off); an rpc's keeps its data.
+    "CREATE TABLE mids(key TEXT PRIMARY KEY, expires INTEGER NOT NULL, epoch TEXT NOT NULL DEFAULT '',"
+    "  off INTEGER NOT NULL DEFAULT 0, data BLOB) WITHOUT ROWID;"
+    "CREATE INDEX mids_expiry ON mids(expires);",
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 

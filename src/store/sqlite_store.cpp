@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "base/clock.h"
 #include "store/sqlite_internal.h"
 
@@ -76,6 +79,33 @@ class SqliteStore final : public hub::Store {
   }
 
   void append(std::unique_ptr<hub::StoreAppend> item) override { writer_.append(std::move(item)); }
+
+  void remember_mid(hub::MidRecord record) override { writer_.remember_mid(std::move(record)); }
+
+  std::vector<hub::MidRecord> load_mids(int64_t now_ms, size_t limit) override {
+    std::vector<hub::MidRecord> records;
+    std::lock_guard lock(position_mutex_);
+    SqliteStatement newest;
+    if (!newest.prepare(position_db_, "SELECT key, expires, epoch, off, data FROM "
+                                      "(SELECT * FROM mids WHERE expires > ?1 ORDER BY expires DESC LIMIT ?2) "
+                                      "ORDER BY expires")) {
+      spdlog::error("store: reading the remembered mids failed: {}", position_db_.error());
+      return records;
+    }
+    newest.bind(1, now_ms);
+    newest.bind(2, int64_t(std::min<size_t>(limit, size_t(INT64_MAX))));
+    int rc;
+    while ((rc = newest.step()) == SQLITE_ROW) {
+      hub::MidRecord& record = records.emplace_back();
+      record.key = std::string(newest.column_text(0));
+      record.expires_ms = newest.column_int(1);
+      record.epoch = std::string(newest.column_text(2));
+      record.offset = uint64_t(newest.column_int(3));
+      record.data = std::string(newest.column_text(4));
+    }
+    if (rc != SQLITE_DONE) spdlog::error("store: reading the remembered mids failed: {}", position_db_.error());
+    return records;
+  }
 
   void read_history(std::string_view channel, uint64_t after, uint32_t limit, uint64_t max_bytes,
                     std::unique_ptr<hub::HistoryRead> done) override {

@@ -14,7 +14,7 @@ namespace wshub::store {
 
 // The schema this build writes. A database with a larger user_version was written by a newer
 // wshub and is refused; a smaller one is migrated forward at open.
-inline constexpr int64_t kSqliteSchemaVersion = 2;
+inline constexpr int64_t kSqliteSchemaVersion = 3;
 
 struct SqliteStoreOptions {
   std::string path = "wshub.db";
@@ -27,6 +27,8 @@ struct SqliteStoreOptions {
   // The database file grows to at most this many bytes (0: no cap); past it appends fail as on
   // a full disk. Retention normally keeps the file far below any such cap.
   uint64_t max_file_bytes = 0;
+  // Message ids kept for deduplication (hub.max_mids): past it the soonest to expire go.
+  uint64_t max_mids = 100000;
 };
 
 // Opens, checks and migrates the database; null with `why` set to one sentence naming the file,

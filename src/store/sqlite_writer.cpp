@@ -36,7 +36,11 @@ bool SqliteWriter::prepare(std::string& why) {
       sizes_from_.prepare(db_, "SELECT off, length(data) FROM pubs WHERE channel_id = ?1 AND off >= ?2 ORDER BY off") &&
       expired_.prepare(db_, "SELECT channel_id, max(off) FROM pubs WHERE expires > 0 AND expires <= ?1 "
                             "GROUP BY channel_id LIMIT " + std::to_string(kSweepChannelsPerTurn)) &&
-      oldest_kept_.prepare(db_, "SELECT min(off) FROM pubs WHERE channel_id = ?1");
+      oldest_kept_.prepare(db_, "SELECT min(off) FROM pubs WHERE channel_id = ?1") &&
+      insert_mid_.prepare(db_, "INSERT OR REPLACE INTO mids(key, expires, epoch, off, data) VALUES(?1, ?2, ?3, ?4, ?5)") &&
+      expire_mids_.prepare(db_, "DELETE FROM mids WHERE expires <= ?1") &&
+      bound_mids_.prepare(db_, "DELETE FROM mids WHERE key IN (SELECT key FROM mids ORDER BY expires DESC "
+                               "LIMIT -1 OFFSET ?1)");
   if (!ok) why = "the database " + options_.path + " cannot be written: " + db_.error();
   // Checkpoints are ours (wal_autocheckpoint is 0): counted, and run by this thread only.
   if (ok) sqlite3_wal_hook(db_.handle(), &SqliteWriter::on_wal_commit, this);
@@ -59,6 +63,14 @@ void SqliteWriter::append(std::unique_ptr<hub::StoreAppend> item) {
   item->on_stored("the store is closed (the server is stopping)");
 }
 
+void SqliteWriter::remember_mid(hub::MidRecord record) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  const bool was_empty = queue_.empty() && mid_queue_.empty();
+  mid_queue_.push_back(std::move(record));
+  if (was_empty) wake_.notify_one();
+}
+
 void SqliteWriter::stop() {
   {
     std::lock_guard lock(mutex_);
@@ -72,13 +84,15 @@ void SqliteWriter::stop() {
 
 void SqliteWriter::run() {
   std::vector<std::unique_ptr<hub::StoreAppend>> batch;
+  std::vector<hub::MidRecord> mids;
   next_sweep_ms_ = wall_ms() + kSweepIntervalMs;
   for (;;) {
     bool finished = false;
     {
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, std::chrono::milliseconds(kSweepIntervalMs),
-                     [this] { return !queue_.empty() || stopping_; });
+                     [this] { return !queue_.empty() || !mid_queue_.empty() || stopping_; });
+      mids.swap(mid_queue_);
       if (queue_.size() <= options_.max_batch) {
         batch.swap(queue_);
       } else {
@@ -88,22 +102,27 @@ void SqliteWriter::run() {
       }
       finished = stopping_ && queue_.empty();
     }
-    if (!batch.empty()) write_batch(batch);
+    if (!batch.empty() || !mids.empty()) write_batch(batch, mids);
     batch.clear();
+    mids.clear();
     if (finished) break;
     const int64_t now = wall_ms();
     if (now >= next_sweep_ms_) {
       sweep_expired(now);
+      sweep_mids(now);
       next_sweep_ms_ = now + kSweepIntervalMs;
     }
   }
 }
 
-void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch) {
+void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch,
+                               std::vector<hub::MidRecord>& mids) {
   std::vector<std::string> refusals(batch.size());
   std::vector<ChannelRow*> touched;
   if (!check_file().empty()) return refuse_batch(batch, file_lost_);
   bool ok = db_.exec("BEGIN IMMEDIATE");
+  for (size_t i = 0; ok && i < mids.size(); ++i)
+    ok = insert_mid(mids[i].key, mids[i].expires_ms, {}, 0, mids[i].data);
   size_t stored = 0;
   for (size_t i = 0; ok && i < batch.size(); ++i) {
     ChannelRow* row = nullptr;
@@ -123,6 +142,8 @@ void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& b
     insert_pub_.bind_blob(5, item.data);
     ok = insert_pub_.step() == SQLITE_DONE;
     insert_pub_.reset();
+    // The mid in the publication's own commit: a stored publication always has its mid.
+    if (ok && !item.mid_key.empty()) ok = insert_mid(item.mid_key, item.mid_expires_ms, item.epoch, item.offset, {});
     if (!ok) break;
     row->last_offset = item.offset;
     row->kept_bytes += item.data.size();
@@ -297,6 +318,33 @@ bool SqliteWriter::sweep_expired(int64_t now_ms) {
   totals_.commits.fetch_add(1, std::memory_order_relaxed);
   if (options_.sync) totals_.syncs.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+bool SqliteWriter::insert_mid(std::string_view key, int64_t expires_ms, std::string_view epoch, uint64_t offset,
+                              std::string_view data) {
+  insert_mid_.bind_text(1, key);
+  insert_mid_.bind(2, expires_ms);
+  insert_mid_.bind_text(3, epoch);
+  insert_mid_.bind(4, int64_t(offset));
+  insert_mid_.bind_blob(5, data);
+  const bool ok = insert_mid_.step() == SQLITE_DONE;
+  insert_mid_.reset();
+  if (ok) ++mids_since_sweep_;
+  return ok;
+}
+
+bool SqliteWriter::sweep_mids(int64_t now_ms) {
+  expire_mids_.bind(1, now_ms);
+  bool ok = expire_mids_.step() == SQLITE_DONE;
+  expire_mids_.reset();
+  if (ok && mids_since_sweep_) {
+    // Only after rows were added: the bound walks the expiry index up to max_mids.
+    bound_mids_.bind(1, int64_t(options_.max_mids));
+    ok = bound_mids_.step() == SQLITE_DONE;
+    bound_mids_.reset();
+    if (ok) mids_since_sweep_ = 0;
+  }
+  return ok;
 }
 
 void SqliteWriter::maybe_vacuum() {

@@ -141,5 +141,21 @@ TEST_F(DurableBrokerTest, ChannelsWithoutHistoryArePlacedAtOnceInAnEpochOfTheirO
   EXPECT_NE(results_[index]->position.epoch, "stored");
 }
 
+// A publication's mid reaches the store with it (one append, so one commit), with the
+// publication's epoch and offset; one without a mid carries none.
+TEST_F(DurableBrokerTest, AMidTravelsToTheStoreInThePublicationsOwnAppend) {
+  std::string key = "pu5:alicem-1";
+  broker_->publish(0, Publication{"h:a", "{}", 1, key, 86'400'123}, nullptr);
+  key.assign(key.size(), 'x');  // the append keeps its own copy
+  publish("h:a");
+  ASSERT_EQ(store_.queued.size(), 2u);
+  EXPECT_EQ(store_.queued[0]->mid_key, "pu5:alicem-1");
+  EXPECT_EQ(store_.queued[0]->mid_expires_ms, 86'400'123);
+  EXPECT_EQ(store_.queued[0]->epoch, "stored");
+  EXPECT_EQ(store_.queued[0]->offset, 8u);
+  EXPECT_EQ(store_.queued[0]->data, "{}");
+  EXPECT_TRUE(store_.queued[1]->mid_key.empty());
+}
+
 }  // namespace
 }  // namespace wshub::hub

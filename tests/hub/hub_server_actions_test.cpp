@@ -19,6 +19,8 @@ using Frames = std::vector<std::string>;
 HubConfig config() {
   HubConfig c = default_hub_config();
   c.namespaces.push_back(namespace_of("pub", SubscribePolicy::anyone, PublishPolicy::subscribers));
+  // One value, so the disconnect before a 3001 is known exactly.
+  c.retry_after_min_ms = c.retry_after_max_ms = 2500;
   return c;
 }
 
@@ -46,7 +48,7 @@ TEST_F(ServerActions, AServerCloseIsAnnouncedToConnectedSessionsOnly) {
   waiting.close(3001, "server shutting down");
   s.close(3001, "server shutting down");
   EXPECT_TRUE(waiting.take().empty());
-  EXPECT_EQ(s.take(), Frames{R"({"t":"disconnect","code":3001,"reason":"server shutting down"})"});
+  EXPECT_EQ(s.take(), Frames{R"({"t":"disconnect","code":3001,"reason":"server shutting down","retry_after":2500})"});
   EXPECT_TRUE(s.frames().back().urgent);
   EXPECT_EQ(h.worker().counters().sessions.load(), 0u);
 }

@@ -142,22 +142,35 @@ class Sessions(hubtest.HubTestCase):
         calls = await backend.wait_calls("disconnect", 2)
         self.assertEqual([c["body"]["user"] for c in calls], ["alice", "bob"])
 
-    async def test_sigterm_sends_disconnect_3001_before_the_close(self):
-        self.start_hub(threads=2)
+    async def test_sigterm_sends_disconnect_3001_with_a_spread_retry_after_before_the_close(self):
+        self.start_hub(threads=2, hub={"retry_after_min_ms": 2000, "retry_after_max_ms": 9000})
         clients = []
-        for i in range(8):
+        for i in range(12):
             client, _ = await self.connect(user=f"u{i}")
             self.assertEqual(await client.call("subscribe", ch="room"), ok(2, **hubtest.subscribed()))
             clients.append(client)
         waiting = await self.open()  # not connected yet: closed without a disconnect push
         self.hub.process.send_signal(signal.SIGTERM)
+        waits = []
         for client in clients:
             self.assertEqual(await client.wait_closed(), (3001, "server shutting down"))
-            self.assertEqual(client.messages, [disconnect(3001, "server shutting down")])
+            self.assertEqual(client.messages, [dict(disconnect(3001, "server shutting down"),
+                                                    retry_after=hubtest.Between(2000, 9000))])
+            self.assertIsInstance(client.messages[0]["retry_after"], int)
+            waits.append(client.messages[0]["retry_after"])
+        # Drawn per connection: twelve draws over 7001 values are not all one.
+        self.assertGreater(len(set(waits)), 1, waits)
         self.assertEqual(await waiting.wait_closed(), (3001, "server shutting down"))
         self.assertEqual(waiting.messages, [])
         self.assertEqual(await asyncio.to_thread(self.hub.stop), 0, self.hub.log()[-4000:])
 
+    async def test_no_retry_after_when_both_bounds_are_zero(self):
+        self.start_hub(hub={"retry_after_min_ms": 0, "retry_after_max_ms": 0})
+        client, _ = await self.connect()
+        self.hub.process.send_signal(signal.SIGTERM)
+        self.assertEqual(await client.wait_closed(), (3001, "server shutting down"))
+        self.assertEqual(client.messages, [disconnect(3001, "server shutting down")])
+        self.assertEqual(await asyncio.to_thread(self.hub.stop), 0, self.hub.log()[-4000:])
 
 if __name__ == "__main__":
     hubtest.main()

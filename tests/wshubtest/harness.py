@@ -184,6 +184,8 @@ class Wshub(LogFile):
             args += ["--config", self.config_path]
         args += self.extra_args
         self._log_file = open(self.log_path, "wb")
+        if self.exit_code == 0:
+            self.exit_code = None  # a clean earlier run: the next stop reports this one (a failure stays)
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=self._log_file, **self.popen_options())
         deadline = time.monotonic() + timeout

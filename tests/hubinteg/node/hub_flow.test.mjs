@@ -196,7 +196,12 @@ test('connect, subscribe, publish, rpc, ping and the shutdown push with ws', asy
   const exited = server.stop();
   for (const client of [alice, bob]) {
     assert.deepEqual(await client.closed, { code: 3001, reason: 'server shutting down' });
-    assert.deepEqual(client.messages, [{ t: 'disconnect', code: 3001, reason: 'server shutting down' }]);
+    // retry_after is drawn per connection from hub.retry_after_min_ms..max_ms (1000..15000 here).
+    const [notice] = client.messages;
+    assert.equal(client.messages.length, 1);
+    assert.ok(Number.isInteger(notice.retry_after) && notice.retry_after >= 1000 && notice.retry_after <= 15000,
+      `retry_after ${notice.retry_after}`);
+    assert.deepEqual(notice, { t: 'disconnect', code: 3001, reason: 'server shutting down', retry_after: notice.retry_after });
   }
   assert.equal(await exited, 0, `wshub exit code after SIGTERM; stderr:\n${server.log}`);
 });

@@ -1,8 +1,9 @@
 // The SDK in Node (on `ws`) against the real wshub binary: subscribe and receive API
 // publications, client publish/presence/rpc, a stream that survives a cut connection and a
 // killed and restarted server (resumed without duplicates; a gap this build cannot fill is
-// reported as positionLost), token refresh through getToken, and typed errors when the rpc
-// webhook backend fails or is down. Each test starts its own wshub on loopback ports.
+// reported as positionLost), a graceful stop's retry_after waited out before reconnecting,
+// token refresh through getToken, and typed errors when the rpc webhook backend fails or is
+// down. Each test starts its own wshub on loopback ports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
@@ -159,6 +160,38 @@ test('the server killed and restarted on the same port: the client comes back, l
     assert.deepEqual(stream.sub.position(), { ep: resumed.ep, off: 1 });
   } finally {
     carol.close();
+    opened.splice(0);
+    await second.stop();
+  }
+});
+
+test('a graceful stop sends retry_after: the client waits at least that long before reconnecting', async () => {
+  // The server's window (1.5 to 2.5 s) is above the client's own backoff (at most 1 s here), so
+  // only retry_after can hold the reconnect back that long.
+  const first = await new Wshub(hubConfig({ hub: 'retry_after_min_ms = 1500\nretry_after_max_ms = 2500' })).start();
+  const ports = first.ports;
+  const dave = await connected(client(first, { token: tokenFor('dave') }));
+  const gone = [];
+  const attempts = [];
+  dave.on('disconnected', (e) => gone.push({ ...e, at: Date.now() }));
+  dave.on('state', (s) => {
+    if (s.state === 'connecting') attempts.push(Date.now());
+  });
+  await first.stop();  // SIGTERM: disconnect 3001 with retry_after, then the close
+  await until(() => gone.length === 1, 'the client to see the disconnect');
+  assert.equal(gone[0].code, 3001);
+  assert.equal(gone[0].reconnect, true);
+  assert.ok(gone[0].delayMs >= 1500 && gone[0].delayMs <= 2500, `reconnect delay ${gone[0].delayMs} is the server's retry_after`);
+  // The new server is up long before retry_after has passed.
+  const second = await new Wshub(hubConfig({ wsPort: ports.ws, apiPort: ports.api })).start();
+  try {
+    await until(() => dave.state === 'connected', 'the reconnect to the new server', 20000);
+    assert.equal(attempts.length, 1, 'one attempt, after retry_after');
+    // Timers may fire up to a millisecond early (they are rounded): 2 ms of slack.
+    assert.ok(attempts[0] - gone[0].at >= gone[0].delayMs - 2,
+      `reconnected ${attempts[0] - gone[0].at} ms after the disconnect, retry_after ${gone[0].delayMs}`);
+  } finally {
+    dave.close();
     opened.splice(0);
     await second.stop();
   }
