@@ -81,10 +81,8 @@ void ApiService::Handlers::handle(ApiEndpoint endpoint, const server::HttpReques
     case ApiEndpoint::channels: return channels(request, reply);
     case ApiEndpoint::info: return info(request, reply);
     case ApiEndpoint::history: return history(request, reply);
-    case ApiEndpoint::send:
-    case ApiEndpoint::messages:
-      return reply.error(501, 108,
-                         "the durable store's device inbox (send, receipts) is not part of this build yet");
+    case ApiEndpoint::send: return send(request, reply);
+    case ApiEndpoint::messages: return messages(request, reply);
     default: return reply.error(404, 104, "no such endpoint");
   }
 }
@@ -355,7 +353,7 @@ void ApiService::Handlers::channels(const server::HttpRequest& request, const Ap
 }
 
 void ApiService::Handlers::info(const server::HttpRequest& request, const ApiReply& reply) {
-  std::string body = "{\"hub\":" + hub_.health_json() + "}\n";
+  std::string body = "{\"hub\":" + hub_.health_json() + ",\"inbox\":" + inbox_info(request) + "}\n";
   reply.send(200, std::move(body));
 }
 

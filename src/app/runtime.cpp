@@ -109,8 +109,10 @@ void Runtime::build_hub(AppConfig& config) {
 std::unique_ptr<hub::Store> Runtime::make_store(const AppConfig& config) {
   bool history = false;
   for (const hub::NamespaceConfig& ns : config.hub.namespaces) history |= ns.history_size > 0;
-  if (config.store.kind == "memory" || !history) {
+  // The SQLite store opens whenever it is chosen: the device inbox lives in it too.
+  if (config.store.kind == "memory") {
     if (history) warnings_.push_back("store: kind = \"memory\": no namespace keeps history, whatever history_size says");
+    notes_.push_back("store: kind = \"memory\": there is no device inbox (/api/send answers 501)");
     return hub::make_memory_store();
   }
   store::SqliteStoreOptions options;

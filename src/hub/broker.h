@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "hub/codes.h"
+#include "hub/inbox.h"
 #include "proto/frame_variants.h"
 
 namespace wshub::net {
@@ -149,6 +150,8 @@ class Store {
   virtual void read_history(std::string_view channel, uint64_t after, uint32_t limit, uint64_t max_bytes,
                             std::unique_ptr<HistoryRead> done) = 0;
   virtual StoreCounters counters() const { return {}; }
+  // The device inbox this store keeps, or null (the memory store keeps none: sends get 501).
+  virtual InboxStore* inbox() { return nullptr; }
   // Commits what is queued and stops the writer: appends after this fail. Idempotent.
   virtual void close() {}
 };

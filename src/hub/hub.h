@@ -24,6 +24,10 @@ class HealthReport;
 namespace wshub::hub {
 
 class HubWorker;
+class Hub;
+
+// The receipts' webhooks (hub_inbox.cpp).
+std::unique_ptr<InboxEvents> make_inbox_events(Hub& hub);
 
 class Hub {
  public:
@@ -42,6 +46,10 @@ class Hub {
   // Commits what the store holds queued and stops it (after the workers stopped, before they
   // are destroyed: its last answers go to their mailboxes).
   void close_store() { store_->close(); }
+  // The device inbox, or null when the store keeps none.
+  InboxStore* inbox() const { return store_->inbox(); }
+  // Runs `task` on worker `worker`'s thread. Any thread.
+  void post(uint32_t worker, std::function<void()> task);
   const TokenVerifier* verifier() const { return verifier_.get(); }
   Backend* backend() const { return backend_.get(); }
   bool has_webhook(BackendEvent event) const { return backend_ && backend_->has(event); }
@@ -75,6 +83,7 @@ class Hub {
   HubConfig config_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Broker> broker_;
+  std::unique_ptr<InboxEvents> inbox_events_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::shared_ptr<Backend> backend_;
   std::vector<std::unique_ptr<HubWorker>> workers_;

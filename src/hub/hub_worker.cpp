@@ -123,8 +123,7 @@ void HubWorker::on_command(const Command& c) {
     case CommandType::ping:
       if (c.id) answer_ok(s, c.id);
       return;
-    case CommandType::ack:
-      return;  // the durable inbox takes acks (its own layer); without it there is nothing to ack
+    case CommandType::ack: return inbox_ack(s, c);
     case CommandType::history: return history(s, c);
     case CommandType::count_: break;
   }
@@ -184,16 +183,19 @@ void HubWorker::deadline(server::Session& session) {
     s->awaiting_pong = true;
     s->pong_deadline_ms = now + s->params->pong_timeout_ms;
   }
+  inbox_deadline(*s, now);
   schedule(*s);
 }
 
-// The session's one deadline: the next ping, the pong it waits for, or the token's expiry.
+// The session's one deadline: the next ping, the pong it waits for, the token's expiry, or the
+// inbox's (a push again after ack_timeout, a read tried again).
 void HubWorker::schedule(HubSession& s) {
   if (s.stage != SessionStage::connected) return;
   const uint64_t now = now_ms();
   if (!s.awaiting_pong && s.next_ping_ms <= now) s.next_ping_ms = now + s.params->ping_interval_ms;
   uint64_t due = s.awaiting_pong ? s.pong_deadline_ms : s.next_ping_ms;
   if (s.expiry_deadline_ms && (due == 0 || s.expiry_deadline_ms < due)) due = s.expiry_deadline_ms;
+  if (const uint64_t inbox = inbox_due(s); inbox && (due == 0 || inbox < due)) due = inbox;
   host_.with_session(s.ref, [&](server::Session& session) { session.set_deadline(due); });
 }
 

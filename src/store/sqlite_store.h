@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,7 +15,7 @@ namespace wshub::store {
 
 // The schema this build writes. A database with a larger user_version was written by a newer
 // wshub and is refused; a smaller one is migrated forward at open.
-inline constexpr int64_t kSqliteSchemaVersion = 1;
+inline constexpr int64_t kSqliteSchemaVersion = 2;
 
 struct SqliteStoreOptions {
   std::string path = "wshub.db";
@@ -27,6 +28,9 @@ struct SqliteStoreOptions {
   // The database file grows to at most this many bytes (0: no cap); past it appends fail as on
   // a full disk. Retention normally keeps the file far below any such cap.
   uint64_t max_file_bytes = 0;
+  // The inbox's clock (ms since the epoch: ttl, idempotency, receipts); wall time when empty.
+  // Tests set a fake one.
+  std::function<int64_t()> clock;
 };
 
 // Opens, checks and migrates the database; null with `why` set to one sentence naming the file,

@@ -49,7 +49,7 @@ void SqliteWriter::append(std::unique_ptr<hub::StoreAppend> item) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      const bool was_empty = queue_.empty();
+      const bool was_empty = queue_.empty() && jobs_.empty();
       queue_.push_back(std::move(item));
       if (was_empty) wake_.notify_one();
       return;
@@ -58,6 +58,21 @@ void SqliteWriter::append(std::unique_ptr<hub::StoreAppend> item) {
   totals_.append_errors.fetch_add(1, std::memory_order_relaxed);
   item->on_stored("the store is closed (the server is stopping)");
 }
+
+void SqliteWriter::submit(std::unique_ptr<WriterJob> job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      const bool was_empty = queue_.empty() && jobs_.empty();
+      jobs_.push_back(std::move(job));
+      if (was_empty) wake_.notify_one();
+      return;
+    }
+  }
+  job->finish("the store is closed (the server is stopping)");
+}
+
+int64_t SqliteWriter::now_ms() const { return options_.clock ? options_.clock() : wall_ms(); }
 
 void SqliteWriter::stop() {
   {
@@ -72,13 +87,14 @@ void SqliteWriter::stop() {
 
 void SqliteWriter::run() {
   std::vector<std::unique_ptr<hub::StoreAppend>> batch;
+  std::vector<std::unique_ptr<WriterJob>> jobs;
   next_sweep_ms_ = wall_ms() + kSweepIntervalMs;
   for (;;) {
     bool finished = false;
     {
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, std::chrono::milliseconds(kSweepIntervalMs),
-                     [this] { return !queue_.empty() || stopping_; });
+                     [this] { return !queue_.empty() || !jobs_.empty() || stopping_; });
       if (queue_.size() <= options_.max_batch) {
         batch.swap(queue_);
       } else {
@@ -86,23 +102,41 @@ void SqliteWriter::run() {
                      std::make_move_iterator(queue_.begin() + options_.max_batch));
         queue_.erase(queue_.begin(), queue_.begin() + options_.max_batch);
       }
-      finished = stopping_ && queue_.empty();
+      // Jobs are few next to appends (one per send, ack or delivery batch): all of them go.
+      jobs.swap(jobs_);
+      finished = stopping_ && queue_.empty() && jobs_.empty();
     }
-    if (!batch.empty()) write_batch(batch);
+    if (!batch.empty() || !jobs.empty()) write_batch(batch, jobs);
     batch.clear();
+    jobs.clear();
     if (finished) break;
     const int64_t now = wall_ms();
     if (now >= next_sweep_ms_) {
       sweep_expired(now);
+      run_sweeper(now_ms());
       next_sweep_ms_ = now + kSweepIntervalMs;
     }
   }
 }
 
-void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch) {
+void SqliteWriter::run_sweeper(int64_t now_ms) {
+  if (!sweeper_ || !check_file().empty()) return;
+  bool ok = db_.exec("BEGIN IMMEDIATE");
+  if (ok) ok = sweeper_->sweep(now_ms);
+  if (ok) ok = db_.exec("COMMIT");
+  if (!ok) db_.exec("ROLLBACK");
+  sweeper_->swept(ok);
+  if (ok) {
+    totals_.commits.fetch_add(1, std::memory_order_relaxed);
+    if (options_.sync) totals_.syncs.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch,
+                               std::vector<std::unique_ptr<WriterJob>>& jobs) {
   std::vector<std::string> refusals(batch.size());
   std::vector<ChannelRow*> touched;
-  if (!check_file().empty()) return refuse_batch(batch, file_lost_);
+  if (!check_file().empty()) return refuse_batch(batch, jobs, file_lost_);
   bool ok = db_.exec("BEGIN IMMEDIATE");
   size_t stored = 0;
   for (size_t i = 0; ok && i < batch.size(); ++i) {
@@ -136,6 +170,8 @@ void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& b
     row->touched = false;
     if (ok) ok = trim(*row, now);
   }
+  const int64_t job_now = now_ms();
+  for (size_t i = 0; ok && i < jobs.size(); ++i) ok = jobs[i]->apply(job_now);
   if (ok) ok = db_.exec("COMMIT");
   if (!ok) {
     const std::string failure = failure_sentence();
@@ -147,26 +183,29 @@ void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& b
     // On a full disk a checkpoint lets the next commit reuse the WAL from its start instead of
     // growing it (it may fail too, for want of room in the database file: nothing is lost).
     if (full) sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    return refuse_batch(batch, failure);
+    return refuse_batch(batch, jobs, failure);
   }
   // Committed to a file deleted meanwhile: gone at the next start, so not acknowledged.
-  if (!check_file().empty()) return refuse_batch(batch, file_lost_);
+  if (!check_file().empty()) return refuse_batch(batch, jobs, file_lost_);
   totals_.commits.fetch_add(1, std::memory_order_relaxed);
   if (options_.sync) totals_.syncs.fetch_add(1, std::memory_order_relaxed);
   totals_.appends.fetch_add(stored, std::memory_order_relaxed);
   if (++commits_since_vacuum_check_ >= 256) maybe_vacuum();
   totals_.append_errors.fetch_add(batch.size() - stored, std::memory_order_relaxed);
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->on_stored(refusals[i]);
+  for (auto& job : jobs) job->finish({});
 }
 
-void SqliteWriter::refuse_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch, const std::string& why) {
+void SqliteWriter::refuse_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch,
+                                std::vector<std::unique_ptr<WriterJob>>& jobs, const std::string& why) {
   totals_.append_errors.fetch_add(batch.size(), std::memory_order_relaxed);
   if (log_limiter_.allow()) {
     const uint64_t suppressed = log_limiter_.take_suppressed();
-    spdlog::error("store: {} publication(s) refused: {}{}", batch.size(), why,
+    spdlog::error("store: {} publication(s) and {} inbox write(s) refused: {}{}", batch.size(), jobs.size(), why,
                   suppressed ? fmt::format(" ({} similar lines suppressed)", suppressed) : std::string());
   }
   for (auto& item : batch) item->on_stored(why);
+  for (auto& job : jobs) job->finish(why);
 }
 
 bool SqliteWriter::find_channel(std::string_view name, std::string_view epoch, ChannelRow*& row) {
