@@ -122,6 +122,10 @@ void ApiService::Handlers::publish(const server::HttpRequest& request, const Api
   if (!check_channel(channel, reply)) return;
   if (data.size() > hub_.config().limits.max_data_bytes)
     return reply.error(413, 114, "data is larger than hub.max_data_bytes");
+  std::string key;
+  if (body().string("idempotency_key", key) == JsonBody::Field::wrong_type || key.size() > 128)
+    return reply.error(400, 107, "idempotency_key must be a string of at most 128 bytes");
+  if (!key.empty()) return publish_once(request.worker, std::move(channel), std::move(data), std::move(key), reply);
   hub_.broker().publish(request.worker, hub::Publication{channel, data, wall_ms()},
                         std::make_unique<PublishReply>(reply));
 }

@@ -106,6 +106,54 @@ void ApiService::Handlers::messages(const server::HttpRequest& request, const Ap
   });
 }
 
+void ApiService::Handlers::publish_once(uint32_t worker, std::string channel, std::string data, std::string key,
+                                        const ApiReply& reply) {
+  hub::InboxStore* inbox = hub_.inbox();
+  if (!inbox) return reply.error(501, 108, "idempotency_key needs the SQLite store, and this server runs with [store] kind = \"memory\"");
+  inbox->claim_key("publish", key, [this, worker, channel = std::move(channel), data = std::move(data), key,
+                                    reply](hub::IdempotencyClaim& claim) {
+    hub_.post(worker, [this, worker, channel, data, key, reply, claim = std::move(claim)] {
+      using Status = hub::IdempotencyClaim::Status;
+      switch (claim.status) {
+        case Status::answered: return reply.send(200, claim.answer + "\n");
+        case Status::busy:
+          return reply.error(409, 107, "a publish with this idempotency_key is still in progress; retry in a moment");
+        case Status::failed: return reply.error(503, 100, claim.error);
+        case Status::fresh: break;
+      }
+      // With history the store writes the answer in the publication's transaction; without, it
+      // is recorded once the publication is placed (nothing of it is stored anyway).
+      const bool stored = hub_.broker().keeps_history(channel);
+      class Reply final : public hub::PublishCompletion {
+       public:
+        Reply(hub::InboxStore& inbox, std::string key, bool stored, ApiReply reply)
+            : inbox_(inbox), key_(std::move(key)), stored_(stored), reply_(std::move(reply)) {}
+        void on_published(const hub::PublishResult& result) override {
+          if (!result.ok) {
+            inbox_.release_key("publish", key_);
+            return reply_.error(503, uint32_t(result.error), result.message);
+          }
+          std::string body;
+          hub::JsonWriter(body).begin_object().member("epoch", result.position.epoch)
+              .member("offset", result.position.offset).end_object();
+          if (!stored_) inbox_.record_key("publish", key_, body);
+          body.push_back('\n');
+          reply_.send(200, std::move(body));
+        }
+
+       private:
+        hub::InboxStore& inbox_;
+        std::string key_;
+        bool stored_;
+        ApiReply reply_;
+      };
+      hub::Publication publication{channel, data, wall_ms()};
+      publication.idempotency_key = key;
+      hub_.broker().publish(worker, publication, std::make_unique<Reply>(*hub_.inbox(), key, stored, reply));
+    });
+  });
+}
+
 std::string ApiService::Handlers::inbox_info(const server::HttpRequest& request) {
   std::string out;
   hub::JsonWriter json(out);

@@ -64,6 +64,9 @@ struct Publication {
   std::string_view channel;
   std::string_view data;  // valid JSON
   int64_t ts_ms = 0;      // when the hub took it (ms since the epoch)
+  // The API's idempotency_key, claimed beforehand (InboxStore::claim_key): a store that keeps the
+  // publication records its answer in the publication's own transaction. "" when none.
+  std::string_view idempotency_key;
 };
 
 // One entry of a channel's presence: the connection and what it shows of itself.
@@ -104,6 +107,9 @@ class StoreAppend {
   int64_t ts_ms = 0;
   std::string_view data;
   HistoryRetention retention;
+  // Non-empty: the claimed key of scope "publish" whose answer ({"epoch","offset"}) is written
+  // in the same transaction as the publication.
+  std::string_view idempotency_key;
 };
 
 // What a history read found. `stored` is the channel's stored position ("" epoch when the store

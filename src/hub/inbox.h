@@ -114,6 +114,14 @@ struct InboxTotals {
   uint64_t duplicates = 0;  // sends answered from their idempotency key
 };
 
+// What claiming an idempotency key found (InboxStore::claim_key).
+struct IdempotencyClaim {
+  enum class Status : uint8_t { fresh, answered, busy, failed };
+  Status status = Status::failed;
+  std::string answer;  // answered: the first answer
+  std::string error;   // failed: why
+};
+
 // Every call may come from any thread; completions run on one of the store's threads (the hub
 // posts them to its workers). Writes share the store's group commits and are answered once
 // committed as [store] durability says.
@@ -134,6 +142,13 @@ class InboxStore {
   // Everything up to `upto` is acknowledged: removed, receipts acked.
   virtual void ack(std::string_view device, uint64_t upto) = 0;
   virtual void receipts(std::string_view id, std::function<void(MessageReceipts&)> done) = 0;
+  // Idempotency keys of other requests (scope "publish"): `claim_key` finds the first answer, or
+  // a claim still in progress (busy; a claim left unanswered for a minute is void), or claims
+  // the key for idempotency_ttl_s (fresh). The claimant then records its answer (or the store
+  // does, in the request's own write) or releases the key when the request failed.
+  virtual void claim_key(std::string_view scope, std::string_view key, std::function<void(IdempotencyClaim&)> done) = 0;
+  virtual void record_key(std::string_view scope, std::string_view key, std::string_view answer) = 0;
+  virtual void release_key(std::string_view scope, std::string_view key) = 0;
   // Synchronous reads for /api/info (a connection of their own; short).
   virtual InboxDeviceSummary device_summary(std::string_view device) = 0;
   virtual uint64_t devices_with_pending() = 0;

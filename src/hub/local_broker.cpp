@@ -64,11 +64,13 @@ class DurablePublish final : public StoreAppend {
                  std::string_view epoch, uint64_t offset_, HistoryRetention retention_,
                  std::unique_ptr<PublishCompletion> done)
       : broker_(broker), from_(from), generation_(generation), done_(std::move(done)) {
-    text_.reserve(publication.channel.size() + epoch.size() + publication.data.size());
-    text_.append(publication.channel).append(epoch).append(publication.data);
+    text_.reserve(publication.channel.size() + epoch.size() + publication.data.size() +
+                  publication.idempotency_key.size());
+    text_.append(publication.channel).append(epoch).append(publication.data).append(publication.idempotency_key);
     channel = std::string_view(text_).substr(0, publication.channel.size());
     this->epoch = std::string_view(text_).substr(publication.channel.size(), epoch.size());
-    data = std::string_view(text_).substr(publication.channel.size() + epoch.size());
+    data = std::string_view(text_).substr(publication.channel.size() + epoch.size(), publication.data.size());
+    idempotency_key = std::string_view(text_).substr(text_.size() - publication.idempotency_key.size());
     offset = offset_;
     ts_ms = publication.ts_ms;
     retention = retention_;

@@ -157,6 +157,37 @@ void SqliteInbox::ack(std::string_view device, uint64_t upto) {
       [](std::string_view) {}));
 }
 
+void SqliteInbox::claim_key(std::string_view scope, std::string_view key,
+                            std::function<void(hub::IdempotencyClaim&)> done) {
+  auto claim = std::make_shared<hub::IdempotencyClaim>();
+  writer_.submit(make_job(
+      *this,
+      [scope = std::string(scope), key = std::string(key), claim](InboxWriter& tables, int64_t now_ms,
+                                                                   std::vector<hub::InboxEvent>&, InboxWriter::Delta&) {
+        *claim = {};
+        return tables.claim_key(scope, key, now_ms, *claim);
+      },
+      [claim, done = std::move(done)](std::string_view error) {
+        if (!error.empty()) {
+          *claim = {};
+          claim->error = "the store could not check the idempotency_key: " + std::string(error);
+        }
+        done(*claim);
+      }));
+}
+
+void SqliteInbox::record_key(std::string_view scope, std::string_view key, std::string_view answer) {
+  writer_.submit(make_job(
+      *this,
+      [scope = std::string(scope), key = std::string(key), answer = std::string(answer)](
+          InboxWriter& tables, int64_t, std::vector<hub::InboxEvent>&, InboxWriter::Delta&) {
+        return tables.settle_key(scope, key, answer);
+      },
+      [](std::string_view) {}));  // unrecorded, the claim turns void after a minute
+}
+
+void SqliteInbox::release_key(std::string_view scope, std::string_view key) { record_key(scope, key, {}); }
+
 void SqliteInbox::read(std::string_view device, uint64_t after, uint32_t limit,
                        std::function<void(hub::InboxPage&)> done) {
   post_read_([this, device = std::string(device), after, limit, done = std::move(done)] {

@@ -40,6 +40,9 @@ class InboxWriter {
   bool ack(const std::string& device, uint64_t upto, int64_t now_ms, std::vector<hub::InboxEvent>& events,
            Delta& delta);
   bool sweep(int64_t now_ms, std::vector<hub::InboxEvent>& events, Delta& delta);
+  bool claim_key(const std::string& scope, const std::string& key, int64_t now_ms, hub::IdempotencyClaim& claim);
+  // answer "": the claim is released.
+  bool settle_key(const std::string& scope, const std::string& key, const std::string& answer);
 
  private:
   struct DeviceRow {
@@ -58,7 +61,7 @@ class InboxWriter {
   SqliteStatement find_device_, insert_device_, update_device_, touch_device_, user_devices_, insert_msg_,
       find_collapse_, delete_one_, insert_receipt_, update_receipt_, find_idempotent_, insert_idempotent_,
       unsent_range_, mark_range_, acked_rows_, delete_acked_, expired_rows_, overdue_rows_, mark_undelivered_,
-      drop_receipts_, drop_idempotent_, add_pending_;
+      drop_receipts_, drop_idempotent_, add_pending_, read_claim_, answer_claim_, delete_claim_;
 };
 
 // The InboxStore of the SQLite store.
@@ -79,6 +82,10 @@ class SqliteInbox final : public hub::InboxStore, public WriterSweeper {
   void mark_sent(std::string_view device, uint64_t first, uint64_t last) override;
   void ack(std::string_view device, uint64_t upto) override;
   void receipts(std::string_view id, std::function<void(hub::MessageReceipts&)> done) override;
+  void claim_key(std::string_view scope, std::string_view key,
+                 std::function<void(hub::IdempotencyClaim&)> done) override;
+  void record_key(std::string_view scope, std::string_view key, std::string_view answer) override;
+  void release_key(std::string_view scope, std::string_view key) override;
   hub::InboxDeviceSummary device_summary(std::string_view device) override;
   uint64_t devices_with_pending() override;
   hub::InboxTotals totals() const override;

@@ -10,6 +10,7 @@ namespace {
 
 enum ReceiptState : int { kQueued = 0, kDelivered = 1, kAcked = 2, kExpired = 3, kReplaced = 4 };
 constexpr int kSweepRows = 1000;  // rows of each kind one sweep handles at most
+constexpr int64_t kClaimVoidMs = 60000;  // an idempotency claim left unanswered this long is void
 
 }  // namespace
 
@@ -41,7 +42,10 @@ bool InboxWriter::prepare(std::string& why) {
       mark_undelivered_.prepare(db_, "UPDATE inbox SET undelivered = 1 WHERE device = ?1 AND seq = ?2") &&
       drop_receipts_.prepare(db_, "DELETE FROM receipts WHERE state >= 2 AND changed < ?1") &&
       drop_idempotent_.prepare(db_, "DELETE FROM idempotency WHERE expires <= ?1") &&
-      add_pending_.prepare(db_, "UPDATE devices SET pending = pending + ?2 WHERE name = ?1");
+      add_pending_.prepare(db_, "UPDATE devices SET pending = pending + ?2 WHERE name = ?1") &&
+      read_claim_.prepare(db_, "SELECT answer, expires FROM idempotency WHERE scope = ?1 AND key = ?2") &&
+      answer_claim_.prepare(db_, "UPDATE idempotency SET answer = ?3 WHERE scope = ?1 AND key = ?2") &&
+      delete_claim_.prepare(db_, "DELETE FROM idempotency WHERE scope = ?1 AND key = ?2 AND answer = ''");
   if (!ok) why = "the inbox's statements cannot be prepared: " + db_.error();
   return ok;
 }
@@ -359,6 +363,55 @@ bool InboxWriter::sweep(int64_t now_ms, std::vector<hub::InboxEvent>& events, De
   drop_idempotent_.bind(1, now_ms);
   rc = drop_idempotent_.step();
   drop_idempotent_.reset();
+  return rc == SQLITE_DONE;
+}
+
+bool InboxWriter::claim_key(const std::string& scope, const std::string& key, int64_t now_ms,
+                            hub::IdempotencyClaim& claim) {
+  using Status = hub::IdempotencyClaim::Status;
+  const int64_t ttl_ms = int64_t(settings_.idempotency_ttl_s) * 1000;
+  read_claim_.bind_text(1, scope);
+  read_claim_.bind_text(2, key);
+  int rc = read_claim_.step();
+  std::string answer;
+  int64_t expires = 0;
+  if (rc == SQLITE_ROW) {
+    answer = std::string(read_claim_.column_text(0));
+    expires = read_claim_.column_int(1);
+  }
+  read_claim_.reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return false;
+  if (rc == SQLITE_ROW && expires > now_ms) {
+    if (!answer.empty()) {
+      claim.status = Status::answered;
+      claim.answer = std::move(answer);
+      return true;
+    }
+    // Claimed and not answered: in progress, unless the claimant died (a minute is far beyond
+    // any publish).
+    if (expires - ttl_ms > now_ms - kClaimVoidMs) {
+      claim.status = Status::busy;
+      return true;
+    }
+  }
+  insert_idempotent_.bind_text(1, scope);
+  insert_idempotent_.bind_text(2, key);
+  insert_idempotent_.bind_text(3, "");
+  insert_idempotent_.bind(4, now_ms + ttl_ms);
+  rc = insert_idempotent_.step();
+  insert_idempotent_.reset();
+  if (rc != SQLITE_DONE) return false;
+  claim.status = Status::fresh;
+  return true;
+}
+
+bool InboxWriter::settle_key(const std::string& scope, const std::string& key, const std::string& answer) {
+  SqliteStatement& statement = answer.empty() ? delete_claim_ : answer_claim_;
+  statement.bind_text(1, scope);
+  statement.bind_text(2, key);
+  if (!answer.empty()) statement.bind_text(3, answer);
+  const int rc = statement.step();
+  statement.reset();
   return rc == SQLITE_DONE;
 }
 

@@ -113,7 +113,7 @@ class SqliteWriter {
   StoreTotals& totals_;
   std::unordered_map<std::string, ChannelRow> channels_;
   SqliteStatement find_channel_, insert_channel_, update_channel_, insert_pub_, sized_through_, delete_through_,
-      sizes_from_, expired_, oldest_kept_;
+      sizes_from_, expired_, oldest_kept_, answer_publish_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "base/clock.h"
+#include "hub/json_writer.h"
 #include "store/sqlite_internal.h"
 
 namespace wshub::store {
@@ -36,7 +37,8 @@ bool SqliteWriter::prepare(std::string& why) {
       sizes_from_.prepare(db_, "SELECT off, length(data) FROM pubs WHERE channel_id = ?1 AND off >= ?2 ORDER BY off") &&
       expired_.prepare(db_, "SELECT channel_id, max(off) FROM pubs WHERE expires > 0 AND expires <= ?1 "
                             "GROUP BY channel_id LIMIT " + std::to_string(kSweepChannelsPerTurn)) &&
-      oldest_kept_.prepare(db_, "SELECT min(off) FROM pubs WHERE channel_id = ?1");
+      oldest_kept_.prepare(db_, "SELECT min(off) FROM pubs WHERE channel_id = ?1") &&
+      answer_publish_.prepare(db_, "UPDATE idempotency SET answer = ?2 WHERE scope = 'publish' AND key = ?1");
   if (!ok) why = "the database " + options_.path + " cannot be written: " + db_.error();
   // Checkpoints are ours (wal_autocheckpoint is 0): counted, and run by this thread only.
   if (ok) sqlite3_wal_hook(db_.handle(), &SqliteWriter::on_wal_commit, this);
@@ -157,6 +159,15 @@ void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& b
     insert_pub_.bind_blob(5, item.data);
     ok = insert_pub_.step() == SQLITE_DONE;
     insert_pub_.reset();
+    if (ok && !item.idempotency_key.empty()) {
+      // The API's answer, with the publication: a repeat after any crash finds both or neither.
+      std::string answer;
+      hub::JsonWriter(answer).begin_object().member("epoch", item.epoch).member("offset", item.offset).end_object();
+      answer_publish_.bind_text(1, item.idempotency_key);
+      answer_publish_.bind_text(2, answer);
+      ok = answer_publish_.step() == SQLITE_DONE;
+      answer_publish_.reset();
+    }
     if (!ok) break;
     row->last_offset = item.offset;
     row->kept_bytes += item.data.size();

@@ -15,7 +15,7 @@ from wshubtest.harness import toml_table
 from wshubtest.hook_backend import HookBackend
 from wshubtest.hub_client import HubClient, run
 
-NAMESPACES = [{"name": "", "subscribe": "authenticated", "publish": "subscribers"}]
+NAMESPACES = [{"name": "", "subscribe": "authenticated", "publish": "subscribers", "history_size": 100}]
 INBOX_EVENTS = ["inbox.delivered", "inbox.acked", "inbox.expired", "inbox.undelivered"]
 
 
@@ -196,6 +196,29 @@ class Delivery(InboxCase):
         self.assertEqual(other["seq"], 2)
         metrics = read_metrics(self.server.api_port)
         self.assertEqual(metrics.value("wshub_inbox_duplicates_total"), 1)
+
+    def test_an_idempotency_key_on_publish_gets_the_first_answer_and_publishes_once(self):
+        async def body():
+            client = await HubClient.open(self.server, user="reader")
+            await client.ok("subscribe", ch="orders")
+            first = self.api.post("/api/publish", {"channel": "orders", "data": 1, "idempotency_key": "p-1"})
+            self.assertEqual(first.status, 200, first)
+            again = self.api.post("/api/publish", {"channel": "orders", "data": 2, "idempotency_key": "p-1"})
+            self.assertEqual((again.status, again.json), (200, first.json))
+            other = self.api.post("/api/publish", {"channel": "orders", "data": 3, "idempotency_key": "p-2"})
+            self.assertEqual(other.json["offset"], first.json["offset"] + 1)
+            self.assertEqual([(await client.push("pub"))["data"] for _ in range(2)], [1, 3])
+            await client.round_trip()
+            self.assertEqual([p["data"] for p in client.all_pushes if p["t"] == "pub"], [1, 3])
+        run(body())
+        # The answer was stored with the publication: a restart keeps it.
+        self.api.close()
+        self.server.restart()
+        self.api = ApiClient(self.server.api_port)
+        repeat = self.api.post("/api/publish", {"channel": "orders", "data": 9, "idempotency_key": "p-1"})
+        self.assertEqual((repeat.status, repeat.json["offset"]), (200, 1))
+        bad = self.api.post("/api/publish", {"channel": "orders", "data": 9, "idempotency_key": 7})
+        self.assertEqual((bad.status, bad.error_code), (400, 107))
 
     def test_a_send_to_a_user_reaches_each_of_their_devices(self):
         missing = self.api.post("/api/send", {"user": "nobody", "data": 1})
