@@ -124,6 +124,13 @@ std::unique_ptr<hub::Store> Runtime::make_store(const AppConfig& config) {
   options.sync = config.store.durability == "sync";
   std::string why;
   std::unique_ptr<hub::Store> store = store::open_sqlite_store(options, why);
+  if (!store && !history) {
+    // Nothing asked for history, so only the device inbox needs the file: a server that cannot
+    // have it (a second wshub in the same directory, a read-only one) runs without an inbox, as
+    // it did before the inbox existed, and says so. With history the refusal stands.
+    warnings_.push_back("store: " + why + "; running without the device inbox (/api/send answers 501)");
+    return hub::make_memory_store();
+  }
   if (!store) throw std::runtime_error("store: " + why);
   notes_.push_back(fmt::format("store: {} (durability {})", options.path, config.store.durability));
   return store;
