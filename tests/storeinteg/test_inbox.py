@@ -37,8 +37,17 @@ class InboxCase(unittest.TestCase):
             self.addCleanup(self.backend.close)
             url = self.backend.url
         self.server = start_durable(self, inbox_config(url, **self.inbox))
+        self.addCleanup(self.assert_clean_exit)
         self.api = ApiClient(self.server.api_port)
-        self.addCleanup(self.api.close)
+        self.addCleanup(lambda: self.api.close())
+
+    def assert_clean_exit(self):
+        """SIGTERM ends it with 0, and (under the sanitizers) nothing was reported."""
+        code = self.server.stop()
+        log = self.server.log()
+        self.assertEqual(code, 0, log)
+        for report in ("AddressSanitizer", "LeakSanitizer", "runtime error"):
+            self.assertNotIn(report, log)
 
     def send(self, status=200, **body):
         answer = self.api.post("/api/send", body)
