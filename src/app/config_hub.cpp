@@ -224,7 +224,8 @@ const ConfigTable& webhook_table() {
                 "HMAC-SHA256 key of X-Wshub-Signature (docs/webhooks.md)")
           .path("secret_file", &WebhookEntry::secret_file, "a file holding the secret instead of secret")
           .text_list("events", &WebhookEntry::events,
-                     "what it answers: connect, rpc, publish, subscribe, disconnect")
+                     "what it answers: connect, rpc, publish, subscribe, disconnect, inbox.delivered, "
+                     "inbox.acked, inbox.expired, inbox.undelivered")
           .duration_ms("timeout_ms", endpoint(&WebhookEndpointConfig::timeout_ms), 10, 600000,
                        "a call unanswered this long fails (the client gets 116)")
           .duration_ms("connect_timeout_ms", endpoint(&WebhookEndpointConfig::connect_timeout_ms), 10, 600000,

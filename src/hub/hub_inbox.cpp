@@ -139,6 +139,8 @@ void HubWorker::inbox_ack(HubSession& s, const Command& c) {
   if (c.upto > inbox.sent_upto) {
     // The client counts what it never got: its cursor is broken, and acking it would lose
     // messages. Refused; the connection stays.
+    hub_.fault_log().write_at(spdlog::level::debug, "hub {}: ack upto {} refused: the last msg sent is {}", s.cid,
+                              c.upto, inbox.sent_upto);
     return answer_error(s, c.id, ErrorCode::bad_request,
                         "ack upto " + std::to_string(c.upto) + " is past the last msg sent (seq " +
                             std::to_string(inbox.sent_upto) + ")");

@@ -6,6 +6,7 @@
 # when a device's inbox is full, and the pending numbers of /api/info and /metrics.
 
 import asyncio
+import os
 import time
 import unittest
 
@@ -297,6 +298,20 @@ class Fallback(InboxCase):
 
 
 class Restart(InboxCase):
+    def test_a_send_to_a_deleted_database_is_refused_with_503_like_a_publish(self):
+        self.assertEqual(self.send(device="gone-1", data=1)["seq"], 1)
+        database = self.server.database()
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(database + suffix):
+                os.unlink(database + suffix)
+        for n in range(2):
+            answer = self.api.post("/api/send", {"device": "gone-1", "data": n})
+            self.assertEqual((answer.status, answer.error_code), (503, 100), answer)
+            self.assertIn("the store could not keep the message", answer.json["error"]["message"])
+            self.assertIn("was deleted", answer.json["error"]["message"])
+        self.assertEqual(self.api.post("/api/send", {"device": "gone-1", "data": 3,
+                                                     "idempotency_key": "k"}).status, 503)
+
     def test_a_restart_keeps_unacked_messages_and_acked_stays_acked(self):
         ids = [self.send(device="keep-1", data=n)["id"] for n in range(3)]
 
