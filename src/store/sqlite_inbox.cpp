@@ -87,8 +87,16 @@ bool SqliteInbox::open(const std::string& path, std::string& why) {
 }
 
 void SqliteInbox::configure(const hub::InboxSettings& settings, hub::InboxEvents* events) {
-  settings_ = settings;
-  events_ = events;
+  // Taken on the writer's thread, the only one that reads them (its jobs and sweeps), in order
+  // before any send that follows.
+  writer_.submit(make_job(
+      *this,
+      [this, settings, events](InboxWriter&, int64_t, std::vector<hub::InboxEvent>&, InboxWriter::Delta&) {
+        settings_ = settings;
+        events_ = events;
+        return true;
+      },
+      [](std::string_view) {}));
 }
 
 void SqliteInbox::commit(const InboxWriter::Delta& delta, std::vector<hub::InboxEvent>& events) {

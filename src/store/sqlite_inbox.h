@@ -99,6 +99,7 @@ class SqliteInbox final : public hub::InboxStore, public WriterSweeper {
   void swept(bool committed) override;
   int64_t now() const;
 
+  // Written and read on the writer thread only (configure() is a job).
   hub::InboxSettings settings_;
   hub::InboxEvents* events_ = nullptr;
   SqliteWriter& writer_;
