@@ -240,6 +240,7 @@ void HubWorker::close(server::Session& session) {
       }
   }
   bump(counters_.sessions, -1);
+  if (s->inbox.open) hub_.inbox()->seen(s->identity.device, s->identity.user);
   if (was_connected) {
     bump(counters_.connected, -1);
     if (hub_.has_webhook(BackendEvent::disconnect)) {

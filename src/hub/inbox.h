@@ -135,6 +135,9 @@ class InboxStore {
   // when `epoch` is the inbox's, `acked` counts as an ack.
   virtual void open(std::string_view device, std::string_view user, std::string_view epoch, uint64_t acked,
                     std::function<void(InboxOpened&)> done) = 0;
+  // A connection of `device` closed: it was seen until now (a user's sends reach devices seen
+  // within device_ttl_s, so a device connected for longer than that still counts).
+  virtual void seen(std::string_view device, std::string_view user) = 0;
   // Unexpired messages after `after`, at most `limit`.
   virtual void read(std::string_view device, uint64_t after, uint32_t limit, std::function<void(InboxPage&)> done) = 0;
   // Messages `first`..`last` were pushed (the first push of each is its delivery receipt).

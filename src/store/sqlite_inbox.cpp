@@ -153,6 +153,16 @@ void SqliteInbox::mark_sent(std::string_view device, uint64_t first, uint64_t la
       [](std::string_view) {}));  // a lost mark only delays a receipt: the next push marks again
 }
 
+void SqliteInbox::seen(std::string_view device, std::string_view user) {
+  writer_.submit(make_job(
+      *this,
+      [device = std::string(device), user = std::string(user)](InboxWriter& tables, int64_t now_ms,
+                                                               std::vector<hub::InboxEvent>&, InboxWriter::Delta&) {
+        return tables.seen(device, user, now_ms);
+      },
+      [](std::string_view) {}));
+}
+
 void SqliteInbox::ack(std::string_view device, uint64_t upto) {
   writer_.submit(make_job(
       *this,

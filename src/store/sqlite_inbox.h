@@ -40,6 +40,7 @@ class InboxWriter {
   bool ack(const std::string& device, uint64_t upto, int64_t now_ms, std::vector<hub::InboxEvent>& events,
            Delta& delta);
   bool sweep(int64_t now_ms, std::vector<hub::InboxEvent>& events, Delta& delta);
+  bool seen(const std::string& device, const std::string& user, int64_t now_ms);
   bool claim_key(const std::string& scope, const std::string& key, int64_t now_ms, hub::IdempotencyClaim& claim);
   // answer "": the claim is released.
   bool settle_key(const std::string& scope, const std::string& key, const std::string& answer);
@@ -80,6 +81,7 @@ class SqliteInbox final : public hub::InboxStore, public WriterSweeper {
   void read(std::string_view device, uint64_t after, uint32_t limit,
             std::function<void(hub::InboxPage&)> done) override;
   void mark_sent(std::string_view device, uint64_t first, uint64_t last) override;
+  void seen(std::string_view device, std::string_view user) override;
   void ack(std::string_view device, uint64_t upto) override;
   void receipts(std::string_view id, std::function<void(hub::MessageReceipts&)> done) override;
   void claim_key(std::string_view scope, std::string_view key,

@@ -244,6 +244,15 @@ bool InboxWriter::open(const std::string& device, const std::string& user, const
   return true;
 }
 
+bool InboxWriter::seen(const std::string& device, const std::string& user, int64_t now_ms) {
+  touch_device_.bind_text(1, device);
+  touch_device_.bind_text(2, user);
+  touch_device_.bind(3, now_ms);
+  const int rc = touch_device_.step();
+  touch_device_.reset();
+  return rc == SQLITE_DONE;
+}
+
 bool InboxWriter::mark_sent(const std::string& device, uint64_t first, uint64_t last, int64_t now_ms,
                             std::vector<hub::InboxEvent>& events, Delta& delta) {
   DeviceRow row;

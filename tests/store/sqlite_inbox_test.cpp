@@ -196,6 +196,22 @@ TEST_F(SqliteInboxTest, AUserSendReachesDevicesSeenWithinDeviceTtlAndAFullInboxR
   EXPECT_EQ(inbox_->device_summary("laptop").pending, 2u);
 }
 
+TEST_F(SqliteInboxTest, ADeviceIsSeenUntilItsConnectionCloses) {
+  hub::InboxSettings settings;
+  settings.device_ttl_s = 3600;
+  open(settings);
+  open_inbox("phone", "bob", "", 0);
+  now_ += 3000 * 1000;
+  inbox_->seen("phone", "bob");  // its connection closed now, 3000 s after it opened
+  settle();                      // written (on the writer's clock) before the clock moves on
+  now_ += 1000 * 1000;
+  const hub::InboxSendResult sent = send({}, "1", {}, {}, 0, "bob");
+  ASSERT_EQ(sent.status, Status::stored) << sent.message;
+  EXPECT_EQ(sent.copies.at(0).device, "phone");
+  now_ += 3000 * 1000;
+  EXPECT_EQ(send({}, "2", {}, {}, 0, "bob").status, Status::no_device);
+}
+
 TEST_F(SqliteInboxTest, AReopenKeepsSeqAckedAndEpochAndTheClientsAckCountsInItsEpochOnly) {
   open();
   const std::string epoch = open_inbox("d", "ann", "", 0).epoch;
