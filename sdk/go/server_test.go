@@ -322,8 +322,9 @@ func TestServerEndToEnd(t *testing.T) {
 	expectError(t, "user and device", err, 400, CodeBadRequest, "give exactly one of user or device")
 	_, err = api.Presence(ctx, "news")
 	expectError(t, "presence off", err, 400, CodeNotAvailable, "presence is off")
-	_, err = api.Send(ctx, SendRequest{User: "alice", Data: 1})
-	expectError(t, "send", err, 501, CodeNotAvailable, "the durable store")
+	// The device inbox (docs/api.md): a user with no device gets nothing queued.
+	_, err = api.Send(ctx, SendRequest{User: "nobody", Data: 1})
+	expectError(t, "send", err, 404, CodeUnknownChannel, "user 'nobody' has no device seen")
 	_, err = api.History(ctx, HistoryRequest{Channel: "news"})
 	expectError(t, "history where none is kept", err, 400, CodeNotAvailable, "history is not kept for this channel")
 	for n := 1; n <= 2; n++ {
@@ -345,7 +346,7 @@ func TestServerEndToEnd(t *testing.T) {
 		t.Errorf("history since 1 = %+v, %v", later, err)
 	}
 	_, err = api.Message(ctx, "m-1")
-	expectError(t, "messages", err, 501, CodeNotAvailable, "the durable store")
+	expectError(t, "messages", err, 404, CodeUnknownChannel, "no message 'm-1' is known")
 
 	if ready, err := api.Ready(ctx); !ready || err != nil {
 		t.Errorf("Ready = %v, %v", ready, err)

@@ -25,6 +25,19 @@ uint64_t sum_workers(hub::Hub& hub, Field field) {
   return total;
 }
 
+// The inbox's totals; "available": false with the memory store.
+void write_inbox(hub::JsonWriter& json, hub::InboxStore* inbox) {
+  json.key("inbox").begin_object().member("available", inbox != nullptr);
+  if (!inbox) {
+    json.member("note", "the device inbox needs the SQLite store ([store] kind = \"sqlite\")").end_object();
+    return;
+  }
+  const hub::InboxTotals t = inbox->totals();
+  json.member("pending", t.pending).member("devices_with_pending", inbox->devices_with_pending())
+      .member("sent", t.sends).member("delivered", t.delivered).member("acked", t.acked)
+      .member("expired", t.expired).end_object();
+}
+
 void write_server(hub::JsonWriter& json, server::Server& server) {
   server::ServerCounters& c = server.counters();
   json.key("server").begin_object()
@@ -138,9 +151,7 @@ std::string render_admin_state(const AdminSources& sources, int64_t now_ms) {
     write_channels(json, *sources.hub);
   }
   write_webhooks(json, sources.webhooks);
-  // Pending inbox counts need the durable store, which this build does not have yet.
-  json.key("inbox").begin_object().member("available", false)
-      .member("note", "arrives with the store").end_object();
+  write_inbox(json, sources.hub ? sources.hub->inbox() : nullptr);
   if (sources.server) write_rejections(json, sources.server->rejected_handshakes());
   const AdminLive& live = sources.live;
   json.key("live").begin_object().member("available", live.available);

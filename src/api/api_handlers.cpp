@@ -81,10 +81,8 @@ void ApiService::Handlers::handle(ApiEndpoint endpoint, const server::HttpReques
     case ApiEndpoint::channels: return channels(request, reply);
     case ApiEndpoint::info: return info(request, reply);
     case ApiEndpoint::history: return history(request, reply);
-    case ApiEndpoint::send:
-    case ApiEndpoint::messages:
-      return reply.error(501, 108,
-                         "the durable store's device inbox (send, receipts) is not part of this build yet");
+    case ApiEndpoint::send: return send(request, reply);
+    case ApiEndpoint::messages: return messages(request, reply);
     default: return reply.error(404, 104, "no such endpoint");
   }
 }
@@ -124,6 +122,10 @@ void ApiService::Handlers::publish(const server::HttpRequest& request, const Api
   if (!check_channel(channel, reply)) return;
   if (data.size() > hub_.config().limits.max_data_bytes)
     return reply.error(413, 114, "data is larger than hub.max_data_bytes");
+  std::string key;
+  if (body().string("idempotency_key", key) == JsonBody::Field::wrong_type || key.size() > 128)
+    return reply.error(400, 107, "idempotency_key must be a string of at most 128 bytes");
+  if (!key.empty()) return publish_once(request.worker, std::move(channel), std::move(data), std::move(key), reply);
   hub_.broker().publish(request.worker, hub::Publication{channel, data, wall_ms()},
                         std::make_unique<PublishReply>(reply));
 }
@@ -355,7 +357,7 @@ void ApiService::Handlers::channels(const server::HttpRequest& request, const Ap
 }
 
 void ApiService::Handlers::info(const server::HttpRequest& request, const ApiReply& reply) {
-  std::string body = "{\"hub\":" + hub_.health_json() + "}\n";
+  std::string body = "{\"hub\":" + hub_.health_json() + ",\"inbox\":" + inbox_info(request) + "}\n";
   reply.send(200, std::move(body));
 }
 

@@ -40,6 +40,12 @@ class ApiService::Handlers {
   void channels(const server::HttpRequest& request, const ApiReply& reply);
   void history(const server::HttpRequest& request, const ApiReply& reply);
   void info(const server::HttpRequest& request, const ApiReply& reply);
+  // The inbox (api_inbox.cpp).
+  void send(const server::HttpRequest& request, const ApiReply& reply);
+  void messages(const server::HttpRequest& request, const ApiReply& reply);
+  std::string inbox_info(const server::HttpRequest& request);
+  // A publish with an idempotency_key: claimed, then published (or answered from the first).
+  void publish_once(uint32_t worker, std::string channel, std::string data, std::string key, const ApiReply& reply);
   // Reads the body as a JSON object; false after answering 400 when it is not one.
   bool read_body(const server::HttpRequest& request, const ApiReply& reply);
   // Checks a channel a backend publishes to; false after answering when it is refused.

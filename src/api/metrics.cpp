@@ -115,6 +115,16 @@ void hub_metrics(Exposition& m, const hub::Hub& hub) {
              fmt::format("code=\"{}\"", uint16_t(hub::kAllHubCloses[i])));
 }
 
+void inbox_metrics(Exposition& m, hub::InboxStore& inbox) {
+  const hub::InboxTotals t = inbox.totals();
+  m.single("wshub_inbox_pending", "gauge", "Inbox messages kept unacknowledged, every device.", t.pending);
+  m.single("wshub_inbox_sent_total", "counter", "Inbox messages queued (one per device copy).", t.sends);
+  m.single("wshub_inbox_delivered_total", "counter", "Inbox messages pushed for the first time.", t.delivered);
+  m.single("wshub_inbox_acked_total", "counter", "Inbox messages acknowledged by their device.", t.acked);
+  m.single("wshub_inbox_expired_total", "counter", "Inbox messages dropped at their ttl.", t.expired);
+  m.single("wshub_inbox_duplicates_total", "counter", "Sends answered from their idempotency_key.", t.duplicates);
+}
+
 void store_metrics(Exposition& m, const hub::Store& store) {
   if (!store.keeps_history()) return;
   const hub::StoreCounters c = store.counters();
@@ -195,6 +205,7 @@ std::string render_metrics(const MetricsSources& sources) {
   if (sources.server) server_metrics(m, *sources.server);
   if (sources.hub) hub_metrics(m, *sources.hub);
   if (sources.hub) store_metrics(m, sources.hub->store());
+  if (sources.hub && sources.hub->inbox()) inbox_metrics(m, *sources.hub->inbox());
   if (sources.webhooks && sources.webhooks->endpoint_count()) webhook_metrics(m, *sources.webhooks);
   if (sources.api) api_metrics(m, *sources.api);
   return std::move(m.text());

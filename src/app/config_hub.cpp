@@ -188,6 +188,40 @@ const ConfigTable& store_table() {
   return table;
 }
 
+const ConfigTable& inbox_table() {
+  using hub::InboxSettings;
+  constexpr uint64_t kYear = 366 * 86400;
+  static const ConfigTable table =
+      ConfigFields<InboxSettings>()
+          .count("window", &InboxSettings::window, 1, 1000,
+                 "msg pushes in flight unacknowledged per connection")
+          .count("ack_timeout_s", &InboxSettings::ack_timeout_s, 1, 3600,
+                 "an unacknowledged msg is pushed again after this many seconds (and at the next connect)")
+          .count("default_ttl_s", &InboxSettings::default_ttl_s, 0, kYear,
+                 "the ttl of a send that gives none, in seconds; 0: kept until acknowledged")
+          .count("max_ttl_s", &InboxSettings::max_ttl_s, 1, kYear, "the largest ttl a send may ask, in seconds")
+          .count("fallback_after_s", &InboxSettings::fallback_after_s, 0, kYear,
+                 "inbox.undelivered is raised for a message still unacknowledged this many seconds after it was "
+                 "queued; 0: never")
+          .count("device_ttl_s", &InboxSettings::device_ttl_s, 1, 10 * kYear,
+                 "a send to a user reaches the user's devices that connected within this many seconds")
+          .count("max_pending", &InboxSettings::max_pending, 1, 100000000,
+                 "unacknowledged messages one device may hold; a send past it is refused (115)")
+          .count("receipt_retention_s", &InboxSettings::receipt_retention_s, 1, 10 * kYear,
+                 "receipts of acknowledged or expired messages stay readable this many seconds")
+          .count("idempotency_ttl_s", &InboxSettings::idempotency_ttl_s, 1, kYear,
+                 "a repeated idempotency_key is answered from the first send within this many seconds")
+          .count("max_devices_per_send", &InboxSettings::max_devices_per_send, 1, 10000,
+                 "the devices one send to a user reaches at most")
+          .check([](const InboxSettings& inbox, TableCheck& check) {
+            if (inbox.default_ttl_s > inbox.max_ttl_s)
+              return check.fail("default_ttl_s", "must not be larger than max_ttl_s");
+            return true;
+          })
+          .build();
+  return table;
+}
+
 const ConfigTable& webhook_table() {
   using api::WebhookEndpointConfig;
   auto endpoint = [](auto member) { return via(&WebhookEntry::endpoint, member); };
@@ -200,7 +234,8 @@ const ConfigTable& webhook_table() {
                 "HMAC-SHA256 key of X-Wshub-Signature (docs/webhooks.md)")
           .path("secret_file", &WebhookEntry::secret_file, "a file holding the secret instead of secret")
           .text_list("events", &WebhookEntry::events,
-                     "what it answers: connect, rpc, publish, subscribe, disconnect")
+                     "what it answers: connect, rpc, publish, subscribe, disconnect, inbox.delivered, "
+                     "inbox.acked, inbox.expired, inbox.undelivered")
           .duration_ms("timeout_ms", endpoint(&WebhookEndpointConfig::timeout_ms), 10, 600000,
                        "a call unanswered this long fails (the client gets 116)")
           .duration_ms("connect_timeout_ms", endpoint(&WebhookEndpointConfig::connect_timeout_ms), 10, 600000,
@@ -245,7 +280,7 @@ bool check_webhooks(const AppConfig& config, ListCheck& list) {
         known |= event == hub::backend_event_name(hub::BackendEvent(e));
       if (!known)
         return list.fail(i, "events",
-                         fmt::format("'{}' is not an event; expected connect, rpc, publish, subscribe or disconnect", event));
+                         fmt::format("'{}' is not an event; expected connect, rpc, publish, subscribe, disconnect, inbox.delivered, inbox.acked, inbox.expired or inbox.undelivered", event));
       if (!events.insert(event).second)
         return list.fail(i, "events", fmt::format("event '{}' is answered by two webhooks", event));
     }

@@ -247,6 +247,8 @@ const ConfigTable& app_config_table() {
                       check_webhooks)
           .table("store", &AppConfig::store, store_table(),
                  "positions and history: the embedded SQLite store (docs/durability.md)")
+          .table("inbox", via(&AppConfig::hub, &hub::HubConfig::inbox), inbox_table(),
+                 "the durable per-device inbox (docs/hub-protocol.md, Inbox); needs [store] kind = \"sqlite\"")
           .build();
   return table;
 }

@@ -22,6 +22,7 @@ const ConfigTable& hub_table();
 const ConfigTable& api_table();
 const ConfigTable& webhook_table();
 const ConfigTable& store_table();
+const ConfigTable& inbox_table();
 bool check_webhooks(const struct AppConfig& config, ListCheck& list);
 
 // Every key of app_config_table() with AppConfig's defaults.

@@ -109,8 +109,10 @@ void Runtime::build_hub(AppConfig& config) {
 std::unique_ptr<hub::Store> Runtime::make_store(const AppConfig& config) {
   bool history = false;
   for (const hub::NamespaceConfig& ns : config.hub.namespaces) history |= ns.history_size > 0;
-  if (config.store.kind == "memory" || !history) {
+  // The SQLite store opens whenever it is chosen: the device inbox lives in it too.
+  if (config.store.kind == "memory") {
     if (history) warnings_.push_back("store: kind = \"memory\": no namespace keeps history, whatever history_size says");
+    notes_.push_back("store: kind = \"memory\": there is no device inbox (/api/send answers 501)");
     return hub::make_memory_store();
   }
   store::SqliteStoreOptions options;
@@ -123,6 +125,13 @@ std::unique_ptr<hub::Store> Runtime::make_store(const AppConfig& config) {
   options.max_mids = config.hub.max_mids;
   std::string why;
   std::unique_ptr<hub::Store> store = store::open_sqlite_store(options, why);
+  if (!store && !history) {
+    // Nothing asked for history, so only the device inbox needs the file: a server that cannot
+    // have it (a second wshub in the same directory, a read-only one) runs without an inbox, as
+    // it did before the inbox existed, and says so. With history the refusal stands.
+    warnings_.push_back("store: " + why + "; running without the device inbox (/api/send answers 501)");
+    return hub::make_memory_store();
+  }
   if (!store) throw std::runtime_error("store: " + why);
   notes_.push_back(fmt::format("store: {} (durability {})", options.path, config.store.durability));
   return store;

@@ -10,7 +10,19 @@
 
 namespace wshub::hub {
 
-enum class BackendEvent : uint8_t { connect, rpc, publish, subscribe, disconnect, count_ };
+enum class BackendEvent : uint8_t {
+  connect,
+  rpc,
+  publish,
+  subscribe,
+  disconnect,
+  // The inbox's receipts: notices like disconnect (docs/webhooks.md).
+  inbox_delivered,
+  inbox_acked,
+  inbox_expired,
+  inbox_undelivered,
+  count_
+};
 
 const char* backend_event_name(BackendEvent event);
 

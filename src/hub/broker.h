@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "hub/codes.h"
+#include "hub/inbox.h"
 #include "proto/frame_variants.h"
 
 namespace wshub::net {
@@ -68,6 +69,9 @@ struct Publication {
   // it is forgotten at `mid_expires_ms` (wall clock).
   std::string_view mid_key = {};
   int64_t mid_expires_ms = 0;
+  // The API's idempotency_key, claimed beforehand (InboxStore::claim_key): a store that keeps the
+  // publication records its answer in the publication's own transaction. "" when none.
+  std::string_view idempotency_key = {};
 };
 
 // A client's message id remembered for deduplication (hub/mid_table.h): `key` names the sender,
@@ -123,6 +127,9 @@ class StoreAppend {
   // mid_expires_ms, epoch, offset}.
   std::string_view mid_key = {};
   int64_t mid_expires_ms = 0;
+  // Non-empty: the claimed key of scope "publish" whose answer ({"epoch","offset"}) is written
+  // in the same transaction as the publication.
+  std::string_view idempotency_key = {};
 };
 
 // What a history read found. `stored` is the channel's stored position ("" epoch when the store
@@ -179,6 +186,8 @@ class Store {
     (void)limit;
     return {};
   }
+  // The device inbox this store keeps, or null (the memory store keeps none: sends get 501).
+  virtual InboxStore* inbox() { return nullptr; }
   // Commits what is queued and stops the writer: appends after this fail. Idempotent.
   virtual void close() {}
 };

@@ -136,9 +136,30 @@ Hub::Hub(HubConfig config, std::unique_ptr<Store> store, std::unique_ptr<TokenVe
       return HistoryRetention{ns->history_size, ns->history_bytes, ns->history_ttl_s};
     };
   broker_ = make_local_broker(*store_, std::move(options));
+  if (InboxStore* inbox = store_->inbox()) {
+    inbox_events_ = make_inbox_events(*this);
+    inbox->configure(config_.inbox, inbox_events_.get());
+  }
 }
 
 Hub::~Hub() = default;
+
+namespace {
+
+class PostedTask final : public net::MailItem {
+ public:
+  explicit PostedTask(std::function<void()> task) : task_(std::move(task)) {}
+  void run() override { task_(); }
+
+ private:
+  std::function<void()> task_;
+};
+
+}  // namespace
+
+void Hub::post(uint32_t worker, std::function<void()> task) {
+  workers_[worker]->host().reactor().post(new PostedTask(std::move(task)));
+}
 
 std::shared_ptr<server::RouteService> Hub::make_route(HubRouteParams params) {
   return std::make_shared<HubRoute>(*this, params);
@@ -216,6 +237,10 @@ const char* backend_event_name(BackendEvent event) {
     case BackendEvent::publish: return "publish";
     case BackendEvent::subscribe: return "subscribe";
     case BackendEvent::disconnect: return "disconnect";
+    case BackendEvent::inbox_delivered: return "inbox.delivered";
+    case BackendEvent::inbox_acked: return "inbox.acked";
+    case BackendEvent::inbox_expired: return "inbox.expired";
+    case BackendEvent::inbox_undelivered: return "inbox.undelivered";
     case BackendEvent::count_: break;
   }
   return "?";

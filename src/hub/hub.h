@@ -25,6 +25,10 @@ class HealthReport;
 namespace wshub::hub {
 
 class HubWorker;
+class Hub;
+
+// The receipts' webhooks (hub_inbox.cpp).
+std::unique_ptr<InboxEvents> make_inbox_events(Hub& hub);
 
 class Hub {
  public:
@@ -45,6 +49,10 @@ class Hub {
   void close_store() { store_->close(); }
   // The message ids of client publish and rpc, for deduplication. Any thread.
   MidTable& mids() { return mids_; }
+  // The device inbox, or null when the store keeps none.
+  InboxStore* inbox() const { return store_->inbox(); }
+  // Runs `task` on worker `worker`'s thread. Any thread.
+  void post(uint32_t worker, std::function<void()> task);
   const TokenVerifier* verifier() const { return verifier_.get(); }
   Backend* backend() const { return backend_.get(); }
   bool has_webhook(BackendEvent event) const { return backend_ && backend_->has(event); }
@@ -78,6 +86,7 @@ class Hub {
   HubConfig config_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Broker> broker_;
+  std::unique_ptr<InboxEvents> inbox_events_;
   std::unique_ptr<TokenVerifier> verifier_;
   std::shared_ptr<Backend> backend_;
   MidTable mids_;

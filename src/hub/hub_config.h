@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hub/command.h"
+#include "hub/inbox.h"
 
 namespace wshub::hub {
 
@@ -56,6 +57,7 @@ struct HubConfig {
   std::vector<NamespaceConfig> namespaces;  // must contain the default "" to serve plain names
   HubLimits limits;
   CommandLimits commands;
+  InboxSettings inbox;             // [inbox]
   bool allow_anonymous = false;    // connect without a token (user "") where no webhook decides
   bool allow_no_exp = false;       // tokens without `exp`
   uint32_t connect_timeout_ms = 10000;

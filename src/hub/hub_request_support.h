@@ -63,6 +63,7 @@ class PublishDone final : public PublishCompletion {
 struct ConnectAnswer {
   std::string head;                  // the members before "subs"
   std::vector<std::string> entries;  // "CHANNEL":{...}, in the order of the request's subs
+  std::string inbox;                 // the inbox object, once opened ("" without an inbox)
   size_t pending = 0;
 
   void set(size_t index, std::string_view channel, ErrorCode error, std::string text) {
@@ -86,6 +87,10 @@ struct ConnectAnswer {
       out += entries[i];
     }
     out.push_back('}');
+    if (!inbox.empty()) {
+      out += ",\"inbox\":";
+      out += inbox;
+    }
     return out;
   }
 };

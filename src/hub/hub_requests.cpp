@@ -55,6 +55,11 @@ server::UpgradeVerdict HubWorker::upgrade(const server::UpgradeRequest& request)
 void HubWorker::connect(HubSession& s, const Command& c) {
   if (s.stage != SessionStage::awaiting_connect)
     return answer_error(s, c.id, ErrorCode::bad_request, "already connected");
+  // The client's inbox cursor (`inbox {ep, acked}`; `{}` on a first connect).
+  if (c.has_inbox && c.since.present) {
+    s.inbox.client_epoch = std::string(c.since.epoch);
+    s.inbox.client_acked = c.since.offset;
+  }
   if (s.identified_at_upgrade) return finish_connect(s, c.id, s.identity, std::string(c.subs_json));
   const TokenVerifier* verifier = hub_.verifier();
   if (!c.token.empty() && verifier) {
@@ -143,7 +148,10 @@ void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, st
   // answer is sent (a client learns each channel's position before its first `pub`).
   bool resumes = false;
   for (const SubsEntry& entry : subs) resumes |= entry.has_since && hub_.broker().keeps_history(entry.channel);
-  if (resumes) {
+  // A device's inbox is opened by the store's writer: the answer waits for it likewise.
+  const bool has_inbox = !s.identity.device.empty() && hub_.inbox();
+  const bool waits = resumes || has_inbox;
+  if (waits) {
     bool owed = false;
     for (const OwedAnswer& answer : s.owed) owed |= answer.id == id;
     if (!owed) owe_answer(s, id);
@@ -159,7 +167,7 @@ void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, st
       if (channel.back() == ':') continue;
       if (parse_channel_name(channel, name) == ChannelNameError::none) {
         add_subscription(s, channel, ignored);
-        if (resumes) hold_last_subscription(s, id);
+        if (waits) hold_last_subscription(s, id);
       } else {
         hub_.fault_log().write_at(spdlog::level::debug, "hub {}: no personal channel {:?}: not a valid channel name",
                                   s.cid, std::string_view(channel).substr(0, 80));
@@ -187,20 +195,36 @@ void HubWorker::finish_connect(HubSession& s, uint64_t id, Identity identity, st
     if (!(entry.has_since && hub_.broker().keeps_history(entry.channel))) {
       answer->set(i, entry.channel, ErrorCode(0), subscribed_fields(s, entry.channel, entry.has_since, entry.epoch,
                                                                     entry.offset));
-      if (resumes) hold_last_subscription(s, id);
+      if (waits) hold_last_subscription(s, id);
       continue;
     }
     ++answer->pending;
     resume_subscription(s, id, entry.channel, entry.epoch, entry.offset,
                         [this, answer, i, id, channel = entry.channel](HubSession& s, ErrorCode error, std::string text) {
                           answer->set(i, channel, error, std::move(text));
-                          if (--answer->pending == 0) settle_answer(s, id, ok_text(id, answer->fields()));
+                          if (--answer->pending == 0) {
+                            settle_answer(s, id, ok_text(id, answer->fields()));
+                            inbox_start(s);
+                          }
                         });
+  }
+  if (has_inbox) {
+    ++answer->pending;
+    inbox_open(s, [this, answer, id](HubSession& s, std::string inbox) {
+      answer->inbox = std::move(inbox);
+      if (--answer->pending == 0) {
+        settle_answer(s, id, ok_text(id, answer->fields()));
+        inbox_start(s);
+      }
+    });
   }
   const uint64_t now = now_ms();
   s.next_ping_ms = now + s.params->ping_interval_ms;
   s.expiry_deadline_ms = s.identity.expires_ms ? now + uint64_t(s.identity.expires_ms - now_wall) : 0;
-  if (--answer->pending == 0) answer_ok(s, id, answer->fields());
+  if (--answer->pending == 0) {
+    answer_ok(s, id, answer->fields());
+    inbox_start(s);
+  }
   schedule(s);
   run_held_requests(s);
 }

@@ -45,6 +45,26 @@ struct HeldSubscription {
   std::vector<std::shared_ptr<const proto::FrameVariants>> frames;
 };
 
+// The connection's side of its device's inbox (docs/hub-protocol.md, Inbox).
+struct InboxCursor {
+  struct InFlight {
+    uint64_t seq = 0;
+    uint64_t sent_ms = 0;  // reactor clock of the last push
+    std::string push;      // the msg push, for a push again
+  };
+  // What connect asked: `inbox {ep, acked}`.
+  std::string client_epoch;
+  uint64_t client_acked = 0;
+  bool open = false;     // the store opened the device's inbox for this connection
+  bool started = false;  // connect's answer is sent: msg pushes may follow
+  bool reading = false;  // a read of the store is under way
+  bool more = false;     // the store may hold messages after sent_upto
+  uint64_t acked = 0;      // acknowledged up to
+  uint64_t sent_upto = 0;  // pushed up to
+  uint64_t retry_ms = 0;   // reactor clock: a failed read is tried again then; 0: none
+  std::vector<InFlight> in_flight;  // ascending seq, at most the window
+};
+
 class HubSession final : public server::RouteState {
  public:
   server::ConnectionRef ref;
@@ -67,6 +87,7 @@ class HubSession final : public server::RouteState {
   // order once connected, dropped if the connect fails.
   std::vector<std::string> held_requests;
   size_t held_bytes = 0;
+  InboxCursor inbox;
 
   bool connected() const { return stage == SessionStage::connected; }
   bool has_pending(uint64_t id) const {

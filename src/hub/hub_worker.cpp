@@ -125,8 +125,7 @@ void HubWorker::on_command(const Command& c) {
     case CommandType::ping:
       if (c.id) answer_ok(s, c.id);
       return;
-    case CommandType::ack:
-      return;  // the durable inbox takes acks (its own layer); without it there is nothing to ack
+    case CommandType::ack: return inbox_ack(s, c);
     case CommandType::history: return history(s, c);
     case CommandType::count_: break;
   }
@@ -186,16 +185,19 @@ void HubWorker::deadline(server::Session& session) {
     s->awaiting_pong = true;
     s->pong_deadline_ms = now + s->params->pong_timeout_ms;
   }
+  inbox_deadline(*s, now);
   schedule(*s);
 }
 
-// The session's one deadline: the next ping, the pong it waits for, or the token's expiry.
+// The session's one deadline: the next ping, the pong it waits for, the token's expiry, or the
+// inbox's (a push again after ack_timeout, a read tried again).
 void HubWorker::schedule(HubSession& s) {
   if (s.stage != SessionStage::connected) return;
   const uint64_t now = now_ms();
   if (!s.awaiting_pong && s.next_ping_ms <= now) s.next_ping_ms = now + s.params->ping_interval_ms;
   uint64_t due = s.awaiting_pong ? s.pong_deadline_ms : s.next_ping_ms;
   if (s.expiry_deadline_ms && (due == 0 || s.expiry_deadline_ms < due)) due = s.expiry_deadline_ms;
+  if (const uint64_t inbox = inbox_due(s); inbox && (due == 0 || inbox < due)) due = inbox;
   host_.with_session(s.ref, [&](server::Session& session) { session.set_deadline(due); });
 }
 
@@ -250,6 +252,7 @@ void HubWorker::close(server::Session& session) {
       }
   }
   bump(counters_.sessions, -1);
+  if (s->inbox.open) hub_.inbox()->seen(s->identity.device, s->identity.user);
   if (was_connected) {
     bump(counters_.connected, -1);
     if (hub_.has_webhook(BackendEvent::disconnect)) {

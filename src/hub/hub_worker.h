@@ -85,6 +85,9 @@ class HubWorker final : public PublicationSink, private CommandSink {
   // The connected sessions of `user` (or of `device` when `by_device`) on this worker.
   std::vector<PresenceEntry> connections_of(std::string_view id, bool by_device) const;
 
+  // New messages were queued for `devices`: their connections here push them. Returns how many.
+  size_t inbox_arrived(const std::vector<std::string>& devices);
+
   uint32_t index() const { return host_.worker_index(); }
   server::RouteHost& host() { return host_; }
   const HubWorkerCounters& counters() const { return counters_; }
@@ -152,6 +155,19 @@ class HubWorker final : public PublicationSink, private CommandSink {
   void hold_delivery(HubSession& s, std::string_view channel,
                      const std::shared_ptr<const proto::FrameVariants>& frame);
   void refresh(HubSession& s, const Command& c);
+
+  // The device inbox (hub_inbox.cpp).
+  // Opens the inbox of `s`'s device; `done` gets the connect answer's `inbox` object.
+  void inbox_open(HubSession& s, std::function<void(HubSession&, std::string)> done);
+  // Connect's answer is sent: msg pushes may start.
+  void inbox_start(HubSession& s);
+  void inbox_pump(HubSession& s);
+  void inbox_page(HubSession& s, InboxPage& page, uint32_t limit);
+  void inbox_ack(HubSession& s, const Command& c);
+  // Pushes again what waited past ack_timeout; retries a failed read.
+  void inbox_deadline(HubSession& s, uint64_t now);
+  // The earliest inbox deadline of `s` (reactor clock), 0 when none.
+  uint64_t inbox_due(const HubSession& s) const;
 
   // Subscriptions (hub_subscriptions.cpp).
   // Joins the local channel and the broker; fills `position` with where the stream stands.

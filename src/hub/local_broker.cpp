@@ -64,14 +64,20 @@ class DurablePublish final : public StoreAppend {
                  std::string_view epoch, uint64_t offset_, HistoryRetention retention_,
                  std::unique_ptr<PublishCompletion> done)
       : broker_(broker), from_(from), generation_(generation), done_(std::move(done)) {
-    text_.reserve(publication.channel.size() + epoch.size() + publication.data.size() + publication.mid_key.size());
-    text_.append(publication.channel).append(epoch).append(publication.data).append(publication.mid_key);
+    text_.reserve(publication.channel.size() + epoch.size() + publication.data.size() + publication.mid_key.size() +
+                  publication.idempotency_key.size());
+    text_.append(publication.channel)
+        .append(epoch)
+        .append(publication.data)
+        .append(publication.mid_key)
+        .append(publication.idempotency_key);
     const std::string_view text(text_);
     channel = text.substr(0, publication.channel.size());
     this->epoch = text.substr(publication.channel.size(), epoch.size());
     data = text.substr(publication.channel.size() + epoch.size(), publication.data.size());
-    mid_key = text.substr(publication.channel.size() + epoch.size() + publication.data.size());
+    mid_key = text.substr(publication.channel.size() + epoch.size() + publication.data.size(), publication.mid_key.size());
     mid_expires_ms = publication.mid_expires_ms;
+    idempotency_key = text.substr(text.size() - publication.idempotency_key.size());
     offset = offset_;
     ts_ms = publication.ts_ms;
     retention = retention_;

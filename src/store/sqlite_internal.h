@@ -27,6 +27,28 @@ bool open_database(SqliteConnection& db, const SqliteStoreOptions& options, int&
 // A connection for reads beside the writer (same file, WAL), with `busy_timeout`.
 bool open_reader(SqliteConnection& db, const std::string& path, std::string& why);
 
+// Work other than appends that the writer runs inside a batch's transaction (the inbox's sends,
+// acks, receipts), so it shares the batch's commit. On the writer thread only.
+class WriterJob {
+ public:
+  virtual ~WriterJob() = default;
+  // In the open transaction, after the batch's appends. False on an SQL error: the whole batch
+  // is rolled back and every part of it refused.
+  virtual bool apply(int64_t now_ms) = 0;
+  // Once: after the commit (`error` empty) or with why the batch was refused.
+  virtual void finish(std::string_view error) = 0;
+};
+
+// Work the writer runs about once a second in a transaction of its own (the inbox's expiry).
+class WriterSweeper {
+ public:
+  virtual bool sweep(int64_t now_ms) = 0;   // in the transaction; false on an SQL error
+  virtual void swept(bool committed) = 0;   // after the commit or the rollback
+
+ protected:
+  ~WriterSweeper() = default;
+};
+
 struct StoreTotals {
   std::atomic<uint64_t> appends{0}, append_errors{0}, commits{0}, syncs{0}, trimmed{0}, reads{0};
 };
@@ -50,6 +72,12 @@ class SqliteWriter {
   // A message id that came with no publication (an rpc's answer): committed with the next turn.
   // Lost with that turn's commit if it fails (the client's retry then runs again).
   void remember_mid(hub::MidRecord record);
+  // Queues `job` into the next batch; after stop() it is finished with an error at once.
+  void submit(std::unique_ptr<WriterJob> job);
+  // Before start().
+  void set_sweeper(WriterSweeper* sweeper) { sweeper_ = sweeper; }
+  // The writer's clock for jobs and sweeps (the options' clock, else wall time).
+  int64_t now_ms() const;
   // Commits what is queued, then stops; later appends fail at once.
   void stop();
 
@@ -64,13 +92,16 @@ class SqliteWriter {
     hub::HistoryRetention retention;
   };
   void run();
-  void write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch, std::vector<hub::MidRecord>& mids);
+  void write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch, std::vector<std::unique_ptr<WriterJob>>& jobs,
+                   std::vector<hub::MidRecord>& mids);
   bool insert_mid(std::string_view key, int64_t expires_ms, std::string_view epoch, uint64_t offset,
                   std::string_view data);
   // Drops expired mids and, past options_.max_mids, those that expire soonest.
   bool sweep_mids(int64_t now_ms);
-  // Answers every append of `batch` with `why`, counts them and logs it (rate-limited).
-  void refuse_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch, const std::string& why);
+  // Answers every append and job of the batch with `why`, counts them and logs it (rate-limited).
+  void refuse_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch, std::vector<std::unique_ptr<WriterJob>>& jobs,
+                    const std::string& why);
+  void run_sweeper(int64_t now_ms);
   // In the open transaction; false on an SQL error (the whole batch then fails).
   bool apply(hub::StoreAppend& item, std::string& refusal);
   bool find_channel(std::string_view name, std::string_view epoch, ChannelRow*& row);
@@ -90,13 +121,15 @@ class SqliteWriter {
   StoreTotals& totals_;
   std::unordered_map<std::string, ChannelRow> channels_;
   SqliteStatement find_channel_, insert_channel_, update_channel_, insert_pub_, sized_through_, delete_through_,
-      sizes_from_, expired_, oldest_kept_, insert_mid_, expire_mids_, bound_mids_;
+      sizes_from_, expired_, oldest_kept_, insert_mid_, expire_mids_, bound_mids_, answer_publish_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<std::unique_ptr<hub::StoreAppend>> queue_;
   std::vector<hub::MidRecord> mid_queue_;
   uint64_t mids_since_sweep_ = 0;  // mid rows written since the bound was last applied
+  std::vector<std::unique_ptr<WriterJob>> jobs_;
+  WriterSweeper* sweeper_ = nullptr;
   bool stopping_ = false;
   bool stopped_ = false;
   std::thread thread_;

@@ -45,6 +45,23 @@ constexpr std::string_view kMigrations[] = {
     "CREATE TABLE mids(key TEXT PRIMARY KEY, expires INTEGER NOT NULL, epoch TEXT NOT NULL DEFAULT '',"
     "  off INTEGER NOT NULL DEFAULT 0, data BLOB) WITHOUT ROWID;"
     "CREATE INDEX mids_expiry ON mids(expires);",
+    // 4: the device inbox: devices (their inbox's epoch, last seq given, acked and pending counts),
+    // messages keyed by (device, seq), receipts by message id, idempotency keys by scope.
+    "CREATE TABLE devices(name TEXT PRIMARY KEY, user TEXT NOT NULL, epoch TEXT NOT NULL, head INTEGER NOT NULL,"
+    "  acked INTEGER NOT NULL, pending INTEGER NOT NULL, last_seen INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX devices_user ON devices(user, last_seen);"
+    "CREATE TABLE inbox(device TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, ts INTEGER NOT NULL,"
+    "  expires INTEGER NOT NULL, collapse_key TEXT, first_sent INTEGER NOT NULL DEFAULT 0,"
+    "  undelivered INTEGER NOT NULL DEFAULT 0, data BLOB NOT NULL, PRIMARY KEY(device, seq)) WITHOUT ROWID;"
+    "CREATE INDEX inbox_expiry ON inbox(expires) WHERE expires > 0;"
+    "CREATE INDEX inbox_collapse ON inbox(device, collapse_key) WHERE collapse_key IS NOT NULL;"
+    "CREATE INDEX inbox_fallback ON inbox(ts) WHERE undelivered = 0;"
+    "CREATE TABLE receipts(id TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL, state INTEGER NOT NULL,"
+    "  created INTEGER NOT NULL, changed INTEGER NOT NULL, PRIMARY KEY(id, device)) WITHOUT ROWID;"
+    "CREATE INDEX receipts_changed ON receipts(changed) WHERE state >= 2;"
+    "CREATE TABLE idempotency(scope TEXT NOT NULL, key TEXT NOT NULL, answer TEXT NOT NULL,"
+    "  expires INTEGER NOT NULL, PRIMARY KEY(scope, key)) WITHOUT ROWID;"
+    "CREATE INDEX idempotency_expiry ON idempotency(expires);",
 };
 static_assert(std::size(kMigrations) == kSqliteSchemaVersion);
 

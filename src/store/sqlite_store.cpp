@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "base/clock.h"
+#include "store/sqlite_inbox.h"
 #include "store/sqlite_internal.h"
 
 namespace wshub::store {
@@ -52,6 +53,11 @@ class SqliteStore final : public hub::Store {
       return false;
     }
     if (!writer_.prepare(why)) return false;
+    inbox_ = std::make_unique<SqliteInbox>(
+        writer_db_, writer_, read_db_, [this](std::function<void()> task) { post_read(std::move(task)); },
+        options_.clock);
+    if (!inbox_->open(options_.path, why)) return false;
+    writer_.set_sweeper(inbox_.get());
     writer_.watch(lock_.fd);
     writer_.start();
     reader_ = std::thread([this] { read_loop(); });
@@ -60,6 +66,7 @@ class SqliteStore final : public hub::Store {
   }
 
   bool keeps_history() const override { return true; }
+  hub::InboxStore* inbox() override { return inbox_.get(); }
 
   hub::ChannelPosition load_position(std::string_view channel) override {
     hub::ChannelPosition position{epoch_, 0};
@@ -159,15 +166,36 @@ class SqliteStore final : public hub::Store {
   }
 
  private:
+  // Runs `task` on the reader thread (the inbox's reads); dropped once the store is closed (the
+  // hub's workers, which would take the answer, are stopped by then).
+  void post_read(std::function<void()> task) {
+    std::lock_guard lock(read_mutex_);
+    if (read_stopping_) return;
+    read_tasks_.push_back(std::move(task));
+    read_wake_.notify_one();
+  }
+
   void read_loop() {
     for (;;) {
       HistoryRequest request;
+      std::function<void()> task;
       {
         std::unique_lock lock(read_mutex_);
-        read_wake_.wait(lock, [this] { return !read_queue_.empty() || read_stopping_; });
-        if (read_queue_.empty()) return;
-        request = std::move(read_queue_.front());
-        read_queue_.pop_front();
+        read_wake_.wait(lock, [this] { return !read_queue_.empty() || !read_tasks_.empty() || read_stopping_; });
+        if (!read_tasks_.empty()) {
+          task = std::move(read_tasks_.front());
+          read_tasks_.pop_front();
+        } else if (read_queue_.empty()) {
+          return;
+        } else {
+          request = std::move(read_queue_.front());
+          read_queue_.pop_front();
+        }
+      }
+      if (task) {
+        task();
+        totals_.reads.fetch_add(1, std::memory_order_relaxed);
+        continue;
       }
       hub::HistoryPage page = read(request);
       totals_.reads.fetch_add(1, std::memory_order_relaxed);
@@ -232,6 +260,7 @@ class SqliteStore final : public hub::Store {
   StoreTotals totals_;
   SqliteConnection writer_db_, position_db_, read_db_;
   SqliteWriter writer_;
+  std::unique_ptr<SqliteInbox> inbox_;  // after the writer: destroyed before it
   std::string epoch_;
 
   std::mutex position_mutex_;
@@ -240,6 +269,7 @@ class SqliteStore final : public hub::Store {
   std::mutex read_mutex_;
   std::condition_variable read_wake_;
   std::deque<HistoryRequest> read_queue_;
+  std::deque<std::function<void()>> read_tasks_;
   bool read_stopping_ = false;
   bool opened_ = false;  // open() succeeded: the database is ours to checkpoint
   bool closed_ = false;  // the WAL was checkpointed by close()

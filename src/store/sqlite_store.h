@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,7 +15,7 @@ namespace wshub::store {
 
 // The schema this build writes. A database with a larger user_version was written by a newer
 // wshub and is refused; a smaller one is migrated forward at open.
-inline constexpr int64_t kSqliteSchemaVersion = 3;
+inline constexpr int64_t kSqliteSchemaVersion = 4;
 
 struct SqliteStoreOptions {
   std::string path = "wshub.db";
@@ -29,6 +30,9 @@ struct SqliteStoreOptions {
   uint64_t max_file_bytes = 0;
   // Message ids kept for deduplication (hub.max_mids): past it the soonest to expire go.
   uint64_t max_mids = 100000;
+  // The inbox's clock (ms since the epoch: ttl, idempotency, receipts); wall time when empty.
+  // Tests set a fake one.
+  std::function<int64_t()> clock;
 };
 
 // Opens, checks and migrates the database; null with `why` set to one sentence naming the file,

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "base/clock.h"
+#include "hub/json_writer.h"
 #include "store/sqlite_internal.h"
 
 namespace wshub::store {
@@ -40,7 +41,8 @@ bool SqliteWriter::prepare(std::string& why) {
       insert_mid_.prepare(db_, "INSERT OR REPLACE INTO mids(key, expires, epoch, off, data) VALUES(?1, ?2, ?3, ?4, ?5)") &&
       expire_mids_.prepare(db_, "DELETE FROM mids WHERE expires <= ?1") &&
       bound_mids_.prepare(db_, "DELETE FROM mids WHERE key IN (SELECT key FROM mids ORDER BY expires DESC "
-                               "LIMIT -1 OFFSET ?1)");
+                               "LIMIT -1 OFFSET ?1)") &&
+      answer_publish_.prepare(db_, "UPDATE idempotency SET answer = ?2 WHERE scope = 'publish' AND key = ?1");
   if (!ok) why = "the database " + options_.path + " cannot be written: " + db_.error();
   // Checkpoints are ours (wal_autocheckpoint is 0): counted, and run by this thread only.
   if (ok) sqlite3_wal_hook(db_.handle(), &SqliteWriter::on_wal_commit, this);
@@ -53,7 +55,7 @@ void SqliteWriter::append(std::unique_ptr<hub::StoreAppend> item) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      const bool was_empty = queue_.empty();
+      const bool was_empty = queue_.empty() && mid_queue_.empty() && jobs_.empty();
       queue_.push_back(std::move(item));
       if (was_empty) wake_.notify_one();
       return;
@@ -66,10 +68,25 @@ void SqliteWriter::append(std::unique_ptr<hub::StoreAppend> item) {
 void SqliteWriter::remember_mid(hub::MidRecord record) {
   std::lock_guard lock(mutex_);
   if (stopping_) return;
-  const bool was_empty = queue_.empty() && mid_queue_.empty();
+  const bool was_empty = queue_.empty() && mid_queue_.empty() && jobs_.empty();
   mid_queue_.push_back(std::move(record));
   if (was_empty) wake_.notify_one();
 }
+
+void SqliteWriter::submit(std::unique_ptr<WriterJob> job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      const bool was_empty = queue_.empty() && mid_queue_.empty() && jobs_.empty();
+      jobs_.push_back(std::move(job));
+      if (was_empty) wake_.notify_one();
+      return;
+    }
+  }
+  job->finish("the store is closed (the server is stopping)");
+}
+
+int64_t SqliteWriter::now_ms() const { return options_.clock ? options_.clock() : wall_ms(); }
 
 void SqliteWriter::stop() {
   {
@@ -85,13 +102,14 @@ void SqliteWriter::stop() {
 void SqliteWriter::run() {
   std::vector<std::unique_ptr<hub::StoreAppend>> batch;
   std::vector<hub::MidRecord> mids;
+  std::vector<std::unique_ptr<WriterJob>> jobs;
   next_sweep_ms_ = wall_ms() + kSweepIntervalMs;
   for (;;) {
     bool finished = false;
     {
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, std::chrono::milliseconds(kSweepIntervalMs),
-                     [this] { return !queue_.empty() || !mid_queue_.empty() || stopping_; });
+                     [this] { return !queue_.empty() || !mid_queue_.empty() || !jobs_.empty() || stopping_; });
       mids.swap(mid_queue_);
       if (queue_.size() <= options_.max_batch) {
         batch.swap(queue_);
@@ -100,26 +118,44 @@ void SqliteWriter::run() {
                      std::make_move_iterator(queue_.begin() + options_.max_batch));
         queue_.erase(queue_.begin(), queue_.begin() + options_.max_batch);
       }
-      finished = stopping_ && queue_.empty();
+      // Jobs are few next to appends (one per send, ack or delivery batch): all of them go.
+      jobs.swap(jobs_);
+      finished = stopping_ && queue_.empty() && jobs_.empty();
     }
-    if (!batch.empty() || !mids.empty()) write_batch(batch, mids);
+    if (!batch.empty() || !jobs.empty() || !mids.empty()) write_batch(batch, jobs, mids);
     batch.clear();
+    jobs.clear();
     mids.clear();
     if (finished) break;
     const int64_t now = wall_ms();
     if (now >= next_sweep_ms_) {
       sweep_expired(now);
       sweep_mids(now);
+      run_sweeper(now_ms());
       next_sweep_ms_ = now + kSweepIntervalMs;
     }
   }
 }
 
+void SqliteWriter::run_sweeper(int64_t now_ms) {
+  if (!sweeper_ || !check_file().empty()) return;
+  bool ok = db_.exec("BEGIN IMMEDIATE");
+  if (ok) ok = sweeper_->sweep(now_ms);
+  if (ok) ok = db_.exec("COMMIT");
+  if (!ok) db_.exec("ROLLBACK");
+  sweeper_->swept(ok);
+  if (ok) {
+    totals_.commits.fetch_add(1, std::memory_order_relaxed);
+    if (options_.sync) totals_.syncs.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch,
+                               std::vector<std::unique_ptr<WriterJob>>& jobs,
                                std::vector<hub::MidRecord>& mids) {
   std::vector<std::string> refusals(batch.size());
   std::vector<ChannelRow*> touched;
-  if (!check_file().empty()) return refuse_batch(batch, file_lost_);
+  if (!check_file().empty()) return refuse_batch(batch, jobs, file_lost_);
   bool ok = db_.exec("BEGIN IMMEDIATE");
   for (size_t i = 0; ok && i < mids.size(); ++i)
     ok = insert_mid(mids[i].key, mids[i].expires_ms, {}, 0, mids[i].data);
@@ -144,6 +180,15 @@ void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& b
     insert_pub_.reset();
     // The mid in the publication's own commit: a stored publication always has its mid.
     if (ok && !item.mid_key.empty()) ok = insert_mid(item.mid_key, item.mid_expires_ms, item.epoch, item.offset, {});
+    if (ok && !item.idempotency_key.empty()) {
+      // The API's answer, with the publication: a repeat after any crash finds both or neither.
+      std::string answer;
+      hub::JsonWriter(answer).begin_object().member("epoch", item.epoch).member("offset", item.offset).end_object();
+      answer_publish_.bind_text(1, item.idempotency_key);
+      answer_publish_.bind_text(2, answer);
+      ok = answer_publish_.step() == SQLITE_DONE;
+      answer_publish_.reset();
+    }
     if (!ok) break;
     row->last_offset = item.offset;
     row->kept_bytes += item.data.size();
@@ -157,6 +202,8 @@ void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& b
     row->touched = false;
     if (ok) ok = trim(*row, now);
   }
+  const int64_t job_now = now_ms();
+  for (size_t i = 0; ok && i < jobs.size(); ++i) ok = jobs[i]->apply(job_now);
   if (ok) ok = db_.exec("COMMIT");
   if (!ok) {
     const std::string failure = failure_sentence();
@@ -168,26 +215,29 @@ void SqliteWriter::write_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& b
     // On a full disk a checkpoint lets the next commit reuse the WAL from its start instead of
     // growing it (it may fail too, for want of room in the database file: nothing is lost).
     if (full) sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    return refuse_batch(batch, failure);
+    return refuse_batch(batch, jobs, failure);
   }
   // Committed to a file deleted meanwhile: gone at the next start, so not acknowledged.
-  if (!check_file().empty()) return refuse_batch(batch, file_lost_);
+  if (!check_file().empty()) return refuse_batch(batch, jobs, file_lost_);
   totals_.commits.fetch_add(1, std::memory_order_relaxed);
   if (options_.sync) totals_.syncs.fetch_add(1, std::memory_order_relaxed);
   totals_.appends.fetch_add(stored, std::memory_order_relaxed);
   if (++commits_since_vacuum_check_ >= 256) maybe_vacuum();
   totals_.append_errors.fetch_add(batch.size() - stored, std::memory_order_relaxed);
   for (size_t i = 0; i < batch.size(); ++i) batch[i]->on_stored(refusals[i]);
+  for (auto& job : jobs) job->finish({});
 }
 
-void SqliteWriter::refuse_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch, const std::string& why) {
+void SqliteWriter::refuse_batch(std::vector<std::unique_ptr<hub::StoreAppend>>& batch,
+                                std::vector<std::unique_ptr<WriterJob>>& jobs, const std::string& why) {
   totals_.append_errors.fetch_add(batch.size(), std::memory_order_relaxed);
   if (log_limiter_.allow()) {
     const uint64_t suppressed = log_limiter_.take_suppressed();
-    spdlog::error("store: {} publication(s) refused: {}{}", batch.size(), why,
+    spdlog::error("store: {} publication(s) and {} inbox write(s) refused: {}{}", batch.size(), jobs.size(), why,
                   suppressed ? fmt::format(" ({} similar lines suppressed)", suppressed) : std::string());
   }
   for (auto& item : batch) item->on_stored(why);
+  for (auto& job : jobs) job->finish(why);
 }
 
 bool SqliteWriter::find_channel(std::string_view name, std::string_view epoch, ChannelRow*& row) {

@@ -127,12 +127,19 @@ class Routing(ApiCase):
                        self.client.post("/api/history", {"channel": "news"})):
             self.assert_error(answer, 400, 108, "history_size")
 
+
+
+class MemoryStore(ApiCase):
+    """With [store] kind = "memory" there is no device inbox."""
+
+    config = make_config(api={"max_body_bytes": 65536}, hub={"max_data_bytes": 1024}) + '\n[store]\nkind = "memory"\n'
+
     def test_the_inbox_endpoints_answer_501_with_108(self):
         for method, path in (("POST", "/api/send"), ("GET", "/api/messages/1"), ("GET", "/api/messages/abc")):
             answer = self.client.request(method, path, body={"user": "u", "data": 1}
                                          if method == "POST" else None)
             with self.subTest(path=path):
-                self.assert_error(answer, 501, 108, "durable store")
+                self.assert_error(answer, 501, 108, "SQLite store")
 
 
 class BodyErrors(ApiCase):

@@ -81,8 +81,10 @@ class Identity(hubtest.HubTestCase):
         client = await self.open()
         answer = await client.call("connect", client={"sdk": "py", "version": "1"}, token=mint(
             {"sub": "alice", "exp": exp, "device": "phone-1", "info": {"name": "Alice"}}))
+        # A device has an inbox: a first connect finds it empty.
         self.assertEqual(answer, ok(1, cid=CID, user="alice", device="phone-1",
-                                    hb={"iv": 25000, "to": 10000}, exp=exp * 1000, subs={}))
+                                    hb={"iv": 25000, "to": 10000}, exp=exp * 1000, subs={},
+                                    inbox={"ep": Regex("[0-9a-f]{8}"), "head": 0, "pending": 0}))
         self.assertEqual(client.messages, [])
 
     async def test_rs256_and_es256_tokens_connect(self):
@@ -243,7 +245,8 @@ class Identity(hubtest.HubTestCase):
         client = await self.open()
         answer = await client.call("connect", token=decided, client={"sdk": "py", "version": "2"})
         self.assertEqual(answer, ok(1, cid=CID, user="bob", device="tablet", hb={"iv": 25000, "to": 10000},
-                                    exp=exp * 1000, subs={}))
+                                    exp=exp * 1000, subs={},
+                                    inbox={"ep": Regex("[0-9a-f]{8}"), "head": 0, "pending": 0}))
         [call] = backend.calls("connect")
         self.assertTrue(call["sig_ok"], call["sig_problem"])
         self.assertEqual(call["content_type"], "application/json")

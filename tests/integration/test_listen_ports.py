@@ -103,7 +103,7 @@ class TakenPort(unittest.TestCase):
         self.assertEqual(first.stop(), 0, first.log())
         again = self.start(listen=f"127.0.0.1:{port}")
         self.assertEqual(again.port, port)
-        self.assertIsNone(again.wait_for_log("another process", timeout=0.2), again.log())
+        self.assertIsNone(again.wait_for_log("another process already listens", timeout=0.2), again.log())
 
 
 class DuplicateAddresses(unittest.TestCase):

@@ -120,7 +120,11 @@
     }, 'No [[webhook]] is configured.');
 
     var inbox = state.inbox || {};
-    $('inbox').textContent = inbox.available ? JSON.stringify(inbox) : 'Pending counts: ' + inbox.note + '.';
+    $('inbox').textContent = inbox.available
+      ? inbox.pending + ' unacknowledged on ' + inbox.devices_with_pending + ' device(s); since start: ' +
+        inbox.sent + ' sent, ' + inbox.delivered + ' delivered, ' + inbox.acked + ' acknowledged, ' +
+        inbox.expired + ' expired.'
+      : 'No device inbox: ' + inbox.note + '.';
   }
 
   function setMode(mode, why) {

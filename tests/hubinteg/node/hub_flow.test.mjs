@@ -159,8 +159,10 @@ test('connect, subscribe, publish, rpc, ping and the shutdown push with ws', asy
   const connected = await alice.call('connect', { token: token({ sub: 'alice', exp, device: 'node-1' }),
     client: { sdk: 'node-ws', version: '8' } });
   assert.match(connected.cid, /^[0-9]+-[0-9a-z]+$/);
+  assert.match(connected.inbox.ep, /^[0-9a-f]{8}$/);
   assert.deepEqual(connected, { t: 'ok', id: 1, cid: connected.cid, user: 'alice', device: 'node-1',
-    hb: { iv: 25000, to: 10000 }, exp: exp * 1000, subs: {} });
+    hb: { iv: 25000, to: 10000 }, exp: exp * 1000, subs: {},
+    inbox: { ep: connected.inbox.ep, head: 0, pending: 0 } });
   const bob = await Client.open(server.url('/hub'));
   assert.equal((await bob.call('connect', { token: token({ sub: 'bob', exp }) })).t, 'ok');
 

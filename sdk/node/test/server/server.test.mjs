@@ -152,7 +152,8 @@ test('the client and the webhook handler against the real wshub', async () => {
     await expectRefusal('an unknown namespace', api.publish('chat:1', 1), 404, Codes.UNKNOWN_CHANNEL, "no namespace 'chat' is configured");
     await expectRefusal('user and device', api.disconnect({ user: 'alice', device: 'phone-1' }), 400, Codes.BAD_REQUEST, 'give exactly one of user or device');
     await expectRefusal('presence off', api.presence('news'), 400, Codes.NOT_AVAILABLE, 'presence is off');
-    await expectRefusal('send', api.send({ user: 'alice', data: 1 }), 501, Codes.NOT_AVAILABLE, 'the durable store');
+    // The device inbox (docs/api.md): a user with no device gets nothing queued.
+    await expectRefusal('send', api.send({ user: 'nobody', data: 1 }), 404, Codes.UNKNOWN_CHANNEL, "user 'nobody' has no device seen");
     await expectRefusal('history where none is kept', api.history('news'), 400, Codes.NOT_AVAILABLE, 'history is not kept for this channel');
     await api.publish('log:1', { n: 1 });
     await api.publish('log:1', { n: 2 });
@@ -161,7 +162,7 @@ test('the client and the webhook handler against the real wshub', async () => {
     assert.equal(history.offset, 2);
     const later = await api.history('log:1', { epoch: history.epoch, since: 1 });
     assert.deepEqual([later.recovered, later.publications.map((p) => p.offset)], [true, [2]]);
-    await expectRefusal('messages', api.message('m-1'), 501, Codes.NOT_AVAILABLE, 'the durable store');
+    await expectRefusal('messages', api.message('m-1'), 404, Codes.UNKNOWN_CHANNEL, "no message 'm-1' is known");
 
     assert.equal(await api.ready(), true);
     assert.equal((await api.health()).status, 'ok');
