@@ -174,14 +174,14 @@ Identity identity_of(std::string user, std::string device, int64_t expires_in_ms
 // --- HubHarness --------------------------------------------------------------------------------
 
 HubHarness::HubHarness(HubConfig config, std::set<BackendEvent> webhooks, HubRouteParams params,
-                       bool with_verifier) {
+                       bool with_verifier, std::unique_ptr<Store> store) {
   auto verifier = std::make_unique<FakeVerifier>();
   verifier_ = verifier.get();
   if (!with_verifier) {
     verifier.reset();
     verifier_ = nullptr;
   }
-  hub_ = std::make_unique<Hub>(std::move(config), make_memory_store(), std::move(verifier));
+  hub_ = std::make_unique<Hub>(std::move(config), store ? std::move(store) : make_memory_store(), std::move(verifier));
   backend_ = std::make_shared<FakeBackend>(std::move(webhooks));
   hub_->set_backend(backend_);
   route_ = hub_->make_route(params);

@@ -199,8 +199,9 @@ Identity identity_of(std::string user, std::string device = {}, int64_t expires_
 class HubHarness {
  public:
   // `with_verifier` false: the hub has no TokenVerifier (identities come from the connect webhook).
+  // `store`: the hub's Store (the memory store when null).
   explicit HubHarness(HubConfig config, std::set<BackendEvent> webhooks = {}, HubRouteParams params = {},
-                      bool with_verifier = true);
+                      bool with_verifier = true, std::unique_ptr<Store> store = nullptr);
   ~HubHarness();
 
   Hub& hub() { return *hub_; }
