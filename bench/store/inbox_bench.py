@@ -16,7 +16,7 @@ For each durability ("sync", then "fast"), in a fresh directory under build/benc
 The server is pinned to --server-cpus and the load (wrk, clients) to --load-cpus with taskset.
 
   bench/store/inbox_bench.py [--devices 10000 --per-device 10] [--smoke]
---smoke: 200 devices x 3 messages, both durabilities, in seconds (the ctest
+--smoke: 200 devices x 3 messages, both durabilities, unpinned, in seconds (the ctest
 `bench.inbox_bench_smoke`); it checks that every message was acked and measures nothing.
 """
 
@@ -172,13 +172,18 @@ def api_get(port, path):
         return json.loads(answer.read())
 
 
+def pinned(cpus):
+    """The taskset prefix that pins a command to `cpus` (nothing when empty)."""
+    return ["taskset", "-c", cpus] if cpus else []
+
+
 def fill(server, args, load_cpus):
     """wrk until /api/info has counted every send (wrk runs for a duration, so it is stopped
     then with SIGINT, by PID, and prints its count of non-200 answers); (seconds, sends/s)."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inbox_send.lua")
     env = dict(os.environ, WSHUB_API_KEY=KEY, WSHUB_DEVICES=str(args.devices),
                WSHUB_PER_DEVICE=str(args.per_device), WSHUB_WRK_THREADS=str(args.wrk_threads))
-    command = ["taskset", "-c", load_cpus, "wrk", "-t", str(args.wrk_threads), "-c", str(args.wrk_connections),
+    command = pinned(load_cpus) + ["wrk", "-t", str(args.wrk_threads), "-c", str(args.wrk_connections),
                "-d", "600s", "-s", script, f"http://127.0.0.1:{server.api_port}/api/send"]
     total = args.devices * args.per_device
     started = time.time()
@@ -209,7 +214,7 @@ def reconnect(server, args, load_cpus):
         first, count = k * per, min(per, args.devices - k * per)
         if count <= 0:
             break
-        command = ["taskset", "-c", load_cpus, sys.executable, os.path.abspath(__file__), "clients",
+        command = pinned(load_cpus) + [sys.executable, os.path.abspath(__file__), "clients",
                    "--port", str(server.ws_port), "--source", f"127.0.0.{k + 2}", "--first", str(first),
                    "--count", str(count)]
         processes.append(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
@@ -290,7 +295,9 @@ def main():
         asyncio.run(clients_main(args.port, args.source, args.first, args.count))
         return
     if args.smoke:
+        # Not pinned: it measures nothing, and must run on a machine of one CPU too.
         args.devices, args.per_device, args.processes, args.wrk_connections = 200, 3, 2, 8
+        args.server_cpus = args.load_cpus = ""
     run(args)
 
 
