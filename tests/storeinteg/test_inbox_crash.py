@@ -19,11 +19,12 @@ import random
 import threading
 import unittest
 
+from websockets.exceptions import WebSocketException
+
 from crash_support import ApiWorker, kill_loop, take_kills_argument
 from store_support import ApiClient, main, start_durable, store_config
-from wshubtest.api_support import wait_until
 from test_store_crash import NAMESPACES, check_history, publishers
-from websockets.exceptions import WebSocketException
+from wshubtest.api_support import wait_until
 from wshubtest.hub_client import HubClient, run
 
 DEVICES = [f"crash-dev-{n}" for n in range(6)]
@@ -89,6 +90,8 @@ async def live(server, device, rng, drain=False):
             msg = await asyncio.wait_for(client.pushes.get(), 10 if drain else 30)
             if msg is None:
                 break  # cut by the kill
+            if msg.get("t") == "err":  # a refused ack: this client acks only what it was pushed
+                device.broken.append(f"{device.name}: {msg}")
             if msg.get("t") != "msg":
                 continue
             device.take(msg, named_ack)
