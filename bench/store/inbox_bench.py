@@ -9,8 +9,8 @@ For each durability ("sync", then "fast"), in a fresh directory under build/benc
              to the source address 127.0.0.(k+2) and holds at most a few thousand sockets, far
              under the 20,000 open files of a process) mint their devices' tokens, open their
              sockets, then at one signal all send `connect` with `inbox {}` and ack every `msg`
-             (`ack {upto: seq}`) as it comes. Timed from the signal until /api/info says nothing
-             is pending (every ack stored), polled every 20 ms; also the last ack sent by any
+             (`ack {upto: seq}`) as it comes. Timed from the signal until /metrics says nothing
+             is pending (every ack stored; /metrics polled every 20 ms); also the last ack sent by any
              client. Server CPU seconds (/proc/PID/stat) over that window per 1,000 messages.
   size       the database file and WAL after the fill and after the drain.
 The server is pinned to --server-cpus and the load (wrk, clients) to --load-cpus with taskset.
@@ -172,13 +172,24 @@ def api_get(port, path):
         return json.loads(answer.read())
 
 
+def metric(port, name):
+    """A sample of /metrics: polled rather than /api/info, which also counts in SQL the devices
+    with pending messages, a query the benchmark would add to the server's CPU."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {KEY}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return int(float(line.split()[1]))
+    raise RuntimeError(f"/metrics has no {name}")
+
+
 def pinned(cpus):
     """The taskset prefix that pins a command to `cpus` (nothing when empty)."""
     return ["taskset", "-c", cpus] if cpus else []
 
 
 def fill(server, args, load_cpus):
-    """wrk until /api/info has counted every send (wrk runs for a duration, so it is stopped
+    """wrk until /metrics has counted every send (wrk runs for a duration, so it is stopped
     then with SIGINT, by PID, and prints its count of non-200 answers); (seconds, sends/s)."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "inbox_send.lua")
     env = dict(os.environ, WSHUB_API_KEY=KEY, WSHUB_DEVICES=str(args.devices),
@@ -188,7 +199,7 @@ def fill(server, args, load_cpus):
     total = args.devices * args.per_device
     started = time.time()
     wrk = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
-    while api_get(server.api_port, "/api/info")["inbox"]["sent"] < total:
+    while metric(server.api_port, "wshub_inbox_sent_total") < total:
         if wrk.poll() is not None:
             raise RuntimeError(f"wrk ended before the fill was done: {wrk.stdout.read()}")
         time.sleep(0.02)
@@ -226,7 +237,7 @@ def reconnect(server, args, load_cpus):
     for process in processes:
         process.stdin.write("go\n")
         process.stdin.flush()
-    while api_get(server.api_port, "/api/info")["inbox"]["pending"] > spill:
+    while metric(server.api_port, "wshub_inbox_pending") > spill:
         if time.time() - started > 600:
             raise RuntimeError("not every message was acked within 600 s")
         time.sleep(0.02)
