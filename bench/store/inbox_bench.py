@@ -11,7 +11,8 @@ For each durability ("sync", then "fast"), in a fresh directory under build/benc
              sockets, then at one signal all send `connect` with `inbox {}` and ack every `msg`
              (`ack {upto: seq}`) as it comes. Timed from the signal until /metrics says nothing
              is pending (every ack stored; /metrics polled every 20 ms); also the last ack sent by any
-             client. Server CPU seconds (/proc/PID/stat) over that window per 1,000 messages.
+             client. Server CPU seconds (/proc/PID/stat) over that window per 1,000 messages, and
+             the clients' CPU seconds from their signal to their last device done.
   size       the database file and WAL after the fill and after the drain.
 The server is pinned to --server-cpus and the load (wrk, clients) to --load-cpus with taskset.
 
@@ -152,13 +153,14 @@ async def clients_main(port, source, first, count):
     await asyncio.gather(*(d.connected for d in devices))
     print("ready", flush=True)
     await loop.run_in_executor(None, sys.stdin.readline)
-    started = time.time()
+    started, cpu_before = time.time(), os.times()
     for device in devices:
         device.go()
     await asyncio.wait_for(finished, 600)
     cpu = os.times()
     print(json.dumps({"started": started, "last_ack": state["last_ack"], "devices": count,
-                      "acked": sum(d.acked for d in devices), "cpu_s": cpu.user + cpu.system}), flush=True)
+                      "acked": sum(d.acked for d in devices),
+                      "cpu_s": cpu.user + cpu.system - cpu_before.user - cpu_before.system}), flush=True)
     await asyncio.sleep(0.5)  # the last acks leave before the sockets close
     for device in devices:
         device.transport.close()
