@@ -223,6 +223,15 @@ class InboxKillLoop(unittest.TestCase):
             broken += device.broken
         return broken, lost, not_acked, sum(len(f[3]) for f in final.values())
 
+    def assert_clean_exit(self, server):
+        """The last life (the final drain) ends with 0 at SIGTERM, and (under the sanitizers)
+        reported nothing: each start truncates the log, so earlier lives are not read."""
+        code = server.stop()
+        log = server.log()
+        self.assertEqual(code, 0, log)
+        for report in ("AddressSanitizer", "LeakSanitizer", "runtime error"):
+            self.assertNotIn(report, log)
+
     def report(self, durability, kills, answered, published, devices, not_committed, checked):
         broken, lost, not_acked, pushed_at_end = checked
         taken = sum(d.taken for d in devices.values())
@@ -243,6 +252,7 @@ class InboxKillLoop(unittest.TestCase):
         self.assertEqual(not_acked, [], "acked (and named at the reconnect) but the receipt is not acked")
         lost, doubled, moved, gaps = check_history(server.api_port, published)
         self.assertEqual((lost, doubled, moved, gaps), ([], [], [], []), "publishes next to the sends")
+        self.assert_clean_exit(server)
 
     def test_fast_what_it_loses_to_sigkill(self):
         server, devices, answered, published, not_committed = self.loop("fast", FAST_KILLS)
@@ -251,6 +261,7 @@ class InboxKillLoop(unittest.TestCase):
         self.report("fast", FAST_KILLS, answered, published, devices, not_committed, checked)
         for line in checked[0][:10]:
             print(f"fast: {line}")
+        self.assert_clean_exit(server)
 
 
 if __name__ == "__main__":
