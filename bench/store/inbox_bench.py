@@ -251,7 +251,8 @@ def reconnect(server, args, load_cpus):
     acked = sum(r["acked"] for r in reports)
     if acked != total:
         raise RuntimeError(f"the clients acked {acked} of {total}")
-    return {"seconds": stored, "messages_per_s": total / stored, "last_ack_s": max(r["last_ack"] for r in reports) - started,
+    return {"seconds": stored, "messages_per_s": total / stored,
+            "last_ack_s": max(r["last_ack"] for r in reports) - started,
             "server_cpu_s": cpu, "cpu_per_1000": cpu * 1000 / total,
             "client_cpu_s": sum(r["cpu_s"] for r in reports)}
 
@@ -280,7 +281,8 @@ def run(args):
     print("|---|---|---|---|---|---|---|---|---|---|")
     for durability, send_rate, fill_s, f, filled, drained in rows:
         print(f"| {durability} | {send_rate:,.0f} ({fill_s:.1f} s) | {f['seconds']:.2f} s | {f['messages_per_s']:,.0f} "
-              f"| {f['last_ack_s']:.2f} s | {f['server_cpu_s']:.2f} | {f['cpu_per_1000']:.3f} | {f['client_cpu_s']:.1f} "
+              f"| {f['last_ack_s']:.2f} s | {f['server_cpu_s']:.2f} | {f['cpu_per_1000']:.3f} "
+              f"| {f['client_cpu_s']:.1f} "
               f"| {filled / 2**20:.1f} MiB | {drained / 2**20:.1f} MiB |")
 
 
