@@ -63,7 +63,9 @@ def data_of(size):
 class Server:
     """A release wshub with one namespace keeping `history_size` per channel, in its own directory."""
 
-    def __init__(self, binary, work, history_size, durability, threads=2, ttl_s=0):
+    def __init__(self, binary, work, history_size, durability, threads=2, ttl_s=0, extra_config="", cpus=None):
+        """`extra_config`: TOML appended to the config (more tables); `cpus`: a taskset CPU list
+        the server is pinned to."""
         self.dir = tempfile.mkdtemp(prefix="wshub-figures-", dir=work)
         self.api_port, self.ws_port = free_port(), free_port()
         self.config = os.path.join(self.dir, "wshub.toml")
@@ -84,9 +86,10 @@ durability = "{durability}"
 [[route]]
 path = "/hub"
 handler = "hub"
-""")
+""" + extra_config)
         self.log = open(os.path.join(self.dir, "stderr.log"), "wb")
-        self.process = subprocess.Popen([binary, "--config", self.config, "--listen", f"127.0.0.1:{self.ws_port}",
+        pin = ["taskset", "-c", cpus] if cpus else []
+        self.process = subprocess.Popen(pin + [binary, "--config", self.config, "--listen", f"127.0.0.1:{self.ws_port}",
                                          "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.time() + 20
         while True:

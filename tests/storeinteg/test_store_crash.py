@@ -5,14 +5,13 @@
 # (asserted) and "fast" (what it loses is printed, not asserted: SIGKILL leaves the OS's page
 # cache intact, so it is expected to lose nothing; only a machine crash can).
 
-import http.client
 import json
 import random
 import threading
-import time
 import unittest
 
-from store_support import API_KEY, main, start_durable, store_config, wait_ready, whole_history
+from crash_support import ApiWorker, kill_loop, take_kills_argument
+from store_support import main, start_durable, store_config, whole_history
 
 CHANNELS = ["crash-a", "crash-b"]
 PUBLISHERS = 4
@@ -21,71 +20,58 @@ KILLS = 30
 NAMESPACES = [{"name": "", "subscribe": "authenticated", "publish": "subscribers", "history_size": 1000000}]
 
 
-class Publisher(threading.Thread):
-    """Publishes on one keep-alive connection until the connection fails; keeps every 200."""
+def publishers(port, run, acked):
+    """PUBLISHERS keep-alive publishers for one round, started; every 200 lands in `acked` as
+    (channel, epoch, offset, data)."""
+    lock = threading.Lock()
 
-    def __init__(self, port, worker, run, acked):
-        super().__init__(daemon=True)
-        self.port, self.worker, self.run_number, self.acked = port, worker, run, acked
+    def one(worker):
+        def request(n):
+            return "/api/publish", {"channel": CHANNELS[n % len(CHANNELS)], "data": {"w": worker, "run": run, "n": n}}
 
-    def run(self):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
-        n = 0
-        try:
-            while True:
-                channel = CHANNELS[n % len(CHANNELS)]
-                data = {"w": self.worker, "run": self.run_number, "n": n}
-                connection.request("POST", "/api/publish", json.dumps({"channel": channel, "data": data}), headers)
-                response = connection.getresponse()
-                body = response.read()
-                if response.status == 200:
-                    answer = json.loads(body)
-                    self.acked.append((channel, answer["epoch"], answer["offset"], data))
-                n += 1
-        except (OSError, http.client.HTTPException):
-            pass  # killed: the request in flight has no answer, so nothing is promised for it
-        finally:
-            connection.close()
+        def keep(n, body, answer):
+            with lock:
+                acked.append((body["channel"], answer["epoch"], answer["offset"], body["data"]))
+        return ApiWorker(port, request, keep)
+    started = [one(w) for w in range(PUBLISHERS)]
+    for worker in started:
+        worker.start()
+    return started
+
+
+def check_history(port, acked):
+    """(lost, doubled, moved, gaps) of the answered publishes `acked` against the history."""
+    lost, doubled, moved, gaps = [], [], [], []
+    for channel in CHANNELS:
+        mine = [a for a in acked if a[0] == channel]
+        epochs = {a[1] for a in mine}
+        if len(epochs) != 1:
+            raise AssertionError(f"{channel}: the epoch changed across kills: {epochs}")
+        history, _ = whole_history(port, channel, epochs.pop())
+        offsets = [p["offset"] for p in history]
+        if offsets != list(range(1, len(offsets) + 1)):
+            gaps.append((channel, offsets[:5], len(offsets)))
+        by_offset = {p["offset"]: p["data"] for p in history}
+        seen = {}
+        for p in history:
+            key = json.dumps(p["data"], sort_keys=True)
+            if key in seen:
+                doubled.append((channel, seen[key], p["offset"]))
+            seen[key] = p["offset"]
+        for _, _, offset, data in mine:
+            if offset not in by_offset:
+                lost.append((channel, offset, data))
+            elif by_offset[offset] != data:
+                moved.append((channel, offset, data, by_offset[offset]))
+    return lost, doubled, moved, gaps
 
 
 class KillLoop(unittest.TestCase):
     def loop(self, durability):
         server = start_durable(self, store_config(durability=durability, namespaces=NAMESPACES), threads=2)
         acked = []
-        rng = random.Random(11)
-        for run in range(KILLS):
-            publishers = [Publisher(server.api_port, w, run, acked) for w in range(PUBLISHERS)]
-            for publisher in publishers:
-                publisher.start()
-            time.sleep(rng.uniform(0.05, 0.4))
-            server.kill()
-            for publisher in publishers:
-                publisher.join(15)
-            server.start()
-            wait_ready(server)
-        lost, doubled, moved, gaps = [], [], [], []
-        for channel in CHANNELS:
-            mine = [a for a in acked if a[0] == channel]
-            epochs = {a[1] for a in mine}
-            self.assertEqual(len(epochs), 1, f"{channel}: the epoch changed across kills: {epochs}")
-            history, _ = whole_history(server.api_port, channel, epochs.pop())
-            offsets = [p["offset"] for p in history]
-            if offsets != list(range(1, len(offsets) + 1)):
-                gaps.append((channel, offsets[:5], len(offsets)))
-            by_offset = {p["offset"]: p["data"] for p in history}
-            seen = {}
-            for p in history:
-                key = json.dumps(p["data"], sort_keys=True)
-                if key in seen:
-                    doubled.append((channel, seen[key], p["offset"]))
-                seen[key] = p["offset"]
-            for _, _, offset, data in mine:
-                if offset not in by_offset:
-                    lost.append((channel, offset, data))
-                elif by_offset[offset] != data:
-                    moved.append((channel, offset, data, by_offset[offset]))
-        return len(acked), lost, doubled, moved, gaps
+        kill_loop(server, KILLS, random.Random(11), lambda run: publishers(server.api_port, run, acked))
+        return (len(acked),) + check_history(server.api_port, acked)
 
     def test_sync_loses_nothing_answered(self):
         count, lost, doubled, moved, gaps = self.loop("sync")
@@ -105,4 +91,5 @@ class KillLoop(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    KILLS = take_kills_argument(KILLS)
     main()
