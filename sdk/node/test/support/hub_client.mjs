@@ -1,5 +1,6 @@
 // A hub client for the server tests: sdk/testing/hub_client.py (python3-websockets; Node 18 has
 // no WebSocket client and this package takes no dependency), one JSON frame a line each way.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
