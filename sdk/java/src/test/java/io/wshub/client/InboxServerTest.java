@@ -5,7 +5,8 @@
 // them again to the client that reconnected by itself with its persisted cursor. The outbox: a
 // publish the server stored but whose answer the client never read (its transport drops what
 // comes in) is sent again with the same mid after the restart and answered dup: true; reports
-// queued while the server was down follow; the channel's history holds each report once.
+// queued while the server was down follow; the channel's history holds each report once. And a
+// graceful stop's retry_after holds the reconnect back past the client's own backoff.
 package io.wshub.client;
 
 import static org.junit.Assert.assertEquals;
@@ -248,5 +249,44 @@ public class InboxServerTest {
         assertEquals("the channel holds each report once: " + history, 3, history.length());
         for (int i = 0; i < 3; i++) assertEquals(i + 1, history.getJSONObject(i).getJSONObject("data").getInt("n"));
         assertEquals(0, terminal.outbox().size());
+    }
+
+    @Test
+    public void aGracefulStopsRetryAfterHoldsTheReconnectBack() throws Exception {
+        // The server's window (1.5 to 2.5 s) is above the client's own backoff (at most 1 s
+        // here), so only retry_after can hold the reconnect back that long.
+        WshubServer first = WshubServer.startForRestart(null, "", "retry_after_min_ms = 1500\nretry_after_max_ms = 2500\n");
+        servers.add(first);
+        Client client = client(first.url(), ClientOptions.builder().token(WshubServer.token("dave", null, 3600)));
+        final List<DisconnectedEvent> gone = Collections.synchronizedList(new ArrayList<DisconnectedEvent>());
+        final List<Long> goneAt = Collections.synchronizedList(new ArrayList<Long>());
+        final List<Long> attempts = Collections.synchronizedList(new ArrayList<Long>());
+        client.setListener(new ClientListener() {
+            @Override
+            public void onDisconnected(DisconnectedEvent event) {
+                goneAt.add(System.nanoTime());
+                gone.add(event);
+            }
+
+            @Override
+            public void onState(State state, State previous) {
+                if (state == State.CONNECTING) attempts.add(System.nanoTime());
+            }
+        });
+        client.connect();
+        until(() -> client.state() == ClientListener.State.CONNECTED, "the connect", 10000);
+        attempts.clear();
+        first.stop(false); // SIGTERM: disconnect 3001 with retry_after, then the close
+        until(() -> gone.size() == 1, "the client to see the disconnect", 10000);
+        DisconnectedEvent event = gone.get(0);
+        assertEquals(3001, event.code);
+        assertTrue(event.reconnect);
+        assertTrue("reconnect delay " + event.delayMs + " is the server's retry_after", event.delayMs >= 1500 && event.delayMs <= 2500);
+        WshubServer second = new WshubServer(WshubServer.config(first.wsPort, first.apiPort, null)).start();
+        servers.add(second);
+        until(() -> client.state() == ClientListener.State.CONNECTED, "the reconnect", 20000);
+        assertEquals("one attempt, after retry_after", 1, attempts.size());
+        long waitedMs = (attempts.get(0) - goneAt.get(0)) / 1000000;
+        assertTrue("reconnected " + waitedMs + " ms after the disconnect, retry_after " + event.delayMs, waitedMs >= event.delayMs - 2);
     }
 }

@@ -117,12 +117,17 @@ final class WshubServer {
     }
 
     static WshubServer startForRestart(String webhookUrl, String extra) throws Exception {
+        return startForRestart(webhookUrl, extra, "");
+    }
+
+    /** The same with {@code hubKeys} (TOML lines) in the [hub] table. */
+    static WshubServer startForRestart(String webhookUrl, String extra, String hubKeys) throws Exception {
         java.util.Random random = new java.util.Random();
         IllegalStateException last = null;
         for (int attempt = 0; attempt < 10; attempt++) {
             int ws = 20000 + random.nextInt(6000) * 2;
             try {
-                return new WshubServer(config(ws, ws + 1, webhookUrl, extra)).start();
+                return new WshubServer(config(ws, ws + 1, webhookUrl, extra).replace("[hub]\n", "[hub]\n" + hubKeys)).start();
             } catch (IllegalStateException taken) {
                 last = taken; // a port in use: draw again
             }
