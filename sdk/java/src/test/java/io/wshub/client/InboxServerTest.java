@@ -32,6 +32,7 @@ public class InboxServerTest {
 
     private final List<Client> clients = new ArrayList<Client>();
     private final List<WshubServer> servers = new ArrayList<WshubServer>();
+    private final List<Throwable> errors = Collections.synchronizedList(new ArrayList<Throwable>());
 
     @After
     public void stopAll() throws Exception {
@@ -128,6 +129,12 @@ public class InboxServerTest {
 
     private Client client(String url, ClientOptions.Builder options) throws Exception {
         Client client = new Client(url, options.reconnectDelay(100, 1000).build());
+        client.setListener(new ClientListener() {
+            @Override
+            public void onError(Throwable error) {
+                errors.add(error);
+            }
+        });
         clients.add(client);
         return client;
     }
@@ -192,6 +199,8 @@ public class InboxServerTest {
         assertEquals("each id once, in order", ids, new ArrayList<String>(handled));
         assertEquals(7, client.inbox().acked());
         assertEquals(7, new JSONObject(storage.get("wshub:inbox")).getLong("acked"));
+        assertEquals("the handler's one failure is the only error: " + errors, 1, errors.size());
+        assertEquals(WshubException.Kind.INBOX, ((WshubException) errors.get(0)).kind());
     }
 
     @Test
@@ -249,6 +258,7 @@ public class InboxServerTest {
         assertEquals("the channel holds each report once: " + history, 3, history.length());
         for (int i = 0; i < 3; i++) assertEquals(i + 1, history.getJSONObject(i).getJSONObject("data").getInt("n"));
         assertEquals(0, terminal.outbox().size());
+        assertTrue("errors: " + errors, errors.isEmpty());
     }
 
     @Test
