@@ -168,7 +168,10 @@ func (c *Client) Info(ctx context.Context) (HubInfo, error) {
 }
 
 // SendRequest is POST /api/send's body: Data for the inbox of one Device, or of each of a
-// User's devices. Arrives with the store: this build of wshub answers 501.
+// User's devices (those that connected within inbox.device_ttl_s). TTLSeconds 0: the server's
+// inbox.default_ttl_s. A repeat of IdempotencyKey gets the first answer and queues nothing;
+// CollapseKey replaces a message with the same key that was never pushed. Needs the SQLite
+// store: with [store] kind = "memory" the server answers 501.
 type SendRequest struct {
 	User           string `json:"user,omitempty"`
 	Device         string `json:"device,omitempty"`
@@ -192,8 +195,8 @@ type SendCopy struct {
 	Seq    uint64 `json:"seq"`
 }
 
-// Send appends a message to an inbox, delivered until the device acks it. This build of
-// wshub answers 501 (an *Error whose NotImplemented() is true).
+// Send appends a message to an inbox, delivered until the device acks it. With the memory
+// store wshub answers 501 (an *Error whose NotImplemented() is true).
 func (c *Client) Send(ctx context.Context, request SendRequest) (SendResult, error) {
 	var answer SendResult
 	err := c.postJSON(ctx, "/api/send", request, &answer)
@@ -252,6 +255,7 @@ const (
 	MessageDelivered = "delivered"
 	MessageAcked     = "acked"
 	MessageExpired   = "expired"
+	MessageReplaced  = "replaced" // by a newer message with the same collapse_key, never pushed
 )
 
 // MessageStatus is where a sent message is, per device.
@@ -261,8 +265,8 @@ type MessageStatus struct {
 	States  map[string]string `json:"states"`
 }
 
-// Message asks where the message id (Send's SendResult.ID) is. This build of wshub answers
-// 501.
+// Message asks where the message id (Send's SendResult.ID) is, per device (States: one of the
+// Message* constants). An unknown id is a 404 with code 102; the memory store answers 501.
 func (c *Client) Message(ctx context.Context, id string) (MessageStatus, error) {
 	if id == "" {
 		return MessageStatus{}, errors.New("wshub: Message needs the message id")

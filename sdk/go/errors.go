@@ -46,7 +46,7 @@ func (e *Error) Error() string {
 // Retryable says whether the same request may succeed if sent again later, unchanged: the
 // hub was overloaded, could not reach a broker or a backend, or did not answer in time. A
 // refusal of the request itself (a bad key, a bad channel, a body too large) is not, and
-// neither is 501 (the endpoint arrives with the store). A publish or send without an
+// neither is 501 (send and messages with the memory store). A publish or send without an
 // idempotency key that is retried after a 504 may be delivered twice.
 func (e *Error) Retryable() bool {
 	switch e.Code {

@@ -84,6 +84,27 @@ type DisconnectEvent struct {
 	Device   string `json:"device"`
 }
 
+// The inbox receipts' event types (docs/webhooks.md, "Inbox notices").
+const (
+	InboxDelivered   = "inbox.delivered"   // pushed to its device for the first time
+	InboxAcked       = "inbox.acked"       // the device acknowledged it
+	InboxExpired     = "inbox.expired"     // its ttl passed before an ack
+	InboxUndelivered = "inbox.undelivered" // still unacknowledged inbox.fallback_after_s after it was queued
+)
+
+// InboxEvent: a receipt of one message (ID, Send's SendResult.ID) in one device's inbox, Type
+// one of the Inbox* constants. A notice: retried until a 2xx, in no guaranteed order and
+// possibly more than once, so key it by ID and Device. User is "" for a device that never
+// connected.
+type InboxEvent struct {
+	Delivery `json:"-"`
+	Type     string `json:"type"`
+	User     string `json:"user"`
+	Device   string `json:"device"`
+	ID       string `json:"id"`
+	Seq      uint64 `json:"seq"`
+}
+
 // Refusal is a handler's "no": wshub passes Code and Message on to the client (a connect is
 // then closed with 3502). Return it as the handler's error; any other error is a failure of the
 // backend (HTTP 500), which the client sees as 116 "backend unavailable".

@@ -37,8 +37,11 @@ type WebhookHandler struct {
 	// To replace it with JSON null return json.RawMessage("null").
 	Publish    func(context.Context, PublishEvent) (any, error)
 	Disconnect func(context.Context, DisconnectEvent) error
-	// Other takes events this version does not decode (the store's inbox.* receipts): the type
-	// and the raw body; its answer is written as the JSON body. nil: 404.
+	// Inbox takes the inbox receipts (inbox.delivered, inbox.acked, inbox.expired,
+	// inbox.undelivered), answered {} on nil.
+	Inbox func(context.Context, InboxEvent) error
+	// Other takes events this version does not decode: the type and the raw body; its answer is
+	// written as the JSON body. nil: 404.
 	Other func(ctx context.Context, eventType string, body json.RawMessage) (any, error)
 }
 
@@ -153,11 +156,25 @@ func (h *WebhookHandler) dispatch(ctx context.Context, eventType string, deliver
 			return nil, true, err
 		}
 		return struct{}{}, true, h.Disconnect(ctx, event)
+	case isInboxEvent(eventType) && h.Inbox != nil:
+		event := InboxEvent{Delivery: delivery}
+		if err := decode(body, &event); err != nil {
+			return nil, true, err
+		}
+		return struct{}{}, true, h.Inbox(ctx, event)
 	case h.Other != nil:
 		answer, err := h.Other(ctx, eventType, body)
 		return answer, true, err
 	}
 	return nil, false, nil
+}
+
+func isInboxEvent(eventType string) bool {
+	switch eventType {
+	case InboxDelivered, InboxAcked, InboxExpired, InboxUndelivered:
+		return true
+	}
+	return false
 }
 
 func writeWebhookJSON(w http.ResponseWriter, answer any) {

@@ -186,3 +186,34 @@ func TestWebhookHandlerOtherTakesUnknownKinds(t *testing.T) {
 		t.Errorf("%d %s", answer.Code, answer.Body)
 	}
 }
+
+func TestWebhookHandlerInboxTakesTheReceipts(t *testing.T) {
+	var got []InboxEvent
+	handler := &WebhookHandler{Secrets: [][]byte{hookSecret}, Inbox: func(_ context.Context, e InboxEvent) error {
+		got = append(got, e)
+		return nil
+	}}
+	for _, kind := range []string{InboxDelivered, InboxAcked, InboxExpired, InboxUndelivered} {
+		body := `{"type":"` + kind + `","user":"alice","device":"phone-1","id":"m-1a24e58a071-5902fa","seq":7}`
+		if answer := callHook(handler, body, signedHeader(body, time.Now())); answer.Code != 200 || answer.Body.String() != `{}` {
+			t.Errorf("%s: %d %s", kind, answer.Code, answer.Body)
+		}
+	}
+	want := InboxEvent{Delivery: Delivery{ID: "0e384b8cd75913e1", Attempt: 2}, User: "alice", Device: "phone-1", ID: "m-1a24e58a071-5902fa", Seq: 7}
+	for i, kind := range []string{InboxDelivered, InboxAcked, InboxExpired, InboxUndelivered} {
+		want.Type = kind
+		if i >= len(got) || got[i] != want {
+			t.Fatalf("events %+v, want %+v at %d", got, want, i)
+		}
+	}
+	// A seq that is not a number is a body that does not decode: 400, the handler not called.
+	body := `{"type":"inbox.acked","user":"alice","device":"phone-1","id":"m-1","seq":"7"}`
+	if answer := callHook(handler, body, signedHeader(body, time.Now())); answer.Code != 400 || len(got) != 4 {
+		t.Errorf("a bad seq: %d %s, %d events", answer.Code, answer.Body, len(got))
+	}
+	// Another type falls through to Other (nil here): 404.
+	body = `{"type":"inbox.later","id":"m-1"}`
+	if answer := callHook(handler, body, signedHeader(body, time.Now())); answer.Code != 404 {
+		t.Errorf("an unknown type: %d %s", answer.Code, answer.Body)
+	}
+}

@@ -21,7 +21,7 @@ export declare class WshubError extends Error {
   readonly path: string;
   /** The same request may succeed later (overload, broker or backend down, 504). */
   readonly retryable: boolean;
-  /** 501: the endpoint arrives with the device inbox (send, messages). */
+  /** 501: send and messages on a server with the memory store (no device inbox). */
   readonly notImplemented: boolean;
 }
 
@@ -99,7 +99,7 @@ export interface History {
 export interface MessageStatus {
   id: string;
   created: number;
-  states: Record<string, 'queued' | 'delivered' | 'acked' | 'expired'>;
+  states: Record<string, 'queued' | 'delivered' | 'acked' | 'expired' | 'replaced'>;
 }
 export interface DisconnectOptions extends CallOptions {
   user?: string;
@@ -123,11 +123,11 @@ export declare class WshubClient {
   presence(channel: string, options?: CallOptions): Promise<Presence>;
   channels(options?: CallOptions): Promise<ChannelInfo[]>;
   info(options?: CallOptions): Promise<HubInfo>;
-  /** Arrives with the store: this build answers 501. */
+  /** Queues `data` in the durable inbox of a device, or of each device of a user (501 with the memory store). */
   send(options: SendOptions): Promise<SendResult>;
   /** A channel's kept publications (its namespace must keep history: else 400, code 108). */
   history(channel: string, options?: HistoryOptions): Promise<History>;
-  /** Arrives with the store: this build answers 501. */
+  /** Where a sent message is, per device (404 code 102 for an unknown id; 501 with the memory store). */
   message(id: string, options?: CallOptions): Promise<MessageStatus>;
   ready(options?: CallOptions): Promise<boolean>;
   health(options?: CallOptions): Promise<Record<string, Json>>;
@@ -157,6 +157,17 @@ export interface RpcEvent { type: 'rpc'; cid: string; user: string; device: stri
 export interface SubscribeEvent { type: 'subscribe'; cid: string; user: string; device: string; ch: string }
 export interface PublishEvent { type: 'publish'; cid: string; user: string; device: string; ch: string; data: Json; mid?: string }
 export interface DisconnectEvent { type: 'disconnect'; cid: string; user: string; device: string }
+/** An inbox receipt: a notice, retried until a 2xx and possibly repeated (key it by id and device). */
+export interface InboxEvent {
+  type: 'inbox.delivered' | 'inbox.acked' | 'inbox.expired' | 'inbox.undelivered';
+  /** "" for a device that never connected. */
+  user: string;
+  device: string;
+  /** The message id (SendResult.id). */
+  id: string;
+  /** Its seq in the device's inbox. */
+  seq: number;
+}
 export interface ConnectIdentity {
   /** "" for anonymous. */
   user: string;
@@ -189,7 +200,9 @@ export interface WebhookHandlerOptions {
   /** undefined allows the publication as it is; any other value replaces its data. */
   publish?: (event: PublishEvent, meta: WebhookMeta) => Answer<unknown>;
   disconnect?: (event: DisconnectEvent, meta: WebhookMeta) => Answer<unknown>;
-  /** Types not above (the store's inbox.* receipts); the value is the answer body. */
+  /** inbox.delivered, inbox.acked, inbox.expired, inbox.undelivered (answered {}). */
+  inbox?: (event: InboxEvent, meta: WebhookMeta) => Answer<unknown>;
+  /** Types not above; the value is the answer body. */
   other?: (event: { type: string; [key: string]: Json }, meta: WebhookMeta) => Answer<unknown>;
 }
 export declare function createWebhookHandler(

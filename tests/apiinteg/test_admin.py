@@ -123,6 +123,31 @@ class Admin(unittest.TestCase):
             self.assertEqual(pub["data"]["hub"]["subscriptions"], 2)  # with $user:wshub-admin
         run(go())
 
+    def test_the_inbox_section_counts_what_devices_have_not_acknowledged(self):
+        # Real counts from the store: two messages for one device and one for another are
+        # pending on two devices; once the first device acks both, one is left, on one device.
+        def inbox_state():
+            answer = self.api.get("/admin/api/state")
+            self.assertEqual(answer.status, 200, answer)
+            return answer.json["inbox"]
+
+        for device, n in (("kiosk-1", 1), ("kiosk-1", 2), ("kiosk-2", 3)):
+            sent = self.api.post("/api/send", {"device": device, "data": {"n": n}})
+            self.assertEqual(sent.status, 200, sent)
+        self.assertEqual(inbox_state(), {"available": True, "pending": 3, "devices_with_pending": 2,
+                                         "sent": 3, "delivered": 0, "acked": 0, "expired": 0})
+
+        async def go():
+            kiosk = await HubClient.open(self.server, user="kiosk", device="kiosk-1", inbox={})
+            self.assertEqual(kiosk.connected["inbox"]["pending"], 2, kiosk.connected)
+            self.assertEqual([(await kiosk.push("msg"))["seq"] for _ in range(2)], [1, 2])
+            await kiosk.ws.send('{"t":"ack","upto":2}')
+            await kiosk.ok("ping")
+        run(go())
+        wait_until(lambda: inbox_state()["acked"] == 2, what="the ack counted")
+        self.assertEqual(inbox_state(), {"available": True, "pending": 1, "devices_with_pending": 1,
+                                         "sent": 3, "delivered": 2, "acked": 2, "expired": 0})
+
 
 class AdminWebhooks(unittest.TestCase):
 

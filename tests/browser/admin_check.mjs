@@ -61,6 +61,8 @@ try {
 
   out.mode = await until(() => page.locator('#mode').textContent(), (m) => m === expectedMode);
   out.modeWhy = await page.locator('#mode-why').textContent();
+  // The inbox section, from the state's real counts (the test queued messages before).
+  out.inboxText = await until(() => page.locator('#inbox').textContent(), (t) => /unacknowledged|No device inbox/.test(t));
   const connectedBefore = await number(page, 'hub-connected');
   const connectionsBefore = await number(page, 'connections');
   await page.screenshot({ path: join(shots, '2-live.png'), fullPage: true });

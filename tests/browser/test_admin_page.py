@@ -1,7 +1,8 @@
 # The admin page in a real browser: headless Debian Chromium (playwright-core from npm) logs in
 # with the API key, sees the page go live through the hub, sees a hub client's connection
 # appear, publishes from the form and sees the published counter move and the client receive
-# it, gets the send form's 501, and finds the rejected handshake this test provoked (an HTTP/1.0
+# it, sees the inbox section count two messages queued for a device, gets the send form's
+# refusal (a user with no device), and finds the rejected handshake this test provoked (an HTTP/1.0
 # upgrade without Upgrade and Connection, as an nginx without 'proxy_http_version 1.1' sends)
 # with its diagnosis. Screenshots go to the directory given with --shots (the build tree's
 # tests/browser/admin-screenshots).
@@ -53,6 +54,11 @@ class AdminPage(s.unittest.TestCase):
             answer = raw.recv(4096)
         self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer)
 
+        # Two messages for one device that never connected: the inbox section counts them.
+        for n in (1, 2):
+            sent = assets.post("/api/send", {"device": "kiosk-1", "data": {"n": n}})
+            self.assertEqual(sent.status, 200, sent)
+
         seen, context = check_page(self, server, s.mint_token("carol"), SHOTS, "live")
 
         self.assertEqual(seen["loginStatus"], 401, context)
@@ -75,6 +81,8 @@ class AdminPage(s.unittest.TestCase):
         self.assertTrue(seen["publishAnswer"].startswith("200 "), context)
         self.assertEqual(seen["publishedSeen"], seen["publishedBefore"] + 1, context)
         self.assertEqual(seen["clientReceived"], [{"text": "from the admin page"}], context)
+        self.assertTrue(seen["inboxText"].startswith(
+            "2 unacknowledged on 1 device(s); since start: 2 sent, 0 delivered, 0 acknowledged"), context)
         # The form sends to "alice", who has no device here: the inbox names that.
         self.assertTrue(seen["sendAnswer"].startswith("404 "), context)
         self.assertIn("no device", seen["sendAnswer"], context)

@@ -1,5 +1,6 @@
-// The device inbox (server side arrives with the store): `msg` pushes with a gapless `seq`, handed
-// to one handler in seq order, acknowledged with `ack {upto}` only after the handler's promise
+// The device inbox (a device's connection, SQLite store): `msg` pushes in `seq` order (a seq may
+// be skipped: expired or replaced before it was pushed), handed to one handler in seq order,
+// acknowledged with `ack {upto}` only after the handler's promise
 // resolves, and deduplicated by `seq` (redelivery after ack_timeout or a reconnect) and by `id`
 // (after the inbox's epoch changed). The acked position is persisted and sent at `connect`.
 

@@ -36,7 +36,7 @@ export interface ConnectAnswer {
   /** ms since the Unix epoch; absent when the identity has none */
   exp?: number;
   subs?: Record<string, SubscribeAnswer | { err: { code: number; msg: string } }>;
-  /** arrives with the store */
+  /** for an identity with a device (SQLite store); `{err}` when the store could not open it */
   inbox?: { ep: string; head: number; pending: number };
 }
 
@@ -51,7 +51,7 @@ export interface PresenceAnswer {
   total: number;
 }
 
-/** An inbox message (`msg` push; arrives with the store). */
+/** An inbox message (`msg` push). */
 export interface InboxMessage {
   seq: number;
   id: string;

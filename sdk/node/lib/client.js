@@ -87,7 +87,10 @@ class WshubClient {
 
   /**
    * POST /api/send: `data` to the inbox of one `device` or each device of a `user`; `ttl` in
-   * seconds. Resolves {id, seq} or {id, copies}. Arrives with the store: this build answers 501.
+   * seconds (default inbox.default_ttl_s). A repeat of `idempotencyKey` resolves the first answer and
+   * queues nothing; `collapseKey` replaces a message with that key the device was never pushed.
+   * Resolves {id, seq} for a device or {id, copies: [{device, seq}]} for a user. With
+   * `[store] kind = "memory"` the server answers 501.
    */
   send({ user, device, data, ttl, idempotencyKey, collapseKey, signal } = {}) {
     return this._post('/api/send', { user, device, data, ttl, idempotency_key: idempotencyKey, collapse_key: collapseKey }, signal);
@@ -95,13 +98,16 @@ class WshubClient {
 
   /**
    * GET /api/history: a channel's kept publications after `since` in `epoch`, at most `limit`.
-   * Resolves {publications: [{offset, data, ts}], epoch, offset}. This build answers 501.
+   * Resolves {publications: [{offset, data, ts}], epoch, offset, recovered, more}.
    */
   history(channel, { epoch, since, limit, signal } = {}) {
     return this._get('/api/history', { channel, epoch, since, limit }, signal);
   }
 
-  /** GET /api/messages/{id}: resolves {id, created, states: {DEVICE: state}}. This build answers 501. */
+  /**
+   * GET /api/messages/{id}: resolves {id, created, states: {DEVICE: 'queued'|'delivered'|'acked'|'expired'|'replaced'}}.
+   * An unknown id is a 404 (code 102); the memory store answers 501.
+   */
   message(id, { signal } = {}) {
     if (!id) return Promise.reject(new TypeError('wshub: message() needs the message id'));
     return this._get(`/api/messages/${encodeURIComponent(id)}`, undefined, signal);

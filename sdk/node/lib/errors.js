@@ -42,7 +42,7 @@ class WshubError extends Error {
   /**
    * Whether the same request may succeed if sent again later: the hub was overloaded, could
    * not reach a broker or a backend, or did not answer in time. Not for a refusal of the
-   * request itself, nor for 501 (the endpoint arrives with the store). A publish or send
+   * request itself, nor for 501 (send and messages with the memory store). A publish or send
    * without an idempotency key retried after a 504 may be delivered twice.
    */
   get retryable() {
@@ -52,7 +52,7 @@ class WshubError extends Error {
     return this.status >= 500;
   }
 
-  /** True for the endpoints this build answers 501 (send, messages: the device inbox). */
+  /** 501: send and messages on a server with `[store] kind = "memory"` (no device inbox). */
   get notImplemented() {
     return this.status === 501;
   }

@@ -23,6 +23,9 @@ const ANSWERS = {
   disconnect: () => ({}),
 };
 
+/** The inbox receipts (docs/webhooks.md, "Inbox notices"): one `inbox` function takes them all. */
+const INBOX_TYPES = new Set(['inbox.delivered', 'inbox.acked', 'inbox.expired', 'inbox.undelivered']);
+
 class HttpProblem extends Error {
   constructor(status, message) {
     super(message);
@@ -64,7 +67,10 @@ function readBody(request, limit) {
  * @param {Function} [options.subscribe] (event, meta) => anything: allowed
  * @param {Function} [options.publish] (event, meta) => undefined (allowed) or replacement data
  * @param {Function} [options.disconnect] (event, meta) => anything
- * @param {Function} [options.other] (event, meta) => the answer body, for types not above (inbox.* receipts)
+ * @param {Function} [options.inbox] (event, meta) => anything, for the receipts inbox.delivered, inbox.acked,
+ *   inbox.expired and inbox.undelivered: event {type, user, device, id, seq}; notices, retried until a 2xx
+ *   and possibly repeated, so key them by id and device
+ * @param {Function} [options.other] (event, meta) => the answer body, for types not above
  * Each function may be async; meta is {deliveryId, attempt, request}. Throw or return a
  * WebhookRefusal to refuse; any other throw is answered 500 (the client gets 116; a
  * disconnect notice is retried). A type without a function is answered 404.
@@ -111,7 +117,11 @@ function createWebhookHandler(options = {}) {
         throw new HttpProblem(400, 'the body is not a JSON object with a type');
       }
       const known = Object.hasOwn(ANSWERS, event.type);
-      const handler = known ? options[event.type] : options.other;
+      const receipt = INBOX_TYPES.has(event.type) && typeof options.inbox === 'function';
+      if (receipt && (typeof event.id !== 'string' || !Number.isSafeInteger(event.seq) || typeof event.device !== 'string')) {
+        throw new HttpProblem(400, `the ${event.type} body needs id (a string), device (a string) and seq (an integer)`);
+      }
+      const handler = known ? options[event.type] : receipt ? options.inbox : options.other;
       if (typeof handler !== 'function') throw new HttpProblem(404, `this backend does not take ${event.type} webhooks`);
       const meta = {
         deliveryId: request.headers['x-wshub-delivery'],
@@ -122,7 +132,7 @@ function createWebhookHandler(options = {}) {
       try {
         const value = await handler(event, meta);
         if (value instanceof WebhookRefusal) throw value;
-        answer = known ? ANSWERS[event.type](value) : value ?? {};
+        answer = known ? ANSWERS[event.type](value) : receipt ? {} : value ?? {};
       } catch (error) {
         if (!(error instanceof WebhookRefusal)) throw new HttpProblem(500, `${event.type} webhook failed: ${error?.message ?? error}`);
         answer = { error: { code: error.code, message: error.message } };

@@ -1,6 +1,7 @@
 // The Go SDK's quick start (../../README.md): a backend that decides who connects (the connect
-// webhook), answers the rpc "hello" by publishing a greeting to the channel "news", and logs
-// disconnects. Run wshub with sdk/examples/backend-hello.toml first.
+// webhook) and gives each a device, answers the rpc "hello" by publishing a greeting to the
+// channel "news" and sending a welcome to the caller's device inbox, and logs the inbox receipts
+// and disconnects. Run wshub with sdk/examples/backend-hello.toml first.
 package main
 
 import (
@@ -25,7 +26,7 @@ func main() {
 				return wshub.ConnectResult{}, wshub.Refuse(4001, "send a token")
 			}
 			log.Printf("%s connected", e.Token)
-			return wshub.ConnectResult{User: e.Token}, nil
+			return wshub.ConnectResult{User: e.Token, Device: e.Token + "-phone"}, nil
 		},
 		RPC: func(ctx context.Context, e wshub.RPCEvent) (any, error) {
 			if e.Method != "hello" {
@@ -36,7 +37,16 @@ func main() {
 			if err != nil {
 				return nil, err // the client gets 116 "backend unavailable"
 			}
-			return map[string]any{"published_at": position.Offset}, nil
+			// Durable: kept until the device acks it, pushed again after a reconnect.
+			sent, err := api.Send(ctx, wshub.SendRequest{Device: e.Device, Data: map[string]string{"text": "welcome"}, TTLSeconds: 3600})
+			if err != nil {
+				return nil, err
+			}
+			return map[string]any{"published_at": position.Offset, "sent": sent.ID}, nil
+		},
+		Inbox: func(ctx context.Context, e wshub.InboxEvent) error {
+			log.Printf("%s: %s (seq %d) for %s", e.Type, e.ID, e.Seq, e.Device)
+			return nil
 		},
 		Disconnect: func(ctx context.Context, e wshub.DisconnectEvent) error {
 			log.Printf("%s disconnected", e.User)

@@ -124,12 +124,13 @@ export class Wshub {
     return code;
   }
 
-  /** POSTs `body` to the backend API; resolves { status, body }. */
+  /** POSTs `body` to the backend API (or GETs `path` when `body` is undefined); resolves { status, body }. */
   api(path, body) {
-    const data = Buffer.from(JSON.stringify(body));
+    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers = { authorization: `Bearer ${API_KEY}` };
+    if (data) Object.assign(headers, { 'content-type': 'application/json', 'content-length': data.length });
     return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: this.ports.api, path, method: 'POST', headers: {
-        authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', 'content-length': data.length } },
+      const req = request({ host: '127.0.0.1', port: this.ports.api, path, method: data ? 'POST' : 'GET', headers },
       (res) => {
         let text = '';
         res.on('data', (chunk) => { text += chunk; });

@@ -144,6 +144,38 @@ test('other() takes kinds this version does not decode', async () => {
   await new Promise((resolve) => other.close(resolve));
 });
 
+test('inbox() takes the four receipt kinds, typed, and answers {}; a receipt without id or seq is a 400', async () => {
+  const receipts = [];
+  const withInbox = createWebhookHandler({ secret, log: () => {}, inbox: (event, meta) => { receipts.push([event, meta.attempt]); } });
+  const server = createServer(withInbox);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const call = (body) => new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.address().port, method: 'POST', headers: signed(body) }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => { text += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  try {
+    const kinds = ['inbox.delivered', 'inbox.acked', 'inbox.expired', 'inbox.undelivered'];
+    for (const type of kinds) {
+      const event = { type, user: 'alice', device: 'phone-1', id: 'm-1a24e58a071-5902fa', seq: 7 };
+      assert.deepEqual(await call(JSON.stringify(event)), { status: 200, text: '{}' }, type);
+    }
+    assert.deepEqual(receipts.map(([event]) => event.type), kinds);
+    assert.deepEqual(receipts[0], [{ type: 'inbox.delivered', user: 'alice', device: 'phone-1', id: 'm-1a24e58a071-5902fa', seq: 7 }, 2]);
+    const bad = await call('{"type":"inbox.acked","user":"alice","device":"phone-1","id":"m-1","seq":"7"}');
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /seq \(an integer\)/);
+    assert.equal(receipts.length, 4, 'the function is not called for a bad body');
+    assert.equal((await call('{"type":"inbox.later","id":"m-1"}')).status, 404, 'other kinds still need other()');
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
 test('a refusal code outside 1..65535 is a programming error', () => {
   assert.throws(() => refuse(0, 'x'), RangeError);
   assert.throws(() => refuse(70000, 'x'), RangeError);

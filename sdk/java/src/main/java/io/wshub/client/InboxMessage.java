@@ -1,4 +1,4 @@
-// An inbox message (`msg` push; the server side arrives with the store).
+// An inbox message (`msg` push).
 package io.wshub.client;
 
 public final class InboxMessage {

@@ -5,8 +5,8 @@
 // is connected, each with its mid; an entry leaves the outbox when the server answers ok or
 // refuses it for good. A lost answer (the connection dropped, a timeout) sends the entry again
 // with the same mid: delivery is at least once, and the server's deduplication by mid (which
-// arrives with the store) makes it once. The outbox itself never holds two entries with one mid
-// and ignores a mid it settled lately.
+// survives a server restart on channels that keep history) makes it once. The outbox itself
+// never holds two entries with one mid and ignores a mid it settled lately.
 package io.wshub.client;
 
 import java.io.File;

@@ -46,6 +46,11 @@ final class WshubServer {
      * publications the webhook decides, HS256 tokens, and publish/rpc webhooks at {@code webhookUrl}.
      */
     static String config(int wsPort, int apiPort, String webhookUrl) {
+        return config(wsPort, apiPort, webhookUrl, "");
+    }
+
+    /** The same with {@code extra} TOML at the end (a [store] path, more namespaces). */
+    static String config(int wsPort, int apiPort, String webhookUrl, String extra) {
         return "[server]\nlog_level = \"info\"\n"
             + "[[listen]]\naddress = \"127.0.0.1:" + wsPort + "\"\n"
             + "[api]\nlisten = \"127.0.0.1:" + apiPort + "\"\nkey = \"" + API_KEY + "\"\n"
@@ -54,7 +59,8 @@ final class WshubServer {
             + "[[hub.namespace]]\nname = \"report\"\nsubscribe = \"authenticated\"\npublish = \"webhook\"\n"
             + "[hub.jwt]\nkeys = [{ alg = \"HS256\", secret = \"" + JWT_SECRET + "\" }]\nleeway_s = 0\n"
             + (webhookUrl == null ? "" : "[[webhook]]\nname = \"backend\"\nurl = \"" + webhookUrl
-                + "\"\nsecret = \"sdk-java-webhook-secret\"\nevents = [\"publish\", \"rpc\"]\ntimeout_ms = 2000\n");
+                + "\"\nsecret = \"sdk-java-webhook-secret\"\nevents = [\"publish\", \"rpc\"]\ntimeout_ms = 2000\n")
+            + extra;
     }
 
     WshubServer(String config) {
@@ -107,12 +113,21 @@ final class WshubServer {
      * may be taken by any outgoing connection on this shared machine before the restart binds it.
      */
     static WshubServer startForRestart(String webhookUrl) throws Exception {
+        return startForRestart(webhookUrl, "");
+    }
+
+    static WshubServer startForRestart(String webhookUrl, String extra) throws Exception {
+        return startForRestart(webhookUrl, extra, "");
+    }
+
+    /** The same with {@code hubKeys} (TOML lines) in the [hub] table. */
+    static WshubServer startForRestart(String webhookUrl, String extra, String hubKeys) throws Exception {
         java.util.Random random = new java.util.Random();
         IllegalStateException last = null;
         for (int attempt = 0; attempt < 10; attempt++) {
             int ws = 20000 + random.nextInt(6000) * 2;
             try {
-                return new WshubServer(config(ws, ws + 1, webhookUrl)).start();
+                return new WshubServer(config(ws, ws + 1, webhookUrl, extra).replace("[hub]\n", "[hub]\n" + hubKeys)).start();
             } catch (IllegalStateException taken) {
                 last = taken; // a port in use: draw again
             }
@@ -160,6 +175,19 @@ final class WshubServer {
         String text = bytes.toString("UTF-8");
         JSONObject answer = text.isEmpty() ? new JSONObject() : new JSONObject(text);
         return answer.put("status", status);
+    }
+
+    /** GETs {@code path} from the backend API; returns the answer (status in "status"). */
+    JSONObject apiGet(String path) throws Exception {
+        HttpURLConnection http = (HttpURLConnection) new URL("http://127.0.0.1:" + apiPort + path).openConnection();
+        http.setRequestProperty("X-API-Key", API_KEY);
+        int status = http.getResponseCode();
+        InputStream in = status < 400 ? http.getInputStream() : http.getErrorStream();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        byte[] buffer = new byte[4096];
+        for (int n; in != null && (n = in.read(buffer)) > 0; ) bytes.write(buffer, 0, n);
+        String text = bytes.toString("UTF-8");
+        return (text.isEmpty() ? new JSONObject() : new JSONObject(text)).put("status", status);
     }
 
     /** An HS256 JWT for {@code sub} (and {@code device} when not null), expiring in ttlS seconds. */
