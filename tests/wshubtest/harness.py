@@ -186,8 +186,11 @@ class Wshub(LogFile):
         self._log_file = open(self.log_path, "wb")
         if self.exit_code == 0:
             self.exit_code = None  # a clean earlier run: the next stop reports this one (a failure stays)
+        # The server's own directory as its working one: a run without a config opens wshub.db
+        # there, not in the test's directory (where parallel tests would share it).
+        options = {"cwd": self.dir.name, **self.popen_options()}
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=self._log_file, **self.popen_options())
+                                        stderr=self._log_file, **options)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             log = self.log()

@@ -29,7 +29,8 @@ export class Wshub {
       writeFileSync(path, this.config);
       args.push('--config', path);
     }
-    this.process = spawn(wshubBinary(), args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own directory as the working one: a run without a config opens wshub.db there.
+    this.process = spawn(wshubBinary(), args, { cwd: this.dir, stdio: ['ignore', 'ignore', 'pipe'] });
     this.exited = new Promise((resolve) => {
       this.process.on('exit', (code, signal) => resolve(code ?? `signal ${signal}`));
     });
