@@ -52,6 +52,8 @@ class InboxWriter {
     uint64_t head = 0, acked = 0, pending = 0;
   };
   bool find_device(const std::string& device, DeviceRow& row);
+  // Writes the row's head, acked and pending back; false on an SQL error.
+  bool write_device(const std::string& device, const DeviceRow& row);
   bool set_receipt(std::string_view id, std::string_view device, int state, int64_t now_ms);
   // Appends one copy to `device`'s inbox (its row already read); false on an SQL error.
   bool append(const std::string& device, DeviceRow& row, const hub::InboxSendRequest& request, int64_t now_ms,

@@ -65,6 +65,16 @@ bool InboxWriter::find_device(const std::string& device, DeviceRow& row) {
   return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
+bool InboxWriter::write_device(const std::string& device, const DeviceRow& row) {
+  update_device_.bind_text(1, device);
+  update_device_.bind(2, int64_t(row.head));
+  update_device_.bind(3, int64_t(row.acked));
+  update_device_.bind(4, int64_t(row.pending));
+  const int rc = update_device_.step();
+  update_device_.reset();
+  return rc == SQLITE_DONE;
+}
+
 bool InboxWriter::set_receipt(std::string_view id, std::string_view device, int state, int64_t now_ms) {
   update_receipt_.bind_text(1, id);
   update_receipt_.bind_text(2, device);
@@ -119,13 +129,7 @@ bool InboxWriter::append(const std::string& device, DeviceRow& row, const hub::I
   ++row.pending;
   ++delta.pending;
   ++delta.sends;
-  update_device_.bind_text(1, device);
-  update_device_.bind(2, int64_t(row.head));
-  update_device_.bind(3, int64_t(row.acked));
-  update_device_.bind(4, int64_t(row.pending));
-  rc = update_device_.step();
-  update_device_.reset();
-  return rc == SQLITE_DONE;
+  return write_device(device, row);
 }
 
 bool InboxWriter::send(const hub::InboxSendRequest& request, int64_t now_ms, hub::InboxSendResult& result,
@@ -311,13 +315,7 @@ bool InboxWriter::ack(const std::string& device, uint64_t upto, int64_t now_ms, 
   row.pending -= std::min<uint64_t>(row.pending, rows.size());
   delta.pending -= int64_t(rows.size());
   delta.acked += rows.size();
-  update_device_.bind_text(1, device);
-  update_device_.bind(2, int64_t(row.head));
-  update_device_.bind(3, int64_t(row.acked));
-  update_device_.bind(4, int64_t(row.pending));
-  rc = update_device_.step();
-  update_device_.reset();
-  return rc == SQLITE_DONE;
+  return write_device(device, row);
 }
 
 bool InboxWriter::sweep(int64_t now_ms, std::vector<hub::InboxEvent>& events, Delta& delta) {
